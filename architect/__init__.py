@@ -1,0 +1,1 @@
+"""architect: you do the math, we do the code."""

@@ -1,0 +1,289 @@
+"""`SdeModel`: the one description of an SDE that every pipeline stage takes.
+
+An Itô system in ``D`` state variables driven by ``M`` Brownian motions:
+
+    dX_i = drift_i(t, X) dt + sum_k diffusion_ik(t, X) dW_k,   d<W_k, W_l> = correlation_kl dt
+
+Expressions are sympy expressions over the state symbols, the parameter symbols and ``t``.
+Numeric literals are kept exact (``Rational``) so the JSON form round-trips bit for bit;
+parameter *values* live in `Parameter`, never inside the expressions, so a user can
+override them without re-deriving anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from architect.errors import ModelError
+
+TIME = sp.Symbol("t", real=True)
+
+#: Per-state-variable domains the schemes and the verifier understand.
+DOMAINS = ("real", "positive", "nonnegative")
+
+#: Parameter constraints; checked against the value when a model is built.
+CONSTRAINTS = ("real", "positive", "nonnegative", "correlation")
+
+JSON_FORMAT = "architect.sde-model/1"
+
+
+def symbol(name: str) -> sp.Symbol:
+    """The one way to make a model symbol, so parsed and deserialised models compare equal."""
+    return sp.Symbol(name, real=True)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: float
+    constraint: str = "real"
+    description: str = ""
+
+    def violation(self) -> str | None:
+        """Why ``value`` breaks ``constraint``, or None when it does not."""
+        v = self.value
+        if not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+            return f"parameter {self.name} must be a finite number, got {v!r}"
+        if self.constraint == "positive" and not v > 0:
+            return f"parameter {self.name} must be positive, got {v:g}"
+        if self.constraint == "nonnegative" and not v >= 0:
+            return f"parameter {self.name} must be non-negative, got {v:g}"
+        if self.constraint == "correlation" and not -1 <= v <= 1:
+            return f"parameter {self.name} is a correlation and must lie in [-1, 1], got {v:g}"
+        return None
+
+
+@dataclass(frozen=True)
+class SdeModel:
+    """A parsed SDE system; immutable, validated on construction.
+
+    ``diffusion`` is D x M (row i = equation i, column k = Brownian motion k);
+    ``correlation`` is M x M with unit diagonal, entries numbers or parameter symbols.
+    """
+
+    name: str
+    state: tuple[str, ...]
+    noises: tuple[str, ...]
+    drift: tuple[sp.Expr, ...]
+    diffusion: tuple[tuple[sp.Expr, ...], ...]
+    correlation: tuple[tuple[sp.Expr, ...], ...]
+    parameters: tuple[Parameter, ...]
+    initial: tuple[float, ...]
+    domain: tuple[str, ...]
+    source: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        problem = self._first_problem()
+        if problem:
+            raise ModelError(problem)
+
+    # ----------------------------------------------------------------- validation
+    def _first_problem(self) -> str | None:
+        d, m = len(self.state), len(self.noises)
+        if d == 0:
+            return "the model has no state variable"
+        if len(set(self.state)) != d or len(set(self.noises)) != m:
+            return "state variables and Brownian motions must have distinct names"
+        if len(self.drift) != d or len(self.initial) != d or len(self.domain) != d:
+            return "drift, initial values and domains need one entry per state variable"
+        if len(self.diffusion) != d or any(len(row) != m for row in self.diffusion):
+            return f"the diffusion matrix must be {d} x {m}"
+        if len(self.correlation) != m or any(len(row) != m for row in self.correlation):
+            return f"the correlation matrix must be {m} x {m}"
+        for dom in self.domain:
+            if dom not in DOMAINS:
+                return f"unknown domain {dom!r}; expected one of {', '.join(DOMAINS)}"
+        names = [p.name for p in self.parameters]
+        if len(set(names)) != len(names):
+            return "parameter names must be distinct"
+        clash = set(names) & (set(self.state) | set(self.noises) | {"t"})
+        if clash:
+            return f"{', '.join(sorted(clash))} is both a parameter and a variable"
+        for p in self.parameters:
+            if p.constraint not in CONSTRAINTS:
+                return f"parameter {p.name}: unknown constraint {p.constraint!r}"
+            if (why := p.violation()) is not None:
+                return why
+        allowed = {symbol(n) for n in (*self.state, *names)} | {TIME}
+        for expr in (*self.drift, *(e for row in self.diffusion for e in row)):
+            unknown = expr.free_symbols - allowed
+            if unknown:
+                listed = ", ".join(sorted(str(s) for s in unknown))
+                return f"unknown symbol {listed} in {expr}: give it a value"
+        return self._correlation_problem(set(symbol(n) for n in names))
+
+    def _correlation_problem(self, params: set[sp.Symbol]) -> str | None:
+        rho = self.correlation
+        for k, row in enumerate(rho):
+            if row[k] != 1:
+                return "the correlation matrix must have a unit diagonal"
+            for j, entry in enumerate(row):
+                if sp.simplify(entry - rho[j][k]) != 0:
+                    return "the correlation matrix must be symmetric"
+                if not entry.free_symbols <= params:
+                    return f"correlation entry {entry} must be a number or a parameter"
+        numeric = self.numeric_correlation()
+        for k, row in enumerate(numeric):
+            for j, value in enumerate(row):
+                if j != k and not -1 <= value <= 1:
+                    return f"correlation between {self.noises[k]} and {self.noises[j]} is {value:g}, outside [-1, 1]"
+        import numpy as np
+
+        if np.linalg.eigvalsh(np.array(numeric)).min() < -1e-12:
+            return "the correlation matrix is not positive semi-definite"
+        return None
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def dim(self) -> int:
+        return len(self.state)
+
+    @property
+    def noise_dim(self) -> int:
+        return len(self.noises)
+
+    @property
+    def slug(self) -> str:
+        slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+        return slug or "model"
+
+    def state_symbols(self) -> tuple[sp.Symbol, ...]:
+        return tuple(symbol(n) for n in self.state)
+
+    def parameter_values(self) -> dict[str, float]:
+        return {p.name: float(p.value) for p in self.parameters}
+
+    def substitutions(self) -> dict[sp.Symbol, sp.Expr]:
+        """Parameter symbol -> exact value, for evaluating expressions numerically."""
+        return {symbol(p.name): sp.nsimplify(p.value, rational=True) for p in self.parameters}
+
+    def numeric_correlation(self) -> list[list[float]]:
+        subs = self.substitutions()
+        return [[float(e.subs(subs)) for e in row] for row in self.correlation]
+
+    def covariance(self) -> sp.Matrix:
+        """The instantaneous covariance a(t, x) = sigma rho sigma^T (D x D), symbolic."""
+        sigma = sp.Matrix(self.diffusion)
+        return sp.simplify(sigma * sp.Matrix(self.correlation) * sigma.T)
+
+    def with_parameters(self, **values: float) -> SdeModel:
+        """A copy with some parameter values (or initial values, by state name + '0') replaced."""
+        params = {p.name: p for p in self.parameters}
+        initial = list(self.initial)
+        for name, value in values.items():
+            if name in params:
+                params[name] = Parameter(name, float(value), params[name].constraint, params[name].description)
+            elif name.endswith("0") and name[:-1] in self.state:
+                initial[self.state.index(name[:-1])] = float(value)
+            else:
+                raise ModelError(f"{name} is neither a parameter nor an initial value of {self.name}")
+        return _replace(self, parameters=tuple(params.values()), initial=tuple(initial))
+
+    # ------------------------------------------------------------------ rendering
+    def equations(self) -> list[str]:
+        """Human-readable equations, one per state variable."""
+        lines = []
+        for name, drift, row in zip(self.state, self.drift, self.diffusion):
+            terms = [f"({_fmt(drift)})*dt"] if drift != 0 else []
+            terms += [f"({_fmt(e)})*d{w}" for e, w in zip(row, self.noises) if e != 0]
+            lines.append(f"d{name} = " + (" + ".join(terms) or "0"))
+        return lines
+
+    def describe(self) -> str:
+        """The multi-line summary printed back to the user."""
+        out = [f"Model: {self.name}"]
+        out += ["  " + eq for eq in self.equations()]
+        m = self.noise_dim
+        for k in range(m):
+            for j in range(k + 1, m):
+                rho = self.correlation[k][j]
+                if rho != 0:
+                    out.append(f"  d{self.noises[k]}*d{self.noises[j]} = {_fmt(rho)}*dt")
+        if self.parameters:
+            out.append("Parameters: " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
+        out.append("Initial state: " + ", ".join(f"{n}(0)={v:g}" for n, v in zip(self.state, self.initial)))
+        constrained = [f"{n} {d}" for n, d in zip(self.state, self.domain) if d != "real"]
+        if constrained:
+            out.append("Domain: " + ", ".join(constrained))
+        out += [f"Note: {note}" for note in self.notes]
+        return "\n".join(out)
+
+    # ----------------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": JSON_FORMAT,
+            "name": self.name,
+            "state": list(self.state),
+            "noises": list(self.noises),
+            "drift": [sp.sstr(e) for e in self.drift],
+            "diffusion": [[sp.sstr(e) for e in row] for row in self.diffusion],
+            "correlation": [[sp.sstr(e) for e in row] for row in self.correlation],
+            "parameters": [
+                {"name": p.name, "value": p.value, "constraint": p.constraint, "description": p.description}
+                for p in self.parameters
+            ],
+            "initial": {n: v for n, v in zip(self.state, self.initial)},
+            "domain": {n: d for n, d in zip(self.state, self.domain)},
+            "source": self.source,
+            "notes": list(self.notes),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SdeModel:
+        try:
+            if data.get("format") != JSON_FORMAT:
+                raise ModelError(f"not an architect model (format {data.get('format')!r}, expected {JSON_FORMAT})")
+            state = tuple(data["state"])
+            names = [*state, *(p["name"] for p in data["parameters"])]
+            return cls(
+                name=data["name"],
+                state=state,
+                noises=tuple(data["noises"]),
+                drift=tuple(_expr(s, names) for s in data["drift"]),
+                diffusion=tuple(tuple(_expr(s, names) for s in row) for row in data["diffusion"]),
+                correlation=tuple(tuple(_expr(s, names) for s in row) for row in data["correlation"]),
+                parameters=tuple(
+                    Parameter(p["name"], float(p["value"]), p.get("constraint", "real"), p.get("description", ""))
+                    for p in data["parameters"]
+                ),
+                initial=tuple(float(data["initial"][n]) for n in state),
+                domain=tuple(data["domain"][n] for n in state),
+                source=data.get("source", ""),
+                notes=tuple(data.get("notes", ())),
+            )
+        except (KeyError, TypeError, ValueError, sp.SympifyError) as exc:
+            raise ModelError(f"malformed model JSON: {exc}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> SdeModel:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"model file is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ModelError("model JSON must be an object")
+        return cls.from_dict(data)
+
+
+def _expr(text: str, names: list[str]) -> sp.Expr:
+    local = {n: symbol(n) for n in names} | {"t": TIME}
+    return sp.sympify(text, locals=local, rational=True)
+
+
+def _fmt(expr: sp.Expr) -> str:
+    return sp.sstr(expr)
+
+
+def _replace(model: SdeModel, **changes: Any) -> SdeModel:
+    from dataclasses import replace
+
+    return replace(model, **changes)
