@@ -79,6 +79,14 @@ class SdeModel:
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
+        # Accept plain numbers and lists from callers; store exact sympy tuples.
+        exact = lambda e: sp.nsimplify(e, rational=True) if isinstance(e, float) else sp.sympify(e)  # noqa: E731
+        object.__setattr__(self, "drift", tuple(exact(e) for e in self.drift))
+        object.__setattr__(self, "diffusion", tuple(tuple(exact(e) for e in row) for row in self.diffusion))
+        object.__setattr__(self, "correlation", tuple(tuple(exact(e) for e in row) for row in self.correlation))
+        object.__setattr__(self, "initial", tuple(float(v) for v in self.initial))
+        for name in ("state", "noises", "domain", "parameters", "notes"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
         problem = self._first_problem()
         if problem:
             raise ModelError(problem)
@@ -189,9 +197,9 @@ class SdeModel:
     def equations(self) -> list[str]:
         """Human-readable equations, one per state variable."""
         lines = []
-        for name, drift, row in zip(self.state, self.drift, self.diffusion):
+        for name, drift, row in zip(self.state, self.drift, self.diffusion, strict=True):
             terms = [f"({_fmt(drift)})*dt"] if drift != 0 else []
-            terms += [f"({_fmt(e)})*d{w}" for e, w in zip(row, self.noises) if e != 0]
+            terms += [f"({_fmt(e)})*d{w}" for e, w in zip(row, self.noises, strict=True) if e != 0]
             lines.append(f"d{name} = " + (" + ".join(terms) or "0"))
         return lines
 
@@ -207,8 +215,9 @@ class SdeModel:
                     out.append(f"  d{self.noises[k]}*d{self.noises[j]} = {_fmt(rho)}*dt")
         if self.parameters:
             out.append("Parameters: " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
-        out.append("Initial state: " + ", ".join(f"{n}(0)={v:g}" for n, v in zip(self.state, self.initial)))
-        constrained = [f"{n} {d}" for n, d in zip(self.state, self.domain) if d != "real"]
+        initial = (f"{n}(0)={v:g}" for n, v in zip(self.state, self.initial, strict=True))
+        out.append("Initial state: " + ", ".join(initial))
+        constrained = [f"{n} {d}" for n, d in zip(self.state, self.domain, strict=True) if d != "real"]
         if constrained:
             out.append("Domain: " + ", ".join(constrained))
         out += [f"Note: {note}" for note in self.notes]
@@ -228,8 +237,8 @@ class SdeModel:
                 {"name": p.name, "value": p.value, "constraint": p.constraint, "description": p.description}
                 for p in self.parameters
             ],
-            "initial": {n: v for n, v in zip(self.state, self.initial)},
-            "domain": {n: d for n, d in zip(self.state, self.domain)},
+            "initial": {n: v for n, v in zip(self.state, self.initial, strict=True)},
+            "domain": {n: d for n, d in zip(self.state, self.domain, strict=True)},
             "source": self.source,
             "notes": list(self.notes),
         }

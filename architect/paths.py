@@ -34,7 +34,7 @@ def cache_dir() -> Path:
     return path
 
 
-def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
+def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
     """Write via a temporary file in the same folder and rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode() if isinstance(data, str) else data
@@ -44,8 +44,7 @@ def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None
             handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)  # mkstemp creates 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import keyword
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +23,13 @@ from architect.codegen.rust_printer import rust_expr, rust_float
 from architect.model import TIME, SdeModel, symbol
 from architect.version import __version__
 
+# Strict and reserved Rust keywords: never usable as identifiers.
 RUST_KEYWORDS = frozenset(
-    "as async await break const continue crate dyn else enum extern false fn for if impl in let loop match mod "
-    "move mut pub ref return self Self static struct super trait true type unsafe use where while abstract become "
-    "box do final macro override priv try typeof unsized virtual yield gen".split()
+    (
+        "as async await break const continue crate dyn else enum extern false fn for if impl in let loop match mod "
+        "move mut pub ref return self Self static struct super trait true type unsafe use where while abstract "
+        "become box do final macro override priv try typeof unsized virtual yield gen"
+    ).split()
 )
 
 
@@ -116,13 +121,13 @@ class _FunctionBody:
     rows: list[list[str]]
 
 
-def _function_body(exprs: list[sp.Expr], dims: tuple[int, ...], model: SdeModel, params: dict[str, str]) -> _FunctionBody:
+def _function_body(
+    exprs: list[sp.Expr], dims: tuple[int, ...], model: SdeModel, params: dict[str, str]
+) -> _FunctionBody:
     """Bindings for the state variables actually used, then the printed expressions."""
     state_idents = rust_identifiers(list(model.state), taken=set(params.values()) | {"t", "state"})
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
-    bindings = [
-        f"let {state_idents[n]} = state[{i}];" for i, n in enumerate(model.state) if symbol(n) in used
-    ]
+    bindings = [f"let {state_idents[n]} = state[{i}];" for i, n in enumerate(model.state) if symbol(n) in used]
     names = {symbol(n): state_idents[n] for n in model.state}
     names |= {symbol(p): f"self.{ident}" for p, ident in params.items()}
     names[TIME] = "t"
@@ -143,26 +148,32 @@ def render_model_rs(model: SdeModel, scheme: SchemeChoice) -> str:
     drift = _function_body(list(model.drift), (model.dim,), model, params)
     flat = [e for row in model.diffusion for e in row]
     diffusion = _function_body(flat, (model.dim, model.noise_dim), model, params)
-    identity = all(model.correlation[k][j] == (1 if k == j else 0) for k in range(model.noise_dim) for j in range(model.noise_dim))
+    identity = all(
+        model.correlation[k][j] == (1 if k == j else 0) for k in range(model.noise_dim) for j in range(model.noise_dim)
+    )
     correlation = None if identity else [[rust_expr(e, names) for e in row] for row in model.correlation]
-    return _environment().get_template("src/model.rs.j2").render(
-        model_name=model.name,
-        slug=model.slug,
-        equations=model.equations(),
-        scheme_name=scheme.name,
-        scheme_reason=scheme.reason,
-        steps=[f"Step::{s}" for s in scheme.steps],
-        dim=model.dim,
-        noise_dim=model.noise_dim,
-        state_names=[f'"{n}"' for n in model.state],
-        initial=[rust_float(v) for v in model.initial],
-        parameters=[
-            {"name": p.name, "ident": params[p.name], "value": rust_float(p.value), "description": p.description}
-            for p in model.parameters
-        ],
-        drift=drift,
-        diffusion=diffusion,
-        correlation=correlation,
+    return (
+        _environment()
+        .get_template("src/model.rs.j2")
+        .render(
+            model_name=model.name,
+            slug=model.slug,
+            equations=model.equations(),
+            scheme_name=scheme.name,
+            scheme_reason=scheme.reason,
+            steps=[f"Step::{s}" for s in scheme.steps],
+            dim=model.dim,
+            noise_dim=model.noise_dim,
+            state_names=[f'"{n}"' for n in model.state],
+            initial=[rust_float(v) for v in model.initial],
+            parameters=[
+                {"name": p.name, "ident": params[p.name], "value": rust_float(p.value), "description": p.description}
+                for p in model.parameters
+            ],
+            drift=drift,
+            diffusion=diffusion,
+            correlation=correlation,
+        )
     )
 
 
@@ -195,4 +206,13 @@ def write_crate(model: SdeModel, crate_dir: Path, model_rs: str | None = None) -
     if lock.exists():
         # Pin the SDK's dependency versions to the ones the SDK was tested with.
         paths.write_atomic(crate_dir / "Cargo.lock", lock.read_text())
+    _rustfmt(crate_dir / "src")
     return GeneratedCrate(crate_dir=crate_dir, crate_name=name, scheme=scheme)
+
+
+def _rustfmt(src: Path) -> None:
+    """Format the generated sources like hand-written Rust; purely cosmetic, so skipped without rustfmt."""
+    rustfmt = shutil.which("rustfmt")
+    if rustfmt:
+        files = sorted(str(p) for p in src.glob("*.rs"))
+        subprocess.run([rustfmt, "--edition", "2024", *files], capture_output=True, timeout=60, check=False)

@@ -36,9 +36,7 @@ class RunSpec:
     moment_degree: int = 4
 
     def arguments(self) -> list[str]:
-        return [
-            f"--{name.replace('_', '-')}={value}" for name, value in asdict(self).items()
-        ]
+        return [f"--{name.replace('_', '-')}={value}" for name, value in asdict(self).items()]
 
 
 @dataclass(frozen=True)

@@ -105,18 +105,23 @@ def verify(
     fine_stats: Mapping[str, Any],
     alpha: float = 1e-3,
     tolerance: float = 1e-4,
+    description: Mapping[str, Any] | None = None,
 ) -> Verification:
     """Verify two runs (N and 2N steps, independent seeds) of a simulator of ``model``; never raises on bad data.
 
     ``tolerance`` is a relative equivalence margin: a quantity counts as wrong only when it misses the
     theory by more than ``tolerance`` x its scale *and* by more than the noise. It only matters where the
     noise is smaller still (deterministic components, where an O(h²) residue would otherwise fail).
+    ``description`` is the binary's `--describe` output; when given, its parameter values and initial
+    state must be the model's.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     if not 0 <= tolerance < 1:
         raise ValueError(f"tolerance must lie in [0, 1), got {tolerance}")
     runs, checks = _parse_runs(coarse_stats, fine_stats)
+    if description is not None:
+        checks.append(_description_check(model, description))
     if runs is not None:
         checks += _sanity_checks(model, *runs)
     structural_ok = runs is not None and all(c.passed for c in checks)
@@ -157,6 +162,25 @@ def _sanity(name: str, passed: bool, detail: str) -> Check:
 
 
 # -------------------------------------------------------------------------------- sanity checks
+def _description_check(model: SdeModel, description: Mapping[str, Any]) -> Check:
+    """The binary's own account of its parameters and initial state must be the model's."""
+    problems = []
+    claimed = description.get("parameters")
+    claimed = claimed if isinstance(claimed, Mapping) else {}
+    for name, value in model.parameter_values().items():
+        got = claimed.get(name)
+        if not isinstance(got, (int, float)) or not math.isclose(got, value, rel_tol=1e-12, abs_tol=1e-300):
+            problems.append(f"parameter {name} is {got!r} in the binary, {value!r} in the model")
+    initial = description.get("initial_state")
+    if not isinstance(initial, list) or len(initial) != model.dim or not all(
+        isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
+        for a, b in zip(initial, model.initial, strict=False)
+    ):
+        problems.append(f"initial state is {initial!r} in the binary, {list(model.initial)!r} in the model")
+    detail = "; ".join(problems) or "parameters and initial state match the model"
+    return _sanity("binary simulates the model's parameters", not problems, detail)
+
+
 def _sanity_checks(model: SdeModel, coarse: StatsSample, fine: StatsSample) -> list[Check]:
     """Checks that make the statistical comparison meaningful at all; any failure skips the z-tests."""
     bad_names = [f"{label} run has {list(r.state)}" for label, r in (("coarse", coarse), ("fine", fine))]

@@ -1,0 +1,5 @@
+import sys
+
+from architect.cli import main
+
+sys.exit(main())

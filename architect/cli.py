@@ -1,0 +1,153 @@
+"""`architect` command line: a thin shell over `architect.api`.
+
+Exit status: 0 verified (or parsed), 1 verification failed, 2 bad input or usage.
+Errors are one readable message on stderr, never a traceback (set ARCHITECT_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from architect import api
+from architect.errors import ArchitectError, UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit path: keep status 2, add a hint
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="architect", description="You do the math, we do the code: SDE in, verified Rust out.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = commands.add_parser("generate", help="parse, generate, build, simulate and verify a model")
+    gen.add_argument("text", help='a model name or equations, e.g. "Heston with mean reversion"')
+    gen.add_argument("--out", type=Path, help="output folder (default ./architect-out/<model-slug>/)")
+    gen.add_argument("--backend", default="symbolic", choices=["symbolic"], help="code generator")
+    gen.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    _simulation_options(gen)
+
+    par = commands.add_parser("parse", help="show the model architect understood, without building anything")
+    par.add_argument("text")
+    par.add_argument("--json", action="store_true", help="print the canonical model JSON")
+
+    ver = commands.add_parser("verify", help="rebuild an existing (possibly edited) crate and verify it")
+    ver.add_argument("crate_dir", type=Path)
+    ver.add_argument("--model", type=Path, help="model JSON (default CRATE_DIR/model.json)")
+    ver.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    _simulation_options(ver)
+    return parser
+
+
+def _simulation_options(parser: argparse.ArgumentParser) -> None:
+    defaults = api.Options()
+    group = parser.add_argument_group("simulation and statistics")
+    group.add_argument("--paths", type=int, default=defaults.paths, help="paths per run (default %(default)s)")
+    group.add_argument("--steps", type=int, default=defaults.steps, help="coarse time steps; the fine run doubles them")
+    group.add_argument("--horizon", type=float, default=defaults.horizon, help="time horizon T (default %(default)s)")
+    group.add_argument("--seed", type=int, default=defaults.seed, help="seed of the coarse run; fine uses seed+1")
+    group.add_argument(
+        "--threads", type=int, default=defaults.threads, help="0 = all cores (results do not depend on it)"
+    )
+    group.add_argument(
+        "--alpha", type=float, default=defaults.alpha, help="total false-fail rate (default %(default)s)"
+    )
+
+
+def _options(args: argparse.Namespace) -> api.Options:
+    return api.Options(
+        paths=args.paths, steps=args.steps, horizon=args.horizon, seed=args.seed, threads=args.threads, alpha=args.alpha
+    )
+
+
+def _say(line: str) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    print(f"• {line}", file=sys.stderr, flush=True)
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    model = api.parse(args.text)
+    print(model.to_json() if args.json else model.describe(), end="\n" if not args.json else "")
+    return EXIT_OK
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    model = api.parse(args.text)
+    options = _options(args)
+    if not args.json:
+        print(model.describe(), end="\n\n", flush=True)
+    result = api.generate(model, out=args.out, backend=args.backend, options=options, progress=_say)
+    return _finish(result, args.json)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    result = api.verify(args.crate_dir, model=args.model, options=_options(args), progress=_say)
+    if not args.json:
+        print(result.model.describe(), end="\n\n")
+    return _finish(result, args.json)
+
+
+def _finish(result: api.Result, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(result.report, indent=2))
+    else:
+        print(summary(result))
+    return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def summary(result: api.Result) -> str:
+    """A short human summary of a report: verdict, checks passed, where things are."""
+    report = result.report
+    checks = report.get("checks", [])
+    passed = sum(1 for c in checks if c.get("passed"))
+    lines = [f"Verdict: {report['verdict'].upper()} — {report['reason']}"]
+    if checks:
+        lines.append(f"Checks: {passed}/{len(checks)} passed at total level alpha={report['statistics'].get('alpha')}")
+        lines += [f"  FAILED {c['name']}: {c.get('detail', '')}" for c in checks if not c.get("passed")][:10]
+    if report.get("diagnostics"):
+        lines.append(report["diagnostics"][:3000])
+    if result.binary:
+        lines.append(f"Binary: {result.binary}")
+    lines.append(
+        f"Report: {result.report_dir / 'report.md'} (and report.json); model: {result.crate_dir / 'model.json'}"
+    )
+    return "\n".join(lines)
+
+
+COMMANDS = {"generate": _cmd_generate, "parse": _cmd_parse, "verify": _cmd_verify}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"architect: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ArchitectError as exc:
+        print(f"architect: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("architect: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in architect itself: say so plainly, keep the traceback opt-in
+        if os.environ.get("ARCHITECT_DEBUG"):
+            raise
+        print(
+            f"architect: internal error: {type(exc).__name__}: {exc} (ARCHITECT_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+//! Python bindings of the architect SDK (`architect._native`): thin type conversions only.
+#![forbid(unsafe_code)]
+
+use pyo3::prelude::*;
+
+/// The SDK version string.
+#[pyfunction]
+fn sdk_version() -> &'static str {
+    architect_sdk::SDK_VERSION
+}
+
+/// The first `n` standard normals drawn by path `path` of a run seeded with `seed`.
+#[pyfunction]
+fn standard_normals(seed: u64, path: u64, n: usize) -> Vec<f64> {
+    architect_sdk::rng::standard_normals(seed, path, n)
+}
+
+/// Every exponent multi-index of length `dim` and total degree 1..=`degree`, in reporting order.
+#[pyfunction]
+fn exponents(dim: usize, degree: usize) -> Vec<Vec<u32>> {
+    architect_sdk::moments::exponents(dim, degree)
+}
+
+/// The `architect._native` extension module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(sdk_version, m)?)?;
+    m.add_function(wrap_pyfunction!(standard_normals, m)?)?;
+    m.add_function(wrap_pyfunction!(exponents, m)?)?;
+    Ok(())
+}

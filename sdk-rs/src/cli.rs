@@ -1,0 +1,326 @@
+//! The command line of a generated model binary.
+//!
+//! ```text
+//! model-binary [--paths N] [--steps N] [--horizon T] [--seed S] [--threads K]
+//!              [--checkpoints K] [--moment-degree D] [--terminal FILE.npy] [--stats FILE] [--describe]
+//! ```
+//! Exit status: 0 on success, 2 on bad arguments, 1 on a runtime error.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::{CommandFactory, FromArgMatches, Parser};
+use serde::Serialize;
+
+use crate::engine::{self, RunConfig, RunOutput};
+use crate::files::{write_atomic, write_npy};
+use crate::scheme::Scheme;
+use crate::sde::Sde;
+use crate::{SDK_VERSION, STATS_FORMAT};
+
+/// Command-line arguments of a model binary.
+#[derive(Parser, Debug, Clone, PartialEq)]
+#[command(name = "model-binary", allow_negative_numbers = true)]
+struct Args {
+    /// Number of simulated paths
+    #[arg(long, default_value_t = 100_000, value_parser = at_least_one)]
+    paths: u64,
+    /// Number of time steps (a multiple of --checkpoints)
+    #[arg(long, default_value_t = 200, value_parser = at_least_one)]
+    steps: u64,
+    /// Final time (finite, > 0)
+    #[arg(long, default_value_t = 1.0, value_parser = positive_finite)]
+    horizon: f64,
+    /// Seed of the random streams
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Worker threads (0 = all cores)
+    #[arg(long, default_value_t = 0,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=engine::MAX_THREADS as u64))]
+    threads: usize,
+    /// Number of equally spaced observation times
+    #[arg(long, default_value_t = 4, value_parser = at_least_one)]
+    checkpoints: u64,
+    /// Highest total degree of the reported power sums
+    #[arg(long = "moment-degree", default_value_t = 4,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=engine::MAX_MOMENT_DEGREE as u64))]
+    moment_degree: usize,
+    /// Write the final observed states to FILE as an (paths, D) float64 .npy array
+    #[arg(long, value_name = "FILE")]
+    terminal: Option<PathBuf>,
+    /// Write the statistics JSON to FILE instead of stdout
+    #[arg(long, value_name = "FILE")]
+    stats: Option<PathBuf>,
+    /// Print the model's description as JSON and exit
+    #[arg(long)]
+    describe: bool,
+}
+
+fn at_least_one(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn positive_finite(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be finite and positive, got {v}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+impl Args {
+    fn config(&self) -> RunConfig {
+        RunConfig {
+            paths: self.paths,
+            steps: self.steps,
+            horizon: self.horizon,
+            seed: self.seed,
+            threads: self.threads,
+            checkpoints: self.checkpoints,
+            moment_degree: self.moment_degree,
+            keep_terminal: self.terminal.is_some(),
+        }
+    }
+}
+
+/// Why a command line did not produce output.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments, or a request for help (clap's error; see [`clap::Error::exit_code`]).
+    Usage(clap::Error),
+    /// The run itself failed (model, I/O, threads).
+    Runtime(String),
+}
+
+impl CliError {
+    /// The process exit status: clap's (2 for bad usage, 0 for `--help`), or 1 at run time.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(e) => e.exit_code() as u8,
+            CliError::Runtime(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Usage(e) => write!(f, "{}", e.render()),
+            CliError::Runtime(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// Runs a model binary on the process's command line; the whole `main` of a generated crate.
+pub fn run<const D: usize, const M: usize, S: Sde<D, M>>(model: S, scheme: Scheme<D>) -> ExitCode {
+    match run_with_args(&model, &scheme, std::env::args_os()) {
+        Ok(text) => match std::io::stdout().lock().write_all(text.as_bytes()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write to stdout: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(CliError::Usage(e)) => {
+            let _ = e.print();
+            ExitCode::from(e.exit_code() as u8)
+        }
+        Err(CliError::Runtime(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a model binary on `args` (the first item is the program name) and returns what it
+/// prints on stdout: the statistics JSON, the `--describe` JSON, or nothing when `--stats`
+/// names a file. Files named by `--terminal` and `--stats` are written here.
+pub fn run_with_args<const D: usize, const M: usize, S, I, T>(
+    model: &S,
+    scheme: &Scheme<D>,
+    args: I,
+) -> Result<String, CliError>
+where
+    S: Sde<D, M>,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args = parse::<D, M, S, _, _>(scheme, args)?;
+    if args.describe {
+        return Ok(describe_json(model, scheme));
+    }
+    let output = engine::simulate(model, scheme, &args.config())
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    if let (Some(path), Some(rows)) = (&args.terminal, &output.terminal) {
+        write_file(path, |w| write_npy(w, rows))?;
+    }
+    let json = stats_json::<D, M, S>(scheme, &args.config(), &output);
+    match &args.stats {
+        Some(path) => {
+            write_file(path, |w| w.write_all(json.as_bytes()))?;
+            Ok(String::new())
+        }
+        None => Ok(json),
+    }
+}
+
+/// Parses and validates `args`; every failure is a usage error.
+fn parse<const D: usize, const M: usize, S, I, T>(
+    scheme: &Scheme<D>,
+    args: I,
+) -> Result<Args, CliError>
+where
+    S: Sde<D, M>,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut cmd = Args::command().about(format!(
+        "Simulates the SDE model '{}' (state dimension {}, noise dimension {}) with the scheme '{}'.",
+        S::NAME,
+        D,
+        M,
+        scheme.name
+    ));
+    let matches = cmd
+        .try_get_matches_from_mut(args)
+        .map_err(CliError::Usage)?;
+    let args = Args::from_arg_matches(&matches).map_err(CliError::Usage)?;
+    if !args.describe {
+        if let Err(e) = args.config().validate(D) {
+            let msg = e.to_string().replace("invalid run configuration: ", "");
+            return Err(CliError::Usage(cmd.error(ErrorKind::ValueValidation, msg)));
+        }
+    }
+    Ok(args)
+}
+
+fn write_file<F>(path: &Path, write: F) -> Result<(), CliError>
+where
+    F: FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+{
+    write_atomic(path, write)
+        .map_err(|e| CliError::Runtime(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The `--describe` output.
+#[derive(Serialize)]
+struct Describe<'a> {
+    sdk_version: &'a str,
+    model: &'a str,
+    state: &'a [&'a str],
+    noise_dim: usize,
+    scheme: &'a str,
+    step_kinds: &'a [&'a str],
+    initial_state: &'a [f64],
+    parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The `--describe` JSON of a model and scheme, newline-terminated.
+///
+/// It carries the parameter values the binary was built with, so the gym can check that a
+/// crate simulates the model it claims to before spending time on statistics.
+pub fn describe_json<const D: usize, const M: usize, S: Sde<D, M>>(
+    model: &S,
+    scheme: &Scheme<D>,
+) -> String {
+    let state = S::STATE;
+    let parameters = model
+        .parameters()
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), serde_json::json!(value)))
+        .collect();
+    let describe = Describe {
+        sdk_version: SDK_VERSION,
+        model: S::NAME,
+        state: &state,
+        noise_dim: M,
+        scheme: scheme.name,
+        step_kinds: &scheme.step_kinds(),
+        initial_state: &model.initial_state(),
+        parameters,
+    };
+    to_json_line(&describe)
+}
+
+/// The statistics JSON (format `architect.stats/1`).
+#[derive(Serialize)]
+struct Stats<'a> {
+    format: &'a str,
+    sdk_version: &'a str,
+    model: &'a str,
+    state: &'a [&'a str],
+    scheme: &'a str,
+    step_kinds: &'a [&'a str],
+    paths: u64,
+    steps: u64,
+    horizon: f64,
+    seed: u64,
+    threads: usize,
+    shift: &'a [f64],
+    exponents: Vec<&'a [u32]>,
+    checkpoints: Vec<CheckpointJson<'a>>,
+    elapsed_seconds: f64,
+}
+
+#[derive(Serialize)]
+struct CheckpointJson<'a> {
+    step: u64,
+    time: f64,
+    count: u64,
+    nonfinite: u64,
+    sums: &'a [f64],
+}
+
+/// The statistics JSON of a finished run, newline-terminated. Non-finite sums (overflow)
+/// are written as `null`.
+pub fn stats_json<const D: usize, const M: usize, S: Sde<D, M>>(
+    scheme: &Scheme<D>,
+    config: &RunConfig,
+    output: &RunOutput<D>,
+) -> String {
+    let state = S::STATE;
+    let stats = Stats {
+        format: STATS_FORMAT,
+        sdk_version: SDK_VERSION,
+        model: S::NAME,
+        state: &state,
+        scheme: scheme.name,
+        step_kinds: &scheme.step_kinds(),
+        paths: config.paths,
+        steps: config.steps,
+        horizon: config.horizon,
+        seed: config.seed,
+        threads: output.threads,
+        shift: &output.shift,
+        exponents: output.exponents.iter().map(|e| e.as_slice()).collect(),
+        checkpoints: output
+            .checkpoints
+            .iter()
+            .map(|c| CheckpointJson {
+                step: c.step,
+                time: c.time,
+                count: c.sums.count,
+                nonfinite: c.sums.nonfinite,
+                sums: &c.sums.sums,
+            })
+            .collect(),
+        elapsed_seconds: output.elapsed_seconds,
+    };
+    to_json_line(&stats)
+}
+
+fn to_json_line<T: Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string(value).expect("plain structs serialize");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,325 @@
+//! The Monte Carlo engine: many paths, in parallel, reduced to power sums at checkpoints.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::error::SdkError;
+use crate::moments::{Moments, PowerSums};
+use crate::rng::{Xoshiro256PlusPlus, path_rng, standard_normal};
+use crate::scheme::{Scheme, Step, Stepper};
+use crate::sde::Sde;
+
+/// Paths per block. Blocks are the unit of parallel work and of summation order, so this
+/// constant (not the thread count) fixes the result bit for bit.
+pub const BLOCK_PATHS: u64 = 1024;
+/// Largest accepted `moment_degree`.
+pub const MAX_MOMENT_DEGREE: usize = 16;
+/// Largest accepted number of monomials (exponents) per checkpoint.
+pub const MAX_MONOMIALS: u128 = 1_000_000;
+/// Largest accepted explicit thread count.
+pub const MAX_THREADS: usize = 1024;
+// Blocks finished per parallel round; bounds the memory held by unmerged block results.
+const BLOCKS_PER_ROUND: usize = 4096;
+
+/// Settings of one run (the binary's command line, minus output files).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunConfig {
+    /// Number of simulated paths (≥ 1).
+    pub paths: u64,
+    /// Number of time steps (≥ 1, a multiple of `checkpoints`).
+    pub steps: u64,
+    /// Final time (finite, > 0).
+    pub horizon: f64,
+    /// Seed of the run; path `p` draws from `path_rng(seed, p)`.
+    pub seed: u64,
+    /// Worker threads; 0 = available parallelism.
+    pub threads: usize,
+    /// Number of equally spaced observation times (≥ 1).
+    pub checkpoints: u64,
+    /// Highest total degree of the reported monomials (1..=[`MAX_MOMENT_DEGREE`]).
+    pub moment_degree: usize,
+    /// Whether to keep every path's final observed state.
+    pub keep_terminal: bool,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            paths: 100_000,
+            steps: 200,
+            horizon: 1.0,
+            seed: 0,
+            threads: 0,
+            checkpoints: 4,
+            moment_degree: 4,
+            keep_terminal: false,
+        }
+    }
+}
+
+impl RunConfig {
+    /// Checks every setting for a model with `dim` state variables; errors are [`SdkError::Config`].
+    pub fn validate(&self, dim: usize) -> Result<(), SdkError> {
+        let fail = |msg: String| Err(SdkError::Config(msg));
+        if self.paths == 0 {
+            return fail("paths must be at least 1".into());
+        }
+        if self.steps == 0 {
+            return fail("steps must be at least 1".into());
+        }
+        if !(self.horizon.is_finite() && self.horizon > 0.0) {
+            return fail(format!(
+                "horizon must be finite and positive, got {}",
+                self.horizon
+            ));
+        }
+        if self.checkpoints == 0 || self.steps % self.checkpoints != 0 {
+            return fail(format!(
+                "steps ({}) must be a positive multiple of checkpoints ({})",
+                self.steps, self.checkpoints
+            ));
+        }
+        if !(1..=MAX_MOMENT_DEGREE).contains(&self.moment_degree) {
+            return fail(format!(
+                "moment degree must be between 1 and {MAX_MOMENT_DEGREE}, got {}",
+                self.moment_degree
+            ));
+        }
+        if monomial_count(dim, self.moment_degree) > MAX_MONOMIALS {
+            return fail(format!(
+                "moment degree {} gives more than {MAX_MONOMIALS} monomials in {dim} variables",
+                self.moment_degree
+            ));
+        }
+        if self.threads > MAX_THREADS {
+            return fail(format!(
+                "threads must be at most {MAX_THREADS}, got {}",
+                self.threads
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `C(dim + degree, degree) − 1`, saturating above [`MAX_MONOMIALS`].
+fn monomial_count(dim: usize, degree: usize) -> u128 {
+    let mut c: u128 = 1;
+    for k in 1..=degree as u128 {
+        c = c * (dim as u128 + k) / k;
+        if c > MAX_MONOMIALS + 1 {
+            return c;
+        }
+    }
+    c - 1
+}
+
+/// Power sums at one observation time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// Step index (`k · steps / checkpoints`).
+    pub step: u64,
+    /// Time (`horizon · step / steps`).
+    pub time: f64,
+    /// Counts and power sums of the observed states.
+    pub sums: PowerSums,
+}
+
+/// What a run produces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOutput<const D: usize> {
+    /// The shift of the monomials (the initial state).
+    pub shift: [f64; D],
+    /// The monomials' exponents, in reporting order.
+    pub exponents: Vec<[u32; D]>,
+    /// One entry per checkpoint, in time order.
+    pub checkpoints: Vec<Checkpoint>,
+    /// Final observed state of every path, in path order (only when asked for).
+    pub terminal: Option<Vec<[f64; D]>>,
+    /// Worker threads actually used.
+    pub threads: usize,
+    /// Wall-clock time of the simulation.
+    pub elapsed_seconds: f64,
+}
+
+/// Simulates `config.paths` paths of `model` with `scheme`.
+///
+/// The result depends only on the model, scheme and config (not on `threads`): each path owns
+/// its random stream, each block of [`BLOCK_PATHS`] paths is summed sequentially, and block
+/// results are combined in block order.
+pub fn simulate<const D: usize, const M: usize, S: Sde<D, M>>(
+    model: &S,
+    scheme: &Scheme<D>,
+    config: &RunConfig,
+) -> Result<RunOutput<D>, SdkError> {
+    let started = Instant::now();
+    config.validate(D)?;
+    let job = Job::new(model, scheme, config)?;
+    let pool = thread_pool(config.threads)?;
+    let blocks = config.paths.div_ceil(BLOCK_PATHS) as usize;
+    let mut total: Vec<PowerSums> = (0..config.checkpoints)
+        .map(|_| job.moments.zeros())
+        .collect();
+    let mut terminal = config
+        .keep_terminal
+        .then(|| reserve_terminal(config.paths))
+        .transpose()?;
+    for round in (0..blocks).step_by(BLOCKS_PER_ROUND) {
+        let end = (round + BLOCKS_PER_ROUND).min(blocks);
+        let results: Vec<Block<D>> = pool.install(|| {
+            (round..end)
+                .into_par_iter()
+                .map(|b| job.run_block(b as u64))
+                .collect()
+        });
+        for block in results {
+            for (acc, part) in total.iter_mut().zip(&block.sums) {
+                acc.merge(part);
+            }
+            if let Some(t) = terminal.as_mut() {
+                t.extend_from_slice(&block.terminal);
+            }
+        }
+    }
+    Ok(RunOutput {
+        shift: job.moments.shift(),
+        exponents: job.moments.exponents().to_vec(),
+        checkpoints: job.checkpoints(total),
+        terminal,
+        threads: pool.current_num_threads(),
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, SdkError> {
+    let n = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| SdkError::Runtime(format!("cannot start {n} worker threads: {e}")))
+}
+
+fn reserve_terminal<const D: usize>(paths: u64) -> Result<Vec<[f64; D]>, SdkError> {
+    let mut v = Vec::new();
+    usize::try_from(paths)
+        .ok()
+        .and_then(|n| v.try_reserve_exact(n).ok())
+        .ok_or_else(|| {
+            SdkError::Runtime(format!("not enough memory to keep {paths} terminal states"))
+        })?;
+    Ok(v)
+}
+
+/// Partial results of one block of paths.
+struct Block<const D: usize> {
+    sums: Vec<PowerSums>,
+    terminal: Vec<[f64; D]>,
+}
+
+/// Everything a worker needs to simulate a block; shared read-only between threads.
+struct Job<'a, const D: usize, const M: usize, S> {
+    model: &'a S,
+    stepper: Stepper<D, M>,
+    moments: Moments<D>,
+    x0: [f64; D],
+    config: &'a RunConfig,
+    h: f64,
+    sqrt_h: f64,
+    steps_per_checkpoint: u64,
+}
+
+impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
+    fn new(model: &'a S, scheme: &Scheme<D>, config: &'a RunConfig) -> Result<Self, SdkError> {
+        let x0 = model.initial_state();
+        check_initial_state::<D, M, S>(&x0, scheme)?;
+        let stepper = Stepper::new(scheme, model.correlation())?;
+        let h = config.horizon / config.steps as f64;
+        Ok(Job {
+            model,
+            stepper,
+            moments: Moments::new(x0, config.moment_degree),
+            x0,
+            config,
+            h,
+            sqrt_h: h.sqrt(),
+            steps_per_checkpoint: config.steps / config.checkpoints,
+        })
+    }
+
+    /// Simulates the paths of block `b`, summing them sequentially in path order.
+    fn run_block(&self, b: u64) -> Block<D> {
+        let first = b * BLOCK_PATHS;
+        let end = (first + BLOCK_PATHS).min(self.config.paths);
+        let mut sums: Vec<PowerSums> = (0..self.config.checkpoints)
+            .map(|_| self.moments.zeros())
+            .collect();
+        let mut scratch = self.moments.scratch();
+        let mut terminal = Vec::new();
+        if self.config.keep_terminal {
+            terminal.reserve_exact((end - first) as usize);
+        }
+        for path in first..end {
+            let mut rng = path_rng(self.config.seed, path);
+            let mut x = self.x0;
+            let mut observed = x;
+            for (k, acc) in sums.iter_mut().enumerate() {
+                self.advance(&mut x, &mut rng, k as u64 * self.steps_per_checkpoint);
+                observed = self.stepper.observe(&x);
+                self.moments.add(acc, &observed, &mut scratch);
+            }
+            if self.config.keep_terminal {
+                terminal.push(observed);
+            }
+        }
+        Block { sums, terminal }
+    }
+
+    /// Advances one path over one checkpoint interval starting at step `first_step`.
+    #[inline]
+    fn advance(&self, x: &mut [f64; D], rng: &mut Xoshiro256PlusPlus, first_step: u64) {
+        for n in first_step..first_step + self.steps_per_checkpoint {
+            let mut z = [0.0; M];
+            for zk in &mut z {
+                *zk = standard_normal(rng);
+            }
+            let t = n as f64 * self.h;
+            self.stepper.step(self.model, t, self.h, self.sqrt_h, x, &z);
+        }
+    }
+
+    fn checkpoints(&self, sums: Vec<PowerSums>) -> Vec<Checkpoint> {
+        let steps = self.config.steps;
+        sums.into_iter()
+            .enumerate()
+            .map(|(k, sums)| {
+                let step = (k as u64 + 1) * self.steps_per_checkpoint;
+                let time = self.config.horizon * (step as f64 / steps as f64);
+                Checkpoint { step, time, sums }
+            })
+            .collect()
+    }
+}
+
+/// The initial state must be finite, and positive in log-Euler components.
+fn check_initial_state<const D: usize, const M: usize, S: Sde<D, M>>(
+    x0: &[f64; D],
+    scheme: &Scheme<D>,
+) -> Result<(), SdkError> {
+    for ((&x, &step), name) in x0.iter().zip(&scheme.steps).zip(S::STATE) {
+        if !x.is_finite() {
+            return Err(SdkError::Model(format!(
+                "initial value of {name} is not finite"
+            )));
+        }
+        if step == Step::LogEuler && x <= 0.0 {
+            return Err(SdkError::Model(format!(
+                "{name} uses the log-euler step but its initial value {x} is not positive"
+            )));
+        }
+    }
+    Ok(())
+}

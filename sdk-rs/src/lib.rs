@@ -1,0 +1,27 @@
+//! Runtime of architect-generated SDE simulators.
+//!
+//! A generated crate implements [`Sde`] for its model, names a [`Scheme`], and hands both to
+//! [`cli::run`], which parses the command line, simulates the paths in parallel and writes
+//! the statistics JSON (power sums of the state at equally spaced checkpoints). The contract
+//! is described in `docs/architecture.md`, section "The SDK contract".
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod files;
+pub mod moments;
+pub mod rng;
+pub mod scheme;
+pub mod sde;
+
+pub use engine::{RunConfig, RunOutput, simulate};
+pub use error::SdkError;
+pub use scheme::{Scheme, Step};
+pub use sde::Sde;
+
+/// Version of this SDK, reported by every binary.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The `format` tag of the statistics JSON.
+pub const STATS_FORMAT: &str = "architect.stats/1";

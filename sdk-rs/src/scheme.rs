@@ -1,0 +1,225 @@
+//! Stepping schemes: one update rule per state component, and the step itself.
+
+use crate::error::SdkError;
+use crate::sde::Sde;
+
+/// How one state component is advanced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Euler–Maruyama: `x += b h + σ dW`.
+    Euler,
+    /// Euler–Maruyama with full truncation: coefficients see `max(x, 0)`, and so does the observer.
+    FullTruncation,
+    /// Euler–Maruyama on `log x` (positive processes); exact for geometric Brownian motion.
+    LogEuler,
+}
+
+impl Step {
+    /// The name used in the statistics JSON (`step_kinds`).
+    pub const fn label(&self) -> &'static str {
+        match self {
+            Step::Euler => "euler",
+            Step::FullTruncation => "full-truncation",
+            Step::LogEuler => "log-euler",
+        }
+    }
+}
+
+/// A named scheme: one [`Step`] per state component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scheme<const D: usize> {
+    /// Scheme name, reported in the statistics JSON.
+    pub name: &'static str,
+    /// Update rule of each state component.
+    pub steps: [Step; D],
+}
+
+impl<const D: usize> Scheme<D> {
+    /// A scheme called `name` that advances component `i` with `steps[i]`.
+    pub const fn new(name: &'static str, steps: [Step; D]) -> Self {
+        Scheme { name, steps }
+    }
+
+    /// The labels of the steps, in state order.
+    pub fn step_kinds(&self) -> [&'static str; D] {
+        self.steps.map(|s| s.label())
+    }
+}
+
+/// Lower-triangular `L` with `L Lᵀ = c` for a symmetric positive semi-definite `c`.
+///
+/// Pivots that vanish (up to a relative tolerance of 1e-12) give a zero column instead of a
+/// division by zero, so singular matrices such as `[[1, 1], [1, 1]]` are accepted. A matrix
+/// that is not symmetric, not finite or not PSD is an error.
+pub fn cholesky<const M: usize>(c: &[[f64; M]; M]) -> Result<[[f64; M]; M], SdkError> {
+    check_symmetric(c)?;
+    let scale = (0..M).map(|k| c[k][k]).fold(0.0, f64::max);
+    let pivot_tol = 1e-12 * scale;
+    // In a PSD matrix |c_ij|² ≤ c_ii c_jj, so off-diagonal residuals beside a vanished pivot are
+    // at most sqrt(pivot_tol · scale).
+    let offdiag_tol = 1e-6 * scale;
+    let mut l = [[0.0; M]; M];
+    for j in 0..M {
+        let d = c[j][j] - dot(&l[j], &l[j], j);
+        if d < -pivot_tol {
+            return Err(not_psd(j));
+        }
+        if d <= pivot_tol {
+            for i in j + 1..M {
+                if (c[i][j] - dot(&l[i], &l[j], j)).abs() > offdiag_tol {
+                    return Err(not_psd(j));
+                }
+            }
+            continue;
+        }
+        let pivot = d.sqrt();
+        l[j][j] = pivot;
+        for i in j + 1..M {
+            l[i][j] = (c[i][j] - dot(&l[i], &l[j], j)) / pivot;
+        }
+    }
+    Ok(l)
+}
+
+/// `Σ_{k<n} a_k b_k`.
+fn dot<const M: usize>(a: &[f64; M], b: &[f64; M], n: usize) -> f64 {
+    a[..n].iter().zip(&b[..n]).map(|(x, y)| x * y).sum()
+}
+
+fn not_psd(j: usize) -> SdkError {
+    SdkError::Model(format!(
+        "correlation matrix is not positive semi-definite (fails at row {j})"
+    ))
+}
+
+fn check_symmetric<const M: usize>(c: &[[f64; M]; M]) -> Result<(), SdkError> {
+    for (k, row) in c.iter().enumerate() {
+        for (l, &v) in row.iter().enumerate() {
+            if !v.is_finite() {
+                return Err(SdkError::Model(format!(
+                    "correlation[{k}][{l}] is not finite"
+                )));
+            }
+            if (v - c[l][k]).abs() > 1e-12 * (1.0 + v.abs()) {
+                return Err(SdkError::Model(format!(
+                    "correlation matrix is not symmetric at [{k}][{l}]"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `c` is a correlation matrix (symmetric, unit diagonal, PSD) and returns its
+/// Cholesky factor.
+pub fn correlation_factor<const M: usize>(c: &[[f64; M]; M]) -> Result<[[f64; M]; M], SdkError> {
+    for (k, row) in c.iter().enumerate() {
+        if (row[k] - 1.0).abs() > 1e-9 {
+            return Err(SdkError::Model(format!(
+                "correlation[{k}][{k}] is {} but must be 1",
+                row[k]
+            )));
+        }
+    }
+    cholesky(c)
+}
+
+/// A scheme bound to a model's correlation: advances one path by one step.
+#[derive(Clone, Debug)]
+pub struct Stepper<const D: usize, const M: usize> {
+    steps: [Step; D],
+    correlation: [[f64; M]; M],
+    factor: [[f64; M]; M],
+    independent: bool,
+}
+
+impl<const D: usize, const M: usize> Stepper<D, M> {
+    /// Binds `scheme` to `correlation`, factorising it once.
+    pub fn new(scheme: &Scheme<D>, correlation: [[f64; M]; M]) -> Result<Self, SdkError> {
+        let factor = correlation_factor(&correlation)?;
+        Ok(Stepper {
+            steps: scheme.steps,
+            correlation,
+            factor,
+            independent: correlation == crate::sde::identity(),
+        })
+    }
+
+    /// The Cholesky factor `L` of the correlation matrix.
+    pub fn factor(&self) -> &[[f64; M]; M] {
+        &self.factor
+    }
+
+    /// Advances `x` from time `t` by `h`, with `z` i.i.d. standard normals (`sqrt_h = √h`).
+    #[inline]
+    pub fn step<S: Sde<D, M>>(
+        &self,
+        model: &S,
+        t: f64,
+        h: f64,
+        sqrt_h: f64,
+        x: &mut [f64; D],
+        z: &[f64; M],
+    ) {
+        let y = self.evaluation_point(x);
+        let b = model.drift(t, &y);
+        let s = model.diffusion(t, &y);
+        let dw = self.increments(sqrt_h, z);
+        for i in 0..D {
+            let noise = dot_full(&s[i], &dw);
+            x[i] = match self.steps[i] {
+                Step::Euler | Step::FullTruncation => x[i] + b[i] * h + noise,
+                Step::LogEuler => {
+                    let xi = x[i];
+                    let a = self.quadratic_variation(&s[i]);
+                    xi * ((b[i] / xi - a / (2.0 * xi * xi)) * h + noise / xi).exp()
+                }
+            };
+        }
+    }
+
+    /// The observed state: full-truncation components reported as `max(x_i, 0)`.
+    ///
+    /// Non-finite values pass through unchanged so that a diverged path is counted as such.
+    #[inline]
+    pub fn observe(&self, x: &[f64; D]) -> [f64; D] {
+        std::array::from_fn(|i| match self.steps[i] {
+            Step::FullTruncation if x[i] < 0.0 && x[i].is_finite() => 0.0,
+            _ => x[i],
+        })
+    }
+
+    /// `x` with full-truncation components replaced by `max(x_i, 0)` (NaN stays NaN).
+    #[inline]
+    fn evaluation_point(&self, x: &[f64; D]) -> [f64; D] {
+        std::array::from_fn(|i| match self.steps[i] {
+            Step::FullTruncation if x[i] < 0.0 => 0.0,
+            _ => x[i],
+        })
+    }
+
+    /// `dW = √h L z`.
+    #[inline]
+    fn increments(&self, sqrt_h: f64, z: &[f64; M]) -> [f64; M] {
+        if self.independent {
+            return z.map(|zk| sqrt_h * zk);
+        }
+        std::array::from_fn(|k| sqrt_h * dot(&self.factor[k], z, k + 1))
+    }
+
+    /// `a_ii = s_i ρ s_iᵀ` for one row `s_i` of the diffusion matrix.
+    #[inline]
+    fn quadratic_variation(&self, row: &[f64; M]) -> f64 {
+        if self.independent {
+            return dot_full(row, row);
+        }
+        (0..M)
+            .map(|k| row[k] * dot_full(&self.correlation[k], row))
+            .sum()
+    }
+}
+
+#[inline]
+fn dot_full<const M: usize>(a: &[f64; M], b: &[f64; M]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}

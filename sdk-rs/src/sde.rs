@@ -1,0 +1,38 @@
+//! The model trait that generated crates implement.
+
+/// A stochastic differential equation with `D` state variables driven by `M` Brownian motions:
+///
+/// `dX_i = drift_i(t, X) dt + Σ_k diffusion[i][k](t, X) dW_k`, with `d<W_k, W_l> = correlation[k][l] dt`.
+///
+/// Implementations must be cheap to call: the engine evaluates `drift` and `diffusion` once per
+/// path and step. `Sync` because paths are simulated on several threads sharing one model.
+pub trait Sde<const D: usize, const M: usize>: Sync {
+    /// Model name, reported in the statistics JSON.
+    const NAME: &'static str;
+    /// Names of the state variables, in state order.
+    const STATE: [&'static str; D];
+
+    /// State at time 0.
+    fn initial_state(&self) -> [f64; D];
+
+    /// Parameter names and values, reported by `--describe` (default: none).
+    fn parameters(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
+
+    /// Drift vector `b(t, x)`.
+    fn drift(&self, t: f64, x: &[f64; D]) -> [f64; D];
+
+    /// Diffusion matrix `σ(t, x)`; row `i` belongs to equation `i`, column `k` to `W_k`.
+    fn diffusion(&self, t: f64, x: &[f64; D]) -> [[f64; M]; D];
+
+    /// Instantaneous correlation `ρ` of the Brownian motions (default: independent).
+    fn correlation(&self) -> [[f64; M]; M] {
+        identity()
+    }
+}
+
+/// The `M × M` identity matrix.
+pub fn identity<const M: usize>() -> [[f64; M]; M] {
+    std::array::from_fn(|k| std::array::from_fn(|l| if k == l { 1.0 } else { 0.0 }))
+}

@@ -1,0 +1,209 @@
+//! Test models and helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use architect_sdk::moments::PowerSums;
+use architect_sdk::{RunConfig, Scheme, Sde, Step};
+
+/// `dX = κ(θ − X) dt + σ dW`.
+#[derive(Clone, Debug)]
+pub struct Ou {
+    pub kappa: f64,
+    pub theta: f64,
+    pub sigma: f64,
+    pub x0: f64,
+}
+
+impl Default for Ou {
+    fn default() -> Self {
+        Ou {
+            kappa: 2.0,
+            theta: 1.0,
+            sigma: 0.5,
+            x0: 0.0,
+        }
+    }
+}
+
+pub const OU_SCHEME: Scheme<1> = Scheme::new("euler-maruyama", [Step::Euler]);
+
+impl Sde<1, 1> for Ou {
+    const NAME: &'static str = "ou";
+    const STATE: [&'static str; 1] = ["x"];
+    fn initial_state(&self) -> [f64; 1] {
+        [self.x0]
+    }
+    fn drift(&self, _t: f64, x: &[f64; 1]) -> [f64; 1] {
+        [self.kappa * (self.theta - x[0])]
+    }
+    fn diffusion(&self, _t: f64, _x: &[f64; 1]) -> [[f64; 1]; 1] {
+        [[self.sigma]]
+    }
+}
+
+/// `dS = μ S dt + σ S dW`.
+#[derive(Clone, Debug)]
+pub struct Gbm {
+    pub mu: f64,
+    pub sigma: f64,
+    pub s0: f64,
+}
+
+impl Default for Gbm {
+    fn default() -> Self {
+        Gbm {
+            mu: 0.1,
+            sigma: 0.4,
+            s0: 2.0,
+        }
+    }
+}
+
+pub const GBM_SCHEME: Scheme<1> = Scheme::new("log-euler", [Step::LogEuler]);
+
+impl Sde<1, 1> for Gbm {
+    const NAME: &'static str = "gbm";
+    const STATE: [&'static str; 1] = ["s"];
+    fn initial_state(&self) -> [f64; 1] {
+        [self.s0]
+    }
+    fn drift(&self, _t: f64, x: &[f64; 1]) -> [f64; 1] {
+        [self.mu * x[0]]
+    }
+    fn diffusion(&self, _t: f64, x: &[f64; 1]) -> [[f64; 1]; 1] {
+        [[self.sigma * x[0]]]
+    }
+}
+
+/// Two Brownian motions with correlation `rho`: `dX_i = s_i dW_i`, plus an optional drift.
+#[derive(Clone, Debug)]
+pub struct Correlated {
+    pub rho: f64,
+    pub scale: [f64; 2],
+    pub drift: [f64; 2],
+}
+
+impl Default for Correlated {
+    fn default() -> Self {
+        Correlated {
+            rho: 0.6,
+            scale: [1.0, 0.5],
+            drift: [0.0, 0.0],
+        }
+    }
+}
+
+pub const CORRELATED_SCHEME: Scheme<2> = Scheme::new("euler-maruyama", [Step::Euler, Step::Euler]);
+
+impl Sde<2, 2> for Correlated {
+    const NAME: &'static str = "correlated";
+    const STATE: [&'static str; 2] = ["x", "y"];
+    fn initial_state(&self) -> [f64; 2] {
+        [0.0, 1.0]
+    }
+    fn drift(&self, _t: f64, _x: &[f64; 2]) -> [f64; 2] {
+        self.drift
+    }
+    fn diffusion(&self, _t: f64, _x: &[f64; 2]) -> [[f64; 2]; 2] {
+        [[self.scale[0], 0.0], [0.0, self.scale[1]]]
+    }
+    fn correlation(&self) -> [[f64; 2]; 2] {
+        [[1.0, self.rho], [self.rho, 1.0]]
+    }
+}
+
+/// A Heston-like pair with a state-dependent, correlated diffusion: `x` Euler, `v` CIR with
+/// full truncation (Feller condition violated so `v` often goes negative internally).
+#[derive(Clone, Debug)]
+pub struct Heston {
+    pub kappa: f64,
+    pub theta: f64,
+    pub xi: f64,
+    pub rho: f64,
+}
+
+impl Default for Heston {
+    fn default() -> Self {
+        Heston {
+            kappa: 1.0,
+            theta: 0.04,
+            xi: 1.0,
+            rho: -0.7,
+        }
+    }
+}
+
+pub const HESTON_SCHEME: Scheme<2> = Scheme::new(
+    "euler-maruyama+full-truncation",
+    [Step::Euler, Step::FullTruncation],
+);
+
+impl Sde<2, 2> for Heston {
+    const NAME: &'static str = "heston";
+    const STATE: [&'static str; 2] = ["x", "v"];
+    fn initial_state(&self) -> [f64; 2] {
+        [0.0, 0.04]
+    }
+    fn drift(&self, _t: f64, x: &[f64; 2]) -> [f64; 2] {
+        [-0.5 * x[1], self.kappa * (self.theta - x[1])]
+    }
+    fn diffusion(&self, _t: f64, x: &[f64; 2]) -> [[f64; 2]; 2] {
+        // sqrt of a negative would be NaN: this relies on the scheme truncating `v` first.
+        let sv = x[1].sqrt();
+        [[sv, 0.0], [0.0, self.xi * sv]]
+    }
+    fn correlation(&self) -> [[f64; 2]; 2] {
+        [[1.0, self.rho], [self.rho, 1.0]]
+    }
+}
+
+/// A small run configuration.
+pub fn config(paths: u64, steps: u64, checkpoints: u64) -> RunConfig {
+    RunConfig {
+        paths,
+        steps,
+        horizon: 1.0,
+        seed: 42,
+        threads: 2,
+        checkpoints,
+        moment_degree: 2,
+        keep_terminal: false,
+    }
+}
+
+/// Mean and variance of component 0 of a 1-D run from its power sums (degree ≥ 2).
+pub fn mean_var_1d(sums: &PowerSums, shift: f64) -> (f64, f64) {
+    let n = sums.count as f64;
+    let m1 = sums.sums[0] / n;
+    let m2 = sums.sums[1] / n;
+    (shift + m1, (m2 - m1 * m1) * n / (n - 1.0))
+}
+
+/// The error function (Abramowitz & Stegun 7.1.26, absolute error below 1.5e-7).
+pub fn erf(x: f64) -> f64 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let y = 1.0 - poly * (-x * x).exp();
+    if x < 0.0 { -y } else { y }
+}
+
+/// The standard normal CDF.
+pub fn normal_cdf(x: f64) -> f64 {
+    0.5 * (1.0 + erf(x / std::f64::consts::SQRT_2))
+}
+
+/// Kolmogorov–Smirnov statistic of `sample` against N(0, 1).
+pub fn ks_statistic(sample: &mut [f64]) -> f64 {
+    sample.sort_by(f64::total_cmp);
+    let n = sample.len() as f64;
+    sample
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let f = normal_cdf(x);
+            (f - i as f64 / n).max((i as f64 + 1.0) / n - f)
+        })
+        .fold(0.0, f64::max)
+}

@@ -1,0 +1,300 @@
+mod common;
+
+use architect_sdk::rng::standard_normals;
+use architect_sdk::{RunConfig, Scheme, Sde, SdkError, Step, simulate};
+use common::*;
+
+fn without_timing<const D: usize>(
+    mut out: architect_sdk::RunOutput<D>,
+) -> architect_sdk::RunOutput<D> {
+    out.elapsed_seconds = 0.0;
+    out.threads = 0;
+    out
+}
+
+#[test]
+fn results_are_bit_identical_for_any_thread_count() {
+    let model = Heston::default();
+    let mut cfg = config(5000, 8, 4);
+    cfg.moment_degree = 4;
+    cfg.keep_terminal = true;
+    let runs: Vec<_> = [1, 2, 3]
+        .iter()
+        .map(|&threads| {
+            let cfg = RunConfig {
+                threads,
+                ..cfg.clone()
+            };
+            let out = simulate(&model, &HESTON_SCHEME, &cfg).unwrap();
+            assert_eq!(out.threads, threads);
+            without_timing(out)
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0], runs[2]);
+    let bits = |o: &architect_sdk::RunOutput<2>| -> Vec<u64> {
+        o.checkpoints
+            .iter()
+            .flat_map(|c| c.sums.sums.iter().map(|v| v.to_bits()))
+            .collect()
+    };
+    assert_eq!(bits(&runs[0]), bits(&runs[2]));
+}
+
+#[test]
+fn different_seeds_give_different_results() {
+    let a = simulate(&Ou::default(), &OU_SCHEME, &config(100, 4, 1)).unwrap();
+    let b = simulate(
+        &Ou::default(),
+        &OU_SCHEME,
+        &RunConfig {
+            seed: 43,
+            ..config(100, 4, 1)
+        },
+    )
+    .unwrap();
+    assert_ne!(a.checkpoints, b.checkpoints);
+}
+
+#[test]
+fn ou_euler_matches_the_discretised_moments() {
+    let model = Ou::default();
+    let (paths, steps) = (20_000u64, 40u64);
+    let out = simulate(&model, &OU_SCHEME, &config(paths, steps, 4)).unwrap();
+    let h = 1.0 / steps as f64;
+    let a = 1.0 - model.kappa * h;
+    for cp in &out.checkpoints {
+        let n = cp.step as i32;
+        // X_{n+1} = a X_n + κθh + σ√h Z: mean θ + (x0 − θ)aⁿ, variance σ²h(1 − a²ⁿ)/(1 − a²).
+        let mean = model.theta + (model.x0 - model.theta) * a.powi(n);
+        let var = model.sigma.powi(2) * h * (1.0 - a.powi(2 * n)) / (1.0 - a * a);
+        let (m, v) = mean_var_1d(&cp.sums, out.shift[0]);
+        let pf = paths as f64;
+        assert!(
+            (m - mean).abs() < 4.0 * (var / pf).sqrt(),
+            "mean {m} vs {mean} at step {n}"
+        );
+        assert!(
+            (v - var).abs() < 4.0 * var * (2.0 / pf).sqrt(),
+            "var {v} vs {var} at step {n}"
+        );
+        assert_eq!((cp.sums.count, cp.sums.nonfinite), (paths, 0));
+    }
+}
+
+#[test]
+fn gbm_log_euler_has_the_exact_law() {
+    let model = Gbm::default();
+    let paths = 20_000u64;
+    let mut cfg = config(paths, 10, 2);
+    cfg.keep_terminal = true;
+    let out = simulate(&model, &GBM_SCHEME, &cfg).unwrap();
+    let pf = paths as f64;
+    // E[S_t] = S0 e^{μt}, Var[S_t] = S0² e^{2μt}(e^{σ²t} − 1).
+    for cp in &out.checkpoints {
+        let t = cp.time;
+        let mean = model.s0 * (model.mu * t).exp();
+        let var = mean * mean * ((model.sigma * model.sigma * t).exp() - 1.0);
+        let (m, _) = mean_var_1d(&cp.sums, out.shift[0]);
+        assert!(
+            (m - mean).abs() < 4.0 * (var / pf).sqrt(),
+            "mean {m} vs {mean} at t={t}"
+        );
+    }
+    // log(S_T/S0) ~ N((μ − σ²/2)T, σ²T) exactly, whatever the step.
+    let logs: Vec<f64> = out
+        .terminal
+        .unwrap()
+        .iter()
+        .map(|s| (s[0] / model.s0).ln())
+        .collect();
+    let mu = logs.iter().sum::<f64>() / pf;
+    let var = logs.iter().map(|l| (l - mu).powi(2)).sum::<f64>() / (pf - 1.0);
+    let (want_mu, want_var) = (model.mu - model.sigma.powi(2) / 2.0, model.sigma.powi(2));
+    assert!((mu - want_mu).abs() < 4.0 * (want_var / pf).sqrt());
+    assert!((var - want_var).abs() < 4.0 * want_var * (2.0 / pf).sqrt());
+}
+
+#[test]
+fn sample_correlation_of_increments_matches_rho() {
+    for rho in [0.6, -0.3] {
+        let model = Correlated {
+            rho,
+            ..Correlated::default()
+        };
+        let paths = 20_000u64;
+        let out = simulate(&model, &CORRELATED_SCHEME, &config(paths, 4, 1)).unwrap();
+        // Exponents: [1,0], [0,1], [2,0], [1,1], [0,2]; the shift is the start, so these are
+        // sums of increments.
+        let s = &out.checkpoints[0].sums.sums;
+        let n = paths as f64;
+        let (mx, my) = (s[0] / n, s[1] / n);
+        let cov = s[3] / n - mx * my;
+        let corr = cov / ((s[2] / n - mx * mx) * (s[4] / n - my * my)).sqrt();
+        let se = (1.0 - rho * rho) / n.sqrt();
+        assert!((corr - rho).abs() < 4.0 * se, "corr {corr} vs {rho}");
+        // Var of X is s_x² T = 1, of Y is 0.25.
+        assert!((s[2] / n - 1.0).abs() < 4.0 * (2.0 / n).sqrt());
+    }
+}
+
+#[test]
+fn perfectly_anticorrelated_noise_is_mirrored() {
+    let model = Correlated {
+        rho: -1.0,
+        scale: [1.0, 1.0],
+        ..Correlated::default()
+    };
+    let mut cfg = config(500, 4, 1);
+    cfg.keep_terminal = true;
+    let out = simulate(&model, &CORRELATED_SCHEME, &cfg).unwrap();
+    for x in out.terminal.unwrap() {
+        // y starts at 1, so its rounding differs from x's by at most an ulp of 1 per step.
+        assert!((x[0] + (x[1] - 1.0)).abs() < 1e-14, "{x:?}");
+    }
+}
+
+#[test]
+fn full_truncation_never_reports_negative_values() {
+    let mut cfg = config(4000, 20, 4);
+    cfg.keep_terminal = true;
+    let out = simulate(&Heston::default(), &HESTON_SCHEME, &cfg).unwrap();
+    let terminal = out.terminal.unwrap();
+    assert!(terminal.iter().all(|x| x[1] >= 0.0));
+    let zeros = terminal.iter().filter(|x| x[1] == 0.0).count();
+    assert!(zeros > 0, "the test should exercise truncation");
+    for cp in &out.checkpoints {
+        // sqrt(v) is evaluated at max(v, 0): no NaN ever appears.
+        assert_eq!((cp.sums.count, cp.sums.nonfinite), (4000, 0));
+    }
+}
+
+#[test]
+fn engine_draws_the_documented_stream() {
+    // dX = dW with h = 1 and one step: X_T = z_0 of each path's stream.
+    struct Bm;
+    impl Sde<1, 1> for Bm {
+        const NAME: &'static str = "bm";
+        const STATE: [&'static str; 1] = ["x"];
+        fn initial_state(&self) -> [f64; 1] {
+            [0.0]
+        }
+        fn drift(&self, _t: f64, _x: &[f64; 1]) -> [f64; 1] {
+            [0.0]
+        }
+        fn diffusion(&self, _t: f64, _x: &[f64; 1]) -> [[f64; 1]; 1] {
+            [[1.0]]
+        }
+    }
+    let mut cfg = config(2100, 1, 1);
+    cfg.keep_terminal = true;
+    let out = simulate(&Bm, &Scheme::new("euler", [Step::Euler]), &cfg).unwrap();
+    for (p, x) in out.terminal.unwrap().iter().enumerate() {
+        assert_eq!(x[0], standard_normals(42, p as u64, 1)[0]);
+    }
+}
+
+/// Diverges to +inf once it crosses 1.
+struct Exploding;
+impl Sde<1, 1> for Exploding {
+    const NAME: &'static str = "exploding";
+    const STATE: [&'static str; 1] = ["x"];
+    fn initial_state(&self) -> [f64; 1] {
+        [0.0]
+    }
+    fn drift(&self, _t: f64, x: &[f64; 1]) -> [f64; 1] {
+        [if x[0] > 1.0 { f64::INFINITY } else { 0.0 }]
+    }
+    fn diffusion(&self, _t: f64, _x: &[f64; 1]) -> [[f64; 1]; 1] {
+        [[1.0]]
+    }
+}
+
+#[test]
+fn nonfinite_paths_are_counted_and_excluded() {
+    let out = simulate(&Exploding, &OU_SCHEME, &config(2000, 8, 2)).unwrap();
+    let last = &out.checkpoints[1].sums;
+    assert!(last.nonfinite > 0);
+    assert_eq!(last.count + last.nonfinite, 2000);
+    assert!(last.sums.iter().all(|s| s.is_finite()));
+    assert!(out.checkpoints[0].sums.nonfinite <= last.nonfinite);
+}
+
+#[test]
+fn bad_configurations_are_rejected() {
+    let ok = config(10, 8, 4);
+    let cases = [
+        RunConfig {
+            paths: 0,
+            ..ok.clone()
+        },
+        RunConfig {
+            steps: 0,
+            ..ok.clone()
+        },
+        RunConfig {
+            steps: 10,
+            ..ok.clone()
+        },
+        RunConfig {
+            checkpoints: 0,
+            ..ok.clone()
+        },
+        RunConfig {
+            horizon: 0.0,
+            ..ok.clone()
+        },
+        RunConfig {
+            horizon: f64::NAN,
+            ..ok.clone()
+        },
+        RunConfig {
+            horizon: f64::INFINITY,
+            ..ok.clone()
+        },
+        RunConfig {
+            moment_degree: 0,
+            ..ok.clone()
+        },
+        RunConfig {
+            moment_degree: 17,
+            ..ok.clone()
+        },
+        RunConfig {
+            threads: 100_000,
+            ..ok.clone()
+        },
+    ];
+    for cfg in cases {
+        let err = simulate(&Ou::default(), &OU_SCHEME, &cfg).unwrap_err();
+        assert!(matches!(err, SdkError::Config(_)), "{cfg:?} gave {err}");
+    }
+    assert!(simulate(&Ou::default(), &OU_SCHEME, &ok).is_ok());
+}
+
+#[test]
+fn bad_models_are_rejected_at_start_up() {
+    let gbm = Gbm {
+        s0: 0.0,
+        ..Gbm::default()
+    };
+    let err = simulate(&gbm, &GBM_SCHEME, &config(10, 4, 1)).unwrap_err();
+    assert!(matches!(err, SdkError::Model(_)), "{err}");
+    let ou = Ou {
+        x0: f64::NAN,
+        ..Ou::default()
+    };
+    assert!(matches!(
+        simulate(&ou, &OU_SCHEME, &config(10, 4, 1)),
+        Err(SdkError::Model(_))
+    ));
+    let bad = Correlated {
+        rho: 1.5,
+        ..Correlated::default()
+    };
+    let err = simulate(&bad, &CORRELATED_SCHEME, &config(10, 4, 1)).unwrap_err();
+    assert!(
+        err.to_string().contains("not positive semi-definite"),
+        "{err}"
+    );
+}

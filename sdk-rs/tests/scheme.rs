@@ -1,0 +1,148 @@
+mod common;
+
+use architect_sdk::scheme::{Stepper, cholesky, correlation_factor};
+use architect_sdk::{Scheme, Sde, Step};
+use common::*;
+
+fn reconstruct<const M: usize>(l: &[[f64; M]; M]) -> [[f64; M]; M] {
+    std::array::from_fn(|i| std::array::from_fn(|j| (0..M).map(|k| l[i][k] * l[j][k]).sum()))
+}
+
+fn assert_close<const M: usize>(a: &[[f64; M]; M], b: &[[f64; M]; M]) {
+    for i in 0..M {
+        for j in 0..M {
+            assert!((a[i][j] - b[i][j]).abs() < 1e-12, "{a:?} vs {b:?}");
+        }
+    }
+}
+
+#[test]
+fn labels() {
+    assert_eq!(Step::Euler.label(), "euler");
+    assert_eq!(Step::FullTruncation.label(), "full-truncation");
+    assert_eq!(Step::LogEuler.label(), "log-euler");
+    assert_eq!(HESTON_SCHEME.step_kinds(), ["euler", "full-truncation"]);
+}
+
+#[test]
+fn cholesky_of_a_definite_matrix() {
+    let c = [[1.0, 0.5, -0.2], [0.5, 1.0, 0.3], [-0.2, 0.3, 1.0]];
+    let l = cholesky(&c).unwrap();
+    assert_close(&reconstruct(&l), &c);
+    for (i, row) in l.iter().enumerate() {
+        assert!(row[i + 1..].iter().all(|&v| v == 0.0), "lower triangular");
+    }
+}
+
+#[test]
+fn cholesky_tolerates_semi_definite_matrices() {
+    for rho in [1.0, -1.0] {
+        let c = [[1.0, rho], [rho, 1.0]];
+        let l = cholesky(&c).unwrap();
+        assert_eq!(l, [[1.0, 0.0], [rho, 0.0]]);
+    }
+    let ones = [[1.0; 3]; 3];
+    assert_close(&reconstruct(&cholesky(&ones).unwrap()), &ones);
+    // Rank 2: the third motion is the average of the first two.
+    let r = 0.5_f64.sqrt();
+    let c = [[1.0, 0.0, r], [0.0, 1.0, r], [r, r, 1.0]];
+    assert_close(&reconstruct(&cholesky(&c).unwrap()), &c);
+    assert_eq!(cholesky::<0>(&[]).unwrap(), [] as [[f64; 0]; 0]);
+}
+
+#[test]
+fn cholesky_rejects_matrices_that_are_not_psd() {
+    let not_psd = [[[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.0], [0.0, -1.0]]];
+    for c in not_psd {
+        let err = cholesky(&c).unwrap_err();
+        assert!(
+            err.to_string().contains("not positive semi-definite"),
+            "{err}"
+        );
+    }
+    let c = [[1.0, 0.9, -0.9], [0.9, 1.0, 0.9], [-0.9, 0.9, 1.0]];
+    assert!(cholesky(&c).is_err());
+    // Singular leading block but inconsistent remainder.
+    let c = [[1.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 1.0]];
+    assert!(cholesky(&c).is_err());
+    assert!(
+        cholesky(&[[1.0, 0.5], [0.4, 1.0]])
+            .unwrap_err()
+            .to_string()
+            .contains("symmetric")
+    );
+    assert!(cholesky(&[[1.0, f64::NAN], [f64::NAN, 1.0]]).is_err());
+    assert!(correlation_factor(&[[2.0, 0.0], [0.0, 1.0]]).is_err());
+}
+
+#[test]
+fn one_step_follows_the_documented_formulas() {
+    let model = Heston::default();
+    let stepper = Stepper::new(&HESTON_SCHEME, [[1.0, model.rho], [model.rho, 1.0]]).unwrap();
+    let (h, z) = (0.01_f64, [0.3, -1.2]);
+    let sqrt_h = h.sqrt();
+    // A negative variance is evaluated at 0: no diffusion, drift κθ.
+    let mut x = [0.5, -0.02];
+    stepper.step(&model, 0.0, h, sqrt_h, &mut x, &z);
+    assert_eq!(x, [0.5 + 0.0 * h, -0.02 + model.kappa * model.theta * h]);
+    assert_eq!(stepper.observe(&x), [x[0], x[1].max(0.0)]);
+    // A positive variance: correlated increments dW = √h L z.
+    let v = 0.09_f64;
+    let mut x = [0.5, v];
+    stepper.step(&model, 0.0, h, sqrt_h, &mut x, &z);
+    let dw = [
+        sqrt_h * z[0],
+        sqrt_h * (model.rho * z[0] + (1.0 - model.rho.powi(2)).sqrt() * z[1]),
+    ];
+    let want = [
+        0.5 - 0.5 * v * h + v.sqrt() * dw[0],
+        v + model.kappa * (model.theta - v) * h + model.xi * v.sqrt() * dw[1],
+    ];
+    assert!(
+        (x[0] - want[0]).abs() < 1e-15 && (x[1] - want[1]).abs() < 1e-15,
+        "{x:?} vs {want:?}"
+    );
+}
+
+#[test]
+fn log_euler_step_is_exact_for_gbm() {
+    let model = Gbm::default();
+    let stepper = Stepper::new(&GBM_SCHEME, [[1.0]]).unwrap();
+    let (h, z) = (0.25_f64, [0.7]);
+    let mut x = [model.s0];
+    stepper.step(&model, 0.0, h, h.sqrt(), &mut x, &z);
+    let want = model.s0
+        * ((model.mu - model.sigma.powi(2) / 2.0) * h + model.sigma * h.sqrt() * z[0]).exp();
+    assert!((x[0] - want).abs() < 1e-14 * want);
+}
+
+#[test]
+fn log_euler_uses_the_correlated_quadratic_variation() {
+    // d log S picks up −a/2 with a = s ρ sᵀ, here for S driven by two correlated motions.
+    struct TwoFactor;
+    impl Sde<1, 2> for TwoFactor {
+        const NAME: &'static str = "two-factor";
+        const STATE: [&'static str; 1] = ["s"];
+        fn initial_state(&self) -> [f64; 1] {
+            [1.0]
+        }
+        fn drift(&self, _t: f64, _x: &[f64; 1]) -> [f64; 1] {
+            [0.0]
+        }
+        fn diffusion(&self, _t: f64, x: &[f64; 1]) -> [[f64; 2]; 1] {
+            [[0.3 * x[0], 0.4 * x[0]]]
+        }
+        fn correlation(&self) -> [[f64; 2]; 2] {
+            [[1.0, 0.5], [0.5, 1.0]]
+        }
+    }
+    let stepper = Stepper::new(
+        &Scheme::new("log", [Step::LogEuler]),
+        TwoFactor.correlation(),
+    )
+    .unwrap();
+    let mut x = [2.0];
+    stepper.step(&TwoFactor, 0.0, 1.0, 1.0, &mut x, &[0.0, 0.0]);
+    let a = 0.09 + 0.16 + 2.0 * 0.5 * 0.12;
+    assert!((x[0] - 2.0 * (-a / 2.0_f64).exp()).abs() < 1e-15);
+}
