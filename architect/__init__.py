@@ -1,7 +1,7 @@
 """architect: you do the math, we do the code.
 
 import architect
-model = architect.parse("CIR kappa=1.5")
+model = architect.parser("CIR kappa=1.5")
 result = architect.generate("Heston with mean reversion")
 result.passed, result.binary, result.report
 """

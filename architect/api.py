@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from architect import build, codegen, paths
-from architect import parse as parsing
+from architect import parser as parsing
 from architect.errors import BuildError, RunError, UsageError
 from architect.gym.runner import RunSpec, describe, run_simulation
 from architect.model import SdeModel

@@ -143,7 +143,7 @@ class SdeModel:
                     return f"correlation between {self.noises[k]} and {self.noises[j]} is {value:g}, outside [-1, 1]"
         import numpy as np
 
-        if np.linalg.eigvalsh(np.array(numeric)).min() < -1e-12:
+        if numeric and np.linalg.eigvalsh(np.array(numeric)).min() < -1e-12:
             return "the correlation matrix is not positive semi-definite"
         return None
 

@@ -50,7 +50,15 @@ def test_scheme_follows_the_structure() -> None:
 
 def test_identifiers_are_snake_case_distinct_and_not_keywords() -> None:
     ids = rust_identifiers(["S", "s", "type", "self", "Kappa_X", "2x", "a b"])
-    assert ids == {"S": "s", "s": "s_", "type": "type_", "self": "self_", "Kappa_X": "kappa_x", "2x": "v_2x", "a b": "a_b"}
+    assert ids == {
+        "S": "s",
+        "s": "s_",
+        "type": "type_",
+        "self": "self_",
+        "Kappa_X": "kappa_x",
+        "2x": "v_2x",
+        "a b": "a_b",
+    }
 
 
 def test_model_rs_reads_parameters_and_binds_only_used_state() -> None:

@@ -79,7 +79,8 @@ def test_wrong_crate_fails_verification(tmp_path: Path, capsys) -> None:
     assert main(["generate", "Ornstein-Uhlenbeck", "--out", str(tmp_path), *FAST]) == 0
     model_rs = tmp_path / "src" / "model.rs"
     source = model_rs.read_text()
-    flipped = re.sub(r"(fn drift\(.*?\[)(.*?)(\]\n    \})", lambda m: f"{m[1]}-({m[2]}){m[3]}", source, flags=re.S)
+    # The drift function's body ends with its return array `[expr]`; negate expr.
+    flipped = re.sub(r"(fn drift\(.*?\n\s*)\[(.*?)\]\n(\s*)\}", r"\1[-(\2)]\n\3}", source, count=1, flags=re.S)
     assert flipped != source
     model_rs.write_text(flipped)
     capsys.readouterr()

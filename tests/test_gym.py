@@ -18,7 +18,7 @@ def planted(tmp_path: Path, body: str) -> Path:
     """A shell script standing in for a simulator; it finds the --stats=FILE argument in $STATS."""
     script = tmp_path / "sim"
     script.write_text(
-        "#!/bin/sh\nSTATS=''\nfor a in \"$@\"; do case \"$a\" in --stats=*) STATS=\"${a#--stats=}\";; esac; done\n"
+        '#!/bin/sh\nSTATS=\'\'\nfor a in "$@"; do case "$a" in --stats=*) STATS="${a#--stats=}";; esac; done\n'
         + body
         + "\n"
     )

@@ -172,9 +172,13 @@ def _description_check(model: SdeModel, description: Mapping[str, Any]) -> Check
         if not isinstance(got, (int, float)) or not math.isclose(got, value, rel_tol=1e-12, abs_tol=1e-300):
             problems.append(f"parameter {name} is {got!r} in the binary, {value!r} in the model")
     initial = description.get("initial_state")
-    if not isinstance(initial, list) or len(initial) != model.dim or not all(
-        isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
-        for a, b in zip(initial, model.initial, strict=False)
+    if (
+        not isinstance(initial, list)
+        or len(initial) != model.dim
+        or not all(
+            isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
+            for a, b in zip(initial, model.initial, strict=False)
+        )
     ):
         problems.append(f"initial state is {initial!r} in the binary, {list(model.initial)!r} in the model")
     detail = "; ".join(problems) or "parameters and initial state match the model"

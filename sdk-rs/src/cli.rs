@@ -43,7 +43,7 @@ struct Args {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=engine::MAX_THREADS as u64))]
     threads: usize,
     /// Number of equally spaced observation times
-    #[arg(long, default_value_t = 4, value_parser = at_least_one)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     checkpoints: u64,
     /// Highest total degree of the reported power sums
     #[arg(long = "moment-degree", default_value_t = 4,

@@ -51,7 +51,7 @@ impl Default for RunConfig {
             horizon: 1.0,
             seed: 0,
             threads: 0,
-            checkpoints: 4,
+            checkpoints: 1,
             moment_degree: 4,
             keep_terminal: false,
         }

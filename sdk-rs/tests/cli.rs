@@ -37,6 +37,8 @@ fn stats_json_has_the_documented_shape() {
         "3",
         "--threads",
         "2",
+        "--checkpoints",
+        "4",
     ])
     .unwrap();
     assert!(text.ends_with('\n'));
@@ -175,7 +177,7 @@ fn bad_arguments_are_usage_errors() {
         &["--paths", "-5"],
         &["--paths", "many"],
         &["--steps", "0"],
-        &["--steps", "7"],
+        &["--steps", "7", "--checkpoints", "4"],
         &["--horizon", "0"],
         &["--horizon", "-1"],
         &["--horizon", "nan"],
