@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.str import StrPrinter
 
 from architect.errors import ModelError
 
@@ -198,8 +200,8 @@ class SdeModel:
         """Human-readable equations, one per state variable."""
         lines = []
         for name, drift, row in zip(self.state, self.drift, self.diffusion, strict=True):
-            terms = [f"({_fmt(drift)})*dt"] if drift != 0 else []
-            terms += [f"({_fmt(e)})*d{w}" for e, w in zip(row, self.noises, strict=True) if e != 0]
+            terms = [f"{_factor(drift)}*dt"] if drift != 0 else []
+            terms += [f"{_factor(e)}*d{w}" for e, w in zip(row, self.noises, strict=True) if e != 0]
             lines.append(f"d{name} = " + (" + ".join(terms) or "0"))
         return lines
 
@@ -288,8 +290,31 @@ def _expr(text: str, names: list[str]) -> sp.Expr:
     return sp.sympify(text, locals=local, rational=True)
 
 
+class _DisplayPrinter(StrPrinter):
+    """sympy's str form, but sums start with a positive term: `kappa*(theta - v)`, not `kappa*(-v + theta)`."""
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        terms = sorted(self._as_ordered_terms(expr, order=order), key=lambda term: term.could_extract_minus_sign())
+        text = self._print(terms[0])
+        for term in terms[1:]:
+            if term.could_extract_minus_sign():
+                text += " - " + self.parenthesize(-term, precedence(expr))
+            else:
+                text += " + " + self.parenthesize(term, precedence(expr))
+        return text
+
+
+def _factor(expr: sp.Expr) -> str:
+    """An expression as the left factor of `*dt`, parenthesised only when it is a sum."""
+    if expr.could_extract_minus_sign() and not isinstance(expr, sp.Add):
+        return "-" + _factor(-expr)
+    text = _fmt(expr)
+    return f"({text})" if precedence(expr) < PRECEDENCE["Mul"] else text
+
+
 def _fmt(expr: sp.Expr) -> str:
-    return sp.sstr(expr)
+    """Readable text for an expression (display only; JSON uses sympy's canonical `sstr`)."""
+    return _DisplayPrinter().doprint(expr)
 
 
 def _replace(model: SdeModel, **changes: Any) -> SdeModel:
