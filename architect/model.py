@@ -202,7 +202,8 @@ class SdeModel:
         for name, drift, row in zip(self.state, self.drift, self.diffusion, strict=True):
             terms = [f"{_factor(drift)}*dt"] if drift != 0 else []
             terms += [f"{_factor(e)}*d{w}" for e, w in zip(row, self.noises, strict=True) if e != 0]
-            lines.append(f"d{name} = " + (" + ".join(terms) or "0"))
+            text = " + ".join(terms).replace(" + -", " - ") or "0"
+            lines.append(f"d{name} = {text}")
         return lines
 
     def describe(self) -> str:
