@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.architect-installed
 NATIVE := $(shell find sdk-rs -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: setup demo test test-rs test-py lint format bench clean
+.PHONY: setup demo test test-rs test-py lint format bench clean browser
 
 setup: $(STAMP)
 
@@ -15,10 +15,24 @@ $(STAMP): $(NATIVE)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# tests/test_report_html.py opens report.html in headless Chromium and skips those tests without it.
+# As root with apt (CI: a fresh Debian), install Debian's `chromium`; otherwise only say what happens.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium for the report.html test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null) \
+		|| echo "warning: could not install chromium; the headless-Chromium report test will be skipped"; \
+	else \
+		echo "chromium not found (install Debian's chromium as root): the headless-Chromium report test will be skipped"; \
+	fi
+
 demo: setup
 	$(VENV)/bin/architect generate "Heston with mean reversion"
 
-test: setup lint test-rs test-py
+test: setup browser lint test-rs test-py
 
 test-rs:
 	cargo test --workspace --quiet

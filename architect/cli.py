@@ -117,9 +117,8 @@ def summary(result: api.Result) -> str:
         lines.append(report["diagnostics"][:3000])
     if result.binary:
         lines.append(f"Binary: {result.binary}")
-    lines.append(
-        f"Report: {result.report_dir / 'report.md'} (and report.json); model: {result.crate_dir / 'model.json'}"
-    )
+    lines.append(f"Report: {result.report_dir / 'report.html'} (also report.md, report.json)")
+    lines.append(f"Model: {result.crate_dir / 'model.json'}")
     return "\n".join(lines)
 
 

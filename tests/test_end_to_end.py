@@ -43,7 +43,15 @@ def test_generate_passes_for_every_scoped_model(text: str, tmp_path: Path, capsy
     assert status == 0, (report["reason"], failed)
     assert report["verdict"] == "pass"
     assert "Verdict: PASS" in out
-    for artifact in ("Cargo.toml", "src/main.rs", "src/model.rs", "model.json", "report.json", "report.md"):
+    for artifact in (
+        "Cargo.toml",
+        "src/main.rs",
+        "src/model.rs",
+        "model.json",
+        "report.json",
+        "report.md",
+        "report.html",
+    ):
         assert (tmp_path / artifact).is_file(), artifact
     assert report["build"]["warnings"] == [], "generated crates must compile without warnings"
     assert {c["kind"] for c in report["checks"]} >= {"mean", "variance"}

@@ -1,8 +1,9 @@
-"""``report.json`` and ``report.md``: the verification record a user reads and a tool parses.
+"""``report.json``, ``report.md`` and ``report.html``: the verification record a user reads and a tool parses.
 
-The report dict (format ``architect.report/1``) is assembled by the API; this module only renders
-and writes it. Both files are written atomically so a crashed or interrupted run never leaves a
-half-written report next to a finished one.
+The report dict (format ``architect.report/1``, keys documented in ``docs/report.md``) is assembled by the
+API; this module only renders and writes it (the HTML page lives in ``architect/verifier/html.py``). All
+files are written atomically so a crashed or interrupted run never leaves a half-written report next to a
+finished one.
 """
 
 from __future__ import annotations
@@ -210,12 +211,16 @@ def _cell(text: Any) -> str:
 
 # ---------------------------------------------------------------------------------------- writing
 def write_report(out_dir: Path, report: dict[str, Any]) -> None:
-    """Write ``report.json`` (indent 2, key order as given, NaN/inf as null) and ``report.md`` atomically."""
+    """Write ``report.json`` (indent 2, key order as given, NaN/inf as null), ``report.md`` and the
+    self-contained ``report.html``, each atomically."""
+    from architect.verifier.html import render_html  # imports this module's formatters
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_strict(report), indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"
     _atomic_write(out_dir / "report.json", text)
     _atomic_write(out_dir / "report.md", render_markdown(report))
+    _atomic_write(out_dir / "report.html", render_html(report))
 
 
 def _strict(value: Any) -> Any:
