@@ -4,22 +4,28 @@
     >>> parse("CIR kappa=1.5").parameter_values()["kappa"]
     1.5
 
-`parse` raises `ParseError` (with a caret under the problem wherever there is a position) or
-`ModelError`, never anything else. Layout, one module per concern so new input forms (LaTeX,
-jumps) slot in beside the existing ones:
+`parse` raises only `ParseError`: with a caret under the problem wherever there is a position,
+otherwise with the input quoted after ``in:`` (a `ModelError` from building the model is re-raised
+that way too). Layout, one module per concern:
 
 - `lexer`: tokens with positions;  `syntax`: expression trees;  `statements`: splitting text
   into equations, values and correlations;
 - `linear`: exact sympy, split into dt/dW parts;  `values`: parameter values as floats;
-- `equations`: explicit equations;  `catalog`: named families;  `domains`, `names`: shared rules.
+- `equations`: explicit equations;  `latex`: LaTeX -> equations, with a position map;
+- `catalog`: named models (lookup, modifiers, overrides);  `families`: the families' data;
+  `family`: what a family is;  `phrases`: names and modifiers as words;
+- `domains`, `names`: shared rules.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from architect.errors import ModelError, ParseError
 from architect.model import SdeModel
 from architect.parser import catalog
 from architect.parser.equations import parse_equations
+from architect.parser.latex import looks_like_latex, reraise_in_source, translate
 from architect.parser.lexer import Kind, Token, tokenize
 from architect.parser.statements import is_differential
 
@@ -36,15 +42,38 @@ def parse(text: str) -> SdeModel:
         raise ParseError(f"the model text is longer than {MAX_TEXT_LENGTH} characters")
     try:
         return _dispatch(text)
-    except (ParseError, ModelError):
+    except ParseError as error:
+        if error.position is None:
+            raise ParseError(quoted(error.reason, text)) from None
         raise
+    except ModelError as error:
+        raise ParseError(quoted(str(error), text)) from None
     except RecursionError:
-        raise ParseError("could not read the model: it is nested too deeply", text, None) from None
+        raise ParseError(quoted("could not read the model: it is nested too deeply", text)) from None
     except Exception as exc:  # last resort: never let an internal error reach the user as a traceback
-        raise ParseError(f"could not read the model ({type(exc).__name__}: {exc})", text, None) from None
+        raise ParseError(quoted(f"could not read the model ({type(exc).__name__}: {exc})", text)) from None
+
+
+def quoted(reason: str, text: str, width: int = 100) -> str:
+    """``reason`` followed by the input on its own line (shortened), for errors with no position."""
+    shown = " ⏎ ".join(line.strip() for line in text.strip().splitlines())
+    if len(shown) > width:
+        shown = shown[: width - 3] + "..."
+    return f"{reason}\n  in: {shown}"
 
 
 def _dispatch(text: str) -> SdeModel:
+    if not looks_like_latex(text):
+        return _dispatch_plain(text)
+    translation = translate(text)
+    try:
+        model = _dispatch_plain(translation.text)
+    except ParseError as error:
+        raise reraise_in_source(error, text, translation) from None
+    return replace(model, source=text)
+
+
+def _dispatch_plain(text: str) -> SdeModel:
     tokens = tokenize(text)
     if _looks_like_equations(tokens):
         return parse_equations(text, tokens)
@@ -52,11 +81,14 @@ def _dispatch(text: str) -> SdeModel:
 
 
 def _looks_like_equations(tokens: list[Token]) -> bool:
-    """Equations mention dt or a dW somewhere, or start with ``dX =``."""
+    """Equations mention dt or a dW somewhere, or start with ``dX =`` or ``dX(t) =``."""
     if any(t.kind is Kind.NAME and is_differential(t.text) for t in tokens):
         return True
-    first, second = tokens[0], tokens[1] if len(tokens) > 1 else tokens[0]
-    return first.kind is Kind.NAME and first.text.startswith("d") and len(first.text) > 1 and second.is_op("=", "(")
+    first = tokens[0]
+    if not (first.kind is Kind.NAME and first.text.startswith("d") and len(first.text) > 1):
+        return False
+    following = [t.text for t in tokens[1:5]]
+    return following[:1] == ["="] or following == ["(", "t", ")", "="]
 
 
 __all__ = ["catalog", "parse"]

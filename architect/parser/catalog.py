@@ -1,21 +1,16 @@
-"""Named model families: ``GBM``, ``CIR kappa=1.5 theta=0.05``, ``Heston with mean reversion``...
+"""Named models: ``GBM``, ``CIR kappa=1.5 theta=0.05``, ``GBM with stochastic volatility``, ``Stein-Stein``.
 
-Each `Family` is written in the same equation language users type, so the catalog and the
-equation reader share one dt/dW split. Names are matched case-insensitively, ignoring
-punctuation, hyphens, dashes and filler words ("model", "process"). Overrides follow the name:
-``name = value``, ``X0 = value`` or ``X(0) = value``, separated by spaces, commas, semicolons,
-newlines, ``where``, ``with`` or ``and``.
-
-To add a family: append a `Family` to `FAMILIES` (parameters with constraints and one-line
-descriptions, realistic defaults with their source, a domain per constrained state variable).
+The families themselves are data (`families.FAMILIES`, described by `family.Family`); this module
+finds one from a name (synonyms, then modifiers such as "with mean reversion"), reads the
+overrides that follow the name (``name = value``, ``X0 = value`` or ``X(0) = value``, separated by
+spaces, commas, semicolons, newlines, ``where``, ``with`` or ``and``) and builds the `SdeModel`.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
-import re
-from collections.abc import Callable, Mapping, Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -24,7 +19,10 @@ import sympy as sp
 from architect.errors import ModelError, ParseError
 from architect.model import Parameter, SdeModel, symbol
 from architect.parser.equations import System, read_statements, read_system
+from architect.parser.families import FAMILIES, MEAN_REVERSION, STOCHASTIC_VOLATILITY
+from architect.parser.family import Family, shape_note
 from architect.parser.lexer import Kind, Token, check_brackets, tokenize
+from architect.parser.phrases import Found, key_of, normalise, split_modifiers, words_of
 from architect.parser.statements import (
     Assignment,
     Equation,
@@ -35,234 +33,67 @@ from architect.parser.statements import (
 )
 from architect.parser.values import numeric_value
 
-#: A check on the parameter values that returns a note (never an error), e.g. the Feller condition.
-Check = Callable[[Mapping[str, float]], str | None]
+__all__ = ["FAMILIES", "Family", "build", "family", "find", "model", "names", "normalise", "parse_named"]
 
 
 @dataclass(frozen=True)
-class Alias:
-    """Another way to set a value, e.g. ``S0`` for a model written in x = log S."""
+class Preset:
+    """A name that means a family with some modifiers: Stein-Stein is Schöbel-Zhu with zero correlation."""
 
     name: str
-    target: str  # a parameter name or an initial value name ("x0")
-    convert: Callable[[float], float]
-    description: str
+    synonyms: tuple[str, ...]
+    family: str
+    modifiers: tuple[str, ...]
+    note: str
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset(
+        "Stein-Stein",
+        ("Stein-Stein", "Stein and Stein", "Stein-Stein stochastic volatility"),
+        "schobel-zhu",
+        ("zero-correlation",),
+        "Stein & Stein (1991) is the Schöbel-Zhu model with uncorrelated price and volatility shocks (rho = 0)",
+    ),
+)
 
 
 @dataclass(frozen=True)
-class Family:
-    key: str  # slug, unique
-    display_name: str  # becomes SdeModel.name
-    synonyms: tuple[str, ...]  # what users type; the first is the spelling shown in lists
-    description: str
-    equations: str  # in the equation language, one equation per state variable
-    parameters: tuple[Parameter, ...]
-    initial: tuple[tuple[str, float], ...]  # (state variable, default initial value), in state order
-    domain: Mapping[str, str] = field(default_factory=dict)  # state variable -> domain, where not "real"
-    correlations: tuple[tuple[str, str, str], ...] = ()  # (W1, W2, parameter name)
+class Choice:
+    """What a name resolved to: a family, the values its modifiers set, a display name and notes."""
+
+    family: Family
+    implied: Mapping[str, float] = field(default_factory=dict)
+    name: str = ""
     notes: tuple[str, ...] = ()
-    checks: tuple[Check, ...] = ()
-    aliases: tuple[Alias, ...] = ()
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    @property
-    def label(self) -> str:
-        return self.synonyms[0]
-
-    def initial_names(self) -> tuple[str, ...]:
-        return tuple(f"{name}0" for name, _ in self.initial)
-
-    def override_names(self) -> tuple[str, ...]:
-        return (*(p.name for p in self.parameters), *self.initial_names(), *(a.name for a in self.aliases))
-
-
-def feller_check(kappa: str, theta: str, sigma: str, variable: str) -> Check:
-    """Note (not refuse) when 2 kappa theta < sigma^2: the square-root process then reaches zero."""
-
-    def check(values: Mapping[str, float]) -> str | None:
-        lhs, rhs = 2 * values[kappa] * values[theta], values[sigma] ** 2
-        if lhs >= rhs:
-            return None
-        return (
-            f"the Feller condition 2*{kappa}*{theta} >= {sigma}^2 fails ({lhs:g} < {rhs:g}): {variable} can reach "
-            "zero; the simulator truncates it at zero (full truncation)"
-        )
-
-    return check
-
-
-def _p(name: str, value: float, constraint: str, description: str) -> Parameter:
-    return Parameter(name, value, constraint, description)
-
-
-LOG_100 = math.log(100.0)
-
-# Defaults: equity (GBM, Heston) after Hull, "Options, Futures and Other Derivatives" (mu 5%, vol 20%,
-# S0 = 100); Heston after Heston (1993) and the typical equity calibrations in Gatheral, "The Volatility
-# Surface" (2006): kappa ~ 2, theta ~ v0 ~ 0.04 (20% vol), vol of vol ~ 0.3, rho ~ -0.7; short rates
-# (Vasicek 1977, CIR 1985) after Brigo & Mercurio, "Interest Rate Models" (2006): rates of 3-5%,
-# absolute rate vol ~ 1% (Vasicek), sigma ~ 0.1 in sqrt(r) units (CIR).
-_MU = _p("mu", 0.05, "real", "drift: expected return per year")
-_SIGMA = _p("sigma", 0.2, "positive", "volatility per square root of a year")
-_HESTON_VARIANCE = (
-    _p("kappa", 2.0, "positive", "speed of mean reversion of the variance"),
-    _p("theta", 0.04, "nonnegative", "long-run variance (0.04 = 20% volatility)"),
-    _p("xi", 0.3, "positive", "volatility of the variance (vol of vol)"),
-    _p("rho", -0.7, "correlation", "correlation between the price and variance shocks"),
-)
-_S0_ALIAS = Alias("S0", "x0", math.log, "initial price; sets x0 = log(S0)")
-_HESTON_FELLER = feller_check("kappa", "theta", "xi", "the variance v")
-
-FAMILIES: tuple[Family, ...] = (
-    Family(
-        key="gbm",
-        display_name="Geometric Brownian motion",
-        synonyms=(
-            "GBM",
-            "geometric Brownian motion",
-            "Black-Scholes",
-            "Black-Scholes-Merton",
-            "geometric BM",
-            "lognormal",
-        ),
-        description="Black-Scholes stock price: constant drift and volatility; always positive",
-        equations="dS = mu*S*dt + sigma*S*dW",
-        parameters=(_MU, _SIGMA),
-        initial=(("S", 100.0),),
-        domain={"S": "positive"},
-    ),
-    Family(
-        key="abm",
-        display_name="Arithmetic Brownian motion",
-        synonyms=("ABM", "arithmetic Brownian motion", "Bachelier", "Brownian motion with drift", "Brownian motion"),
-        description="Bachelier model: Brownian motion with constant drift and volatility; can go negative",
-        equations="dX = mu*dt + sigma*dW",
-        parameters=(_p("mu", 0.05, "real", "drift per year"), _p("sigma", 0.2, "positive", "volatility per year")),
-        initial=(("X", 0.0),),
-    ),
-    Family(
-        key="ou",
-        display_name="Ornstein-Uhlenbeck",
-        synonyms=("OU", "Ornstein-Uhlenbeck", "OU process", "mean-reverting Gaussian"),
-        description="Gaussian process pulled back to theta at speed kappa",
-        equations="dX = kappa*(theta - X)*dt + sigma*dW",
-        parameters=(
-            _p("kappa", 2.0, "positive", "speed of mean reversion (half-life log(2)/kappa years)"),
-            _p("theta", 0.05, "real", "long-run mean"),
-            _p("sigma", 0.2, "positive", "volatility"),
-        ),
-        initial=(("X", 0.0),),
-    ),
-    Family(
-        key="vasicek",
-        display_name="Vasicek",
-        synonyms=("Vasicek", "Vasicek short rate"),
-        description="Vasicek (1977) short rate: Ornstein-Uhlenbeck, Gaussian, can go negative",
-        equations="dr = kappa*(theta - r)*dt + sigma*dW",
-        parameters=(
-            _p("kappa", 2.0, "positive", "speed of mean reversion"),
-            _p("theta", 0.05, "real", "long-run rate"),
-            _p("sigma", 0.01, "positive", "absolute rate volatility (0.01 = 100 bp per year)"),
-        ),
-        initial=(("r", 0.03),),
-    ),
-    Family(
-        key="cir",
-        display_name="Cox-Ingersoll-Ross",
-        synonyms=("CIR", "Cox-Ingersoll-Ross", "CIR short rate", "square-root process", "square-root diffusion"),
-        description="Cox-Ingersoll-Ross (1985) short rate: mean-reverting square-root diffusion; never negative",
-        equations="dr = kappa*(theta - r)*dt + sigma*sqrt(r)*dW",
-        parameters=(
-            _p("kappa", 2.0, "positive", "speed of mean reversion"),
-            _p("theta", 0.04, "nonnegative", "long-run rate"),
-            _p("sigma", 0.1, "positive", "volatility coefficient of sqrt(r)"),
-        ),
-        initial=(("r", 0.03),),
-        domain={"r": "nonnegative"},
-        checks=(feller_check("kappa", "theta", "sigma", "r"),),
-    ),
-    Family(
-        key="heston",
-        display_name="Heston",
-        synonyms=("Heston", "Heston stochastic volatility", "Heston SV"),
-        description="Heston (1993) stochastic volatility: log-price x with CIR variance v, correlated shocks",
-        equations="dx = (mu - v/2)*dt + sqrt(v)*dW1; dv = kappa*(theta - v)*dt + xi*sqrt(v)*dW2",
-        parameters=(_MU, *_HESTON_VARIANCE),
-        initial=(("x", LOG_100), ("v", 0.04)),
-        domain={"v": "nonnegative"},
-        correlations=(("W1", "W2", "rho"),),
-        notes=(
-            "the price is modelled as its logarithm x = log S (so S = exp(x)); x0 = log(100) means S0 = 100, "
-            "and S0=... sets x0 = log(S0)",
-        ),
-        checks=(_HESTON_FELLER,),
-        aliases=(_S0_ALIAS,),
-    ),
-    Family(
-        key="heston-with-mean-reversion",
-        display_name="Heston with mean reversion",
-        synonyms=(
-            "Heston with mean reversion",
-            "Heston mean reversion",
-            "Heston with mean-reverting price",
-            "mean-reverting Heston",
-            "Heston mean-reverting",
-            "Schwartz-Heston",
-        ),
-        description="Heston stochastic variance with a mean-reverting (Ornstein-Uhlenbeck, Schwartz-style) log-price",
-        equations="dx = kappa_x*(theta_x - x)*dt + sqrt(v)*dW1; dv = kappa*(theta - v)*dt + xi*sqrt(v)*dW2",
-        parameters=(
-            _p("kappa_x", 1.0, "positive", "speed of mean reversion of the log-price"),
-            _p("theta_x", LOG_100, "real", "long-run log-price (log(100): prices revert to about 100)"),
-            *_HESTON_VARIANCE,
-        ),
-        initial=(("x", LOG_100), ("v", 0.04)),
-        domain={"v": "nonnegative"},
-        correlations=(("W1", "W2", "rho"),),
-        notes=(
-            "interpretation: 'Heston with mean reversion' is read as Heston's stochastic variance v (which "
-            "already mean-reverts) plus a mean-reverting log-price x = log S, as in Schwartz (1997) commodity "
-            "models: dx = kappa_x*(theta_x - x) dt + sqrt(v) dW1; the price reverts to exp(theta_x)",
-            "for the plain Heston model (log-price drift mu - v/2, no mean reversion of the price) type 'heston'",
-            "override any value after the name, e.g. 'Heston with mean reversion kappa_x=0.5 theta_x=4.7 "
-            "rho=-0.5 v0=0.09' (S0=... sets x0 = log(S0))",
-        ),
-        checks=(_HESTON_FELLER,),
-        aliases=(_S0_ALIAS,),
-    ),
-)
-
-#: Words that carry no meaning in a model name.
-FILLER_WORDS = frozenset({"model", "process", "the", "a", "an", "of", "sde", "dynamics"})
-#: Words that may sit between the name and the overrides ("GBM with mu=0.1").
-TRAILING_WORDS = frozenset({"with", "where", "and", "using", "for", "params", "parameters"})
+    jump_position: int = 0
 
 
 # ---------------------------------------------------------------------------- lookup
-def normalise(phrase: str) -> str:
-    """The matching key of a model name: lower case, no punctuation or filler words."""
-    words = re.findall(r"[a-z0-9]+", phrase.lower().replace("'s", "").replace("\u2019s", ""))
-    words = [w for w in words if w not in FILLER_WORDS]
-    while words and words[-1] in TRAILING_WORDS:
-        words.pop()
-    return "".join(words)
+@cache
+def _by_key() -> dict[str, Family]:
+    return {normalise(name): f for f in FAMILIES for name in (f.key, *f.synonyms)}
 
 
 @cache
-def _by_key() -> dict[str, Family]:
-    return {normalise(name): family for family in FAMILIES for name in (family.key, *family.synonyms)}
+def _presets_by_key() -> dict[str, Preset]:
+    return {normalise(name): preset for preset in PRESETS for name in preset.synonyms}
+
+
+def by_key(key: str) -> Family:
+    return next(f for f in FAMILIES if f.key == key)
 
 
 def names() -> tuple[str, ...]:
     """The canonical spelling of every family, in catalog order."""
-    return tuple(family.label for family in FAMILIES)
+    return tuple(f.label for f in FAMILIES)
 
 
 def find(phrase: str) -> Family | None:
-    """The family ``phrase`` names, or None."""
-    return _by_key().get(normalise(phrase))
+    """The family ``phrase`` names (synonyms and presets, not modifiers), or None."""
+    key = normalise(phrase)
+    preset = _presets_by_key().get(key)
+    return by_key(preset.family) if preset else _by_key().get(key)
 
 
 def family(phrase: str) -> Family:
@@ -283,79 +114,240 @@ def unknown_model_reason(phrase: str) -> str:
 def _close_families(phrase: str) -> list[Family]:
     keys = _by_key()
     candidates = []
-    for word in re.findall(r"[a-z0-9]+", phrase.lower()):
-        candidates += difflib.get_close_matches(word, keys, n=2, cutoff=0.75)
+    for word in words_of(phrase):
+        candidates += difflib.get_close_matches(word.text, keys, n=2, cutoff=0.75)
     candidates += difflib.get_close_matches(normalise(phrase), keys, n=3, cutoff=0.6)
     return list(dict.fromkeys(keys[c] for c in candidates))[:3]
 
 
+# ---------------------------------------------------------------------------- names with modifiers
+def choose(phrase: str, text: str = "") -> Choice:
+    """Resolve a model name, modifiers included; ParseError (positioned in ``text``) when it names nothing.
+
+    ``phrase`` is the start of ``text`` (the name before any overrides), so positions agree.
+    """
+    text = text or phrase
+    words = words_of(phrase)
+    key = key_of(words)
+    if (preset := _presets_by_key().get(key)) is not None:
+        return _preset_choice(preset, text)
+    if (found := _by_key().get(key)) is not None:
+        return Choice(found, name=found.display_name)
+    rest, modifiers = split_modifiers(words)
+    base_key = key_of(rest)
+    preset = _presets_by_key().get(base_key)
+    base = by_key(preset.family) if preset else _by_key().get(base_key)
+    if base is None or not modifiers:
+        raise ParseError(unknown_model_reason(phrase), text, words[0].start if words else 0)
+    return _apply_modifiers(base, _first_of_each(modifiers), text, preset.modifiers if preset else (), preset)
+
+
+def _first_of_each(modifiers: list[Found]) -> list[Found]:
+    """Drop repeated modifiers ("with jumps and jumps"), keeping text order."""
+    seen: set[str] = set()
+    kept = []
+    for found in modifiers:
+        if found.modifier.key not in seen:
+            seen.add(found.modifier.key)
+            kept.append(found)
+    return kept
+
+
+def _preset_choice(preset: Preset, text: str) -> Choice:
+    return _apply_modifiers(by_key(preset.family), [], text, preset.modifiers, preset)
+
+
+def _apply_modifiers(
+    base: Family, found: list[Found], text: str, preset_modifiers: tuple[str, ...], preset: Preset | None
+) -> Choice:
+    structural = [f for f in found if f.modifier.key not in ("correlated", "zero-correlation")]
+    chosen, notes = _structural_path(base, structural, text)
+    keys = [f.modifier.key for f in found] + list(preset_modifiers)
+    implied, suffix, correlation_notes = _correlation_modifiers(chosen, found, keys, text)
+    name = preset.name if preset and chosen is base else chosen.display_name
+    if suffix and not (preset and "zero-correlation" in preset.modifiers):
+        name += suffix
+    jump_position = next((f.start for f in structural if "jump" in f.modifier.key), found[0].start if found else 0)
+    preset_note = [preset.note] if preset else []
+    return Choice(chosen, implied, name, (*preset_note, *notes, *correlation_notes), jump_position)
+
+
+def _structural_path(base: Family, found: list[Found], text: str) -> tuple[Family, list[str]]:
+    """Follow the modifiers from ``base`` (in whichever order works); the family reached and notes."""
+    if not found:
+        return base, []
+    failure: tuple[str, int] | None = None
+    for order in itertools.permutations(found):
+        reached, notes, problem = _follow(base, order)
+        if problem is None:
+            return reached, notes
+        failure = failure or problem
+    assert failure is not None
+    raise ParseError(failure[0], text, failure[1])
+
+
+def _follow(base: Family, order: Sequence[Found]) -> tuple[Family, list[str], tuple[str, int] | None]:
+    current, notes = base, []
+    for step in order:
+        key = step.modifier.key
+        if key in current.variants:
+            following = by_key(current.variants[key])
+            notes.append(f"{current.label} {step.modifier.wording} is read as {following.display_name}")
+            current = following
+        elif key in current.features or (key == "double-exponential-jumps" and current.key == "kou"):
+            notes.append(f"{step.modifier.wording}: {current.display_name} already has it; nothing changed")
+        else:
+            return current, notes, (_no_variant_reason(current, step), step.start)
+    return current, notes, None
+
+
+def _no_variant_reason(current: Family, step: Found) -> str:
+    key = step.modifier.key
+    having = [f"{f.label} (-> {by_key(f.variants[key]).label})" for f in FAMILIES if key in f.variants]
+    listed = ", ".join(having) if having else "none"
+    return f"{current.label} has no variant {step.modifier.wording} in the catalog; families that do: {listed}"
+
+
+def _correlation_modifiers(
+    chosen: Family, found: list[Found], keys: list[str], text: str
+) -> tuple[dict[str, float], str, list[str]]:
+    wanted = [k for k in keys if k in ("correlated", "zero-correlation")]
+    if not wanted:
+        return {}, "", []
+    position = next((f.start for f in found if f.modifier.key in wanted), 0)
+    if not chosen.correlations:
+        reason = f"{chosen.display_name} has a single Brownian motion: there is no correlation to set"
+        raise ParseError(reason, text, position)
+    if len(set(wanted)) > 1:
+        raise ParseError("'correlated' and 'zero correlation' contradict each other", text, position)
+    rhos = chosen.correlation_parameters
+    if wanted[0] == "zero-correlation":
+        return dict.fromkeys(rhos, 0.0), " (zero correlation)", [f"zero correlation: {', '.join(rhos)} = 0"]
+    defaults = {p.name: p.value for p in chosen.parameters}
+    shown = ", ".join(f"{rho} = {defaults[rho]:g}" for rho in rhos)
+    return {}, "", [f"correlated: {shown} (the default; override it with {rhos[0]}=...)"]
+
+
 # ---------------------------------------------------------------------------- building
 @cache
-def system_of(family: Family) -> System:
-    text = family.equations
+def system_of_text(text: str) -> System:
     statements = read_statements(text, tokenize(text))
-    assert all(isinstance(s, Equation) for s in statements), family.key
     return read_system([s for s in statements if isinstance(s, Equation)], text)
 
 
-def build(family: Family, overrides: Mapping[str, float] | None = None, source: str = "") -> SdeModel:
-    """The family's model with some values replaced (parameter names, ``X0`` names or aliases)."""
-    values = {p.name: p.value for p in family.parameters} | {f"{n}0": v for n, v in family.initial}
-    for name, value in (overrides or {}).items():
-        target, converted = _resolve_override(family, name, value)
-        values[target] = converted
-    system = system_of(family)
-    noises = system.noises
-    correlation = {frozenset((a, b)): symbol(rho) for a, b, rho in family.correlations}
-    notes = [*family.notes, *(note for check in family.checks if (note := check(values)) is not None)]
+def system_of(chosen: Family, values: Mapping[str, float] | None = None) -> System:
+    return system_of_text(chosen.equations_for(values or chosen.defaults()))
+
+
+def jumps_reason(chosen: Family) -> str:
+    jumps = chosen.jumps
+    assert jumps is not None
+    diffusion = by_key(jumps.diffusion_part)
+    return (
+        f"{chosen.display_name} has jumps ({jumps.law} jumps in {jumps.variable}: {jumps.equation}); jumps are not "
+        f"supported yet: the model type carries only drift and diffusion (docs/models.md, 'Jump families'). "
+        f"Its diffusion part is '{diffusion.label}'"
+    )
+
+
+def build(
+    chosen: Family,
+    overrides: Mapping[str, float] | None = None,
+    source: str = "",
+    name: str = "",
+    notes: Sequence[str] = (),
+) -> SdeModel:
+    """The family's model with some values replaced (parameter, shape, ``X0`` or alias names)."""
+    if chosen.jumps is not None:
+        raise ModelError(jumps_reason(chosen))
+    values = resolved_values(chosen, overrides or {})
+    for rule in chosen.rules:
+        if (broken := rule(values)) is not None:
+            raise ModelError(broken[1])
+    system = system_of(chosen, values).canonical()
+    domain = chosen.domain_for(values)
+    all_notes = [
+        *notes,
+        *chosen.notes,
+        *(shape_note(s, values) for s in chosen.shapes),
+        *(note for check in chosen.checks if (note := check(values)) is not None),
+    ]
     return SdeModel(
-        name=family.display_name,
+        name=name or chosen.display_name,
         state=system.state,
-        noises=noises,
+        noises=system.noises,
         drift=system.drift,
         diffusion=system.diffusion,
-        correlation=tuple(
-            tuple(sp.Integer(1) if a == b else correlation.get(frozenset((a, b)), sp.Integer(0)) for b in noises)
-            for a in noises
-        ),
-        parameters=tuple(Parameter(p.name, values[p.name], p.constraint, p.description) for p in family.parameters),
-        initial=tuple(values[f"{name}0"] for name in system.state),
-        domain=tuple(family.domain.get(name, "real") for name in system.state),
+        correlation=_correlation(chosen, system.noises),
+        parameters=tuple(Parameter(p.name, values[p.name], p.constraint, p.description) for p in chosen.parameters),
+        initial=tuple(values[f"{n}0"] for n in system.state),
+        domain=tuple(domain.get(n, "real") for n in system.state),
         source=source,
-        notes=tuple(notes),
+        notes=tuple(dict.fromkeys(all_notes)),
+    )
+
+
+def resolved_values(chosen: Family, overrides: Mapping[str, float]) -> dict[str, float]:
+    values = chosen.defaults()
+    for key, value in overrides.items():
+        target, converted = _resolve_override(chosen, key, value)
+        values[target] = converted
+    return values
+
+
+def _correlation(chosen: Family, noises: tuple[str, ...]) -> tuple[tuple[sp.Expr, ...], ...]:
+    entries = {frozenset((a, b)): symbol(rho) for a, b, rho in chosen.correlations}
+    return tuple(
+        tuple(sp.Integer(1) if a == b else entries.get(frozenset((a, b)), sp.Integer(0)) for b in noises)
+        for a in noises
     )
 
 
 def model(name: str, **overrides: float) -> SdeModel:
     """``model("cir", kappa=1.5)``: a family's model from Python; ModelError for a bad override."""
-    chosen = family(name)
+    choice = choose(name)
     for key, value in overrides.items():
-        if (why := override_problem(chosen, key, value)) is not None:
+        if (why := override_problem(choice.family, key, value)) is not None:
             raise ModelError(why)
-    return build(chosen, overrides, source=name)
+    return build(choice.family, {**choice.implied, **overrides}, source=name, name=choice.name, notes=choice.notes)
 
 
-def _resolve_override(family: Family, name: str, value: float) -> tuple[str, float]:
-    for alias in family.aliases:
+def _resolve_override(chosen: Family, name: str, value: float) -> tuple[str, float]:
+    for alias in chosen.aliases:
         if alias.name == name:
             return alias.target, alias.convert(value)
-    if name not in family.override_names():
-        raise ModelError(_unknown_override_reason(family, name))
+    if name == chosen.generic_initial_alias():
+        return chosen.initial_names()[0], value
+    if name not in chosen.override_names():
+        raise ModelError(_unknown_override_reason(chosen, name))
     return name, value
 
 
-def override_problem(family: Family, name: str, value: float) -> str | None:
-    """Why ``name = value`` cannot override ``family``, or None."""
-    if name not in family.override_names():
-        return _unknown_override_reason(family, name)
-    for alias in family.aliases:
-        if alias.name == name:
-            return None if value > 0 else f"{name} must be positive, got {value:g}"
-    parameter = next((p for p in family.parameters if p.name == name), None)
+def override_problem(chosen: Family, name: str, value: float) -> str | None:
+    """Why ``name = value`` cannot override ``chosen``, or None."""
+    if name not in chosen.override_names():
+        return _unknown_override_reason(chosen, name)
+    alias = next((a for a in chosen.aliases if a.name == name), None)
+    if alias is not None:
+        if alias.positive and not value > 0:
+            return f"{name} must be positive, got {value:g}"
+        target = next((p for p in chosen.parameters if p.name == alias.target), None)
+        return Parameter(name, alias.convert(value), target.constraint).violation() if target else None
+    shape = next((s for s in chosen.shapes if s.name == name), None)
+    if shape is not None:
+        if shape.low <= value <= shape.high:
+            return None
+        return f"{name} must lie in [{shape.low:g}, {shape.high:g}] ({shape.description}), got {value:g}"
+    parameter = next((p for p in chosen.parameters if p.name == name), None)
     if parameter is not None:
         return Parameter(name, value, parameter.constraint).violation()
-    variable = name[:-1]
-    domain = family.domain.get(variable, "real")
+    return _initial_value_problem(chosen, name, value)
+
+
+def _initial_value_problem(chosen: Family, name: str, value: float) -> str | None:
+    target = chosen.initial_names()[0] if name == chosen.generic_initial_alias() else name
+    variable = target[:-1]
+    domain = chosen.domain_for(chosen.defaults()).get(variable, "real")
     if domain == "positive" and not value > 0:
         return f"{name} must be positive ({variable} is a positive process), got {value:g}"
     if domain == "nonnegative" and not value >= 0:
@@ -363,26 +355,53 @@ def override_problem(family: Family, name: str, value: float) -> str | None:
     return None
 
 
-def _unknown_override_reason(family: Family, name: str) -> str:
-    known = family.override_names()
+def _unknown_override_reason(chosen: Family, name: str) -> str:
+    known = chosen.override_names()
     close = difflib.get_close_matches(name, known, n=2, cutoff=0.5)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
-    return f"{family.display_name} has no parameter {name!r}{hint} Its values: {', '.join(known)}"
+    return f"{chosen.display_name} has no parameter {name!r}{hint} Its values: {', '.join(known)}"
 
 
 # ---------------------------------------------------------------------------- text
 def parse_named(text: str, tokens: Sequence[Token]) -> SdeModel:
-    """``CIR kappa=1.5, theta=0.05 sigma=0.1 r0=0.03``: a family name, then overrides."""
+    """``CIR kappa=1.5, theta=0.05 sigma=0.1 r0=0.03``: a family name (with modifiers), then overrides."""
     check_brackets(tokens, text)
     phrase, rest = _name_and_overrides(text, tokens)
     if not normalise(phrase):
         reason = "expected a model name (e.g. 'heston') or equations (e.g. 'dX = mu*dt + sigma*dW') first"
         raise ParseError(reason, text, _first_visible(text))
-    chosen = find(phrase)
-    if chosen is None:
-        raise ParseError(unknown_model_reason(phrase), text, _first_visible(text))
-    overrides = _read_overrides(chosen, rest, text)
-    return build(chosen, overrides, source=text)
+    choice = choose(phrase, text)
+    if choice.family.jumps is not None:
+        raise ParseError(jumps_reason(choice.family), text, choice.jump_position or _first_visible(text))
+    overrides, positions = _read_overrides(choice.family, rest, text)
+    _check_implied(choice, overrides, positions, text)
+    values = {**choice.implied, **overrides}
+    _check_rules(choice.family, values, positions, text)
+    return build(
+        choice.family, values, source=text, name=choice.name, notes=(*choice.notes, *_alias_notes(choice, overrides))
+    )
+
+
+def _alias_notes(choice: Choice, overrides: Mapping[str, float]) -> list[str]:
+    generic = choice.family.generic_initial_alias()
+    if generic is None or generic not in overrides:
+        return []
+    variable = choice.family.state[0]
+    return [f"X0 is read as {variable}0, the initial value of the model's one state variable {variable}"]
+
+
+def _check_implied(choice: Choice, overrides: dict[str, float], positions: dict[str, int], text: str) -> None:
+    for name, value in choice.implied.items():
+        if name in overrides and overrides[name] != value:
+            reason = f"{name}={overrides[name]:g} contradicts the name, which sets {name} = {value:g}"
+            raise ParseError(reason, text, positions[name])
+
+
+def _check_rules(chosen: Family, overrides: dict[str, float], positions: dict[str, int], text: str) -> None:
+    values = resolved_values(chosen, overrides)
+    for rule in chosen.rules:
+        if (broken := rule(values)) is not None:
+            raise ParseError(broken[1], text, positions.get(broken[0], _first_visible(text)))
 
 
 def _name_and_overrides(text: str, tokens: Sequence[Token]) -> tuple[str, list[Token]]:
@@ -404,25 +423,38 @@ def _name_and_overrides(text: str, tokens: Sequence[Token]) -> tuple[str, list[T
     return text, [end]
 
 
-def _read_overrides(chosen: Family, tokens: Sequence[Token], text: str) -> dict[str, float]:
+def _read_overrides(chosen: Family, tokens: Sequence[Token], text: str) -> tuple[dict[str, float], dict[str, int]]:
+    """The overrides by name, and where each one's value starts (for carets)."""
     overrides: dict[str, float] = {}
+    positions: dict[str, int] = {}
     for statement in read_statements(text, tokens):
         if isinstance(statement, Assignment):
             name = _override_name(chosen, statement.name)
         elif isinstance(statement, InitialValue):
-            name = f"{strip_time_suffix(statement.variable)}0"
+            name = _override_name(chosen, f"{strip_time_suffix(statement.variable)}0")
         else:
             reason = "after a model name only values like 'kappa = 2' can follow; this is not one"
             raise ParseError(reason, text, _statement_position(statement))
         if name not in chosen.override_names():
             raise ParseError(_unknown_override_reason(chosen, name), text, statement.position)
-        if name in overrides:
+        if _target(chosen, name) in {_target(chosen, given) for given in overrides}:
             raise ParseError(f"{name} is given twice", text, statement.position)
         value = numeric_value(statement.value, text, name)
         if (why := override_problem(chosen, name, value)) is not None:
             raise ParseError(why, text, statement.value.start)
         overrides[name] = value
-    return overrides
+        positions[name] = positions[_target(chosen, name)] = statement.value.start
+    return overrides, positions
+
+
+def _target(chosen: Family, name: str) -> str:
+    """The value an override sets: ``S0`` sets ``x0``, ``X0`` the one state's initial value."""
+    alias = next((a for a in chosen.aliases if a.name == name), None)
+    if alias is not None:
+        return alias.target
+    if name == chosen.generic_initial_alias():
+        return chosen.initial_names()[0]
+    return name
 
 
 def _override_name(chosen: Family, name: str) -> str:
@@ -443,3 +475,7 @@ def _statement_position(statement: object) -> int:
 
 def _first_visible(text: str) -> int:
     return len(text) - len(text.lstrip())
+
+
+#: The modifiers that lead from one family to another, for docs and tests.
+STRUCTURAL_MODIFIERS = (MEAN_REVERSION, STOCHASTIC_VOLATILITY, "jumps", "double-exponential-jumps")

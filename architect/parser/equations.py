@@ -48,6 +48,34 @@ class System:
     drift: tuple[sp.Expr, ...]
     diffusion: tuple[tuple[sp.Expr, ...], ...]
 
+    def canonical(self) -> System:
+        """The same system in the form the model's JSON reader gives back (see `canonical`)."""
+        return System(
+            state=self.state,
+            noises=self.noises,
+            drift=tuple(canonical(e) for e in self.drift),
+            diffusion=tuple(tuple(canonical(e) for e in row) for row in self.diffusion),
+        )
+
+
+def canonical(expr: sp.Expr) -> sp.Expr:
+    """``expr`` as `SdeModel.from_json` would read it back, so a parsed model round-trips exactly.
+
+    Printing and re-reading can restructure an expression (``2*(a + b)/c`` comes back as
+    ``(2*a + 2*b)/c``: sympy distributes a number over a sum as it builds the product); doing it
+    once here, to a fixed point, makes the parsed model equal to its own JSON form.
+    """
+    names = {str(s): s for s in expr.free_symbols}
+    for _ in range(3):
+        try:
+            again = sp.sympify(sp.sstr(expr), locals=names, rational=True)
+        except (sp.SympifyError, TypeError, ValueError, SyntaxError):
+            return expr
+        if again == expr:
+            break
+        expr = again
+    return expr
+
 
 @dataclass(frozen=True)
 class Value:
@@ -145,6 +173,7 @@ class _Reader:
         parameters, initials = self.read_values(system)
         self.check_symbols_have_values(system, parameters)
         self.check_euler_number_clash(system, parameters)
+        system = system.canonical()  # after the E/exp(1) check: printed, exp(1) and a symbol E look alike
         correlation, correlated = self.correlation_matrix(system, parameters)
         self.check_unused(system, parameters, correlated)
         constraints = {name: "correlation" if name in correlated else inferred_constraint(name) for name in parameters}
@@ -283,6 +312,11 @@ class _Reader:
             if len(system.noises) == 1:
                 return f"rho is given, but the model has only one Brownian motion ({motions}); a correlation needs two"
             return f"rho is given, but with {len(system.noises)} Brownian motions ({motions}) write corr(W1, W2) = rho"
+        match = re.fullmatch(r"(.+?)(?:_t)?_?0", name)
+        if match and match.group(1) not in system.state and reserved_reason(match.group(1)) is None:
+            variable = match.group(1)
+            states = ", ".join(system.state)
+            return f"{name} looks like an initial value, but there is no equation d{variable} = ... (states: {states})"
         return f"{name} is given a value but appears in no equation"
 
     # ------------------------------------------------------------ correlation

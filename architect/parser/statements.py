@@ -21,8 +21,8 @@ from architect.errors import ParseError
 from architect.parser.lexer import SEPARATOR_WORDS, Kind, Token
 from architect.parser.syntax import FUNCTIONS, Node, parse_expression
 
-#: Increments of Brownian motions: dW, dW1, dW_1, dB, dZ2, each optionally with a ``_t`` suffix.
-NOISE_DIFFERENTIAL = re.compile(r"d([WBZ](?:_?\d+)?)(?:_t)?")
+#: Increments of Brownian motions: dW, dW1, dW_1, dB, dZ2, dW_S, dW_v (named), each optionally with a ``_t`` suffix.
+NOISE_DIFFERENTIAL = re.compile(r"d([WBZ](?:_?\d+|_(?!t(?:_|$))[A-Za-z][A-Za-z0-9]*)?)(?:_t)?")
 CORRELATION_FUNCTIONS = frozenset({"corr", "cor", "correlation", "Corr"})
 CONSTANT_NAMES = frozenset({"pi"})
 _CONTINUES_AFTER = frozenset("+-*/^=(,")

@@ -1,0 +1,519 @@
+"""The parser's named models: every family, synonyms, modifiers, overrides, aliases, jump families."""
+
+# ruff: noqa: RUF001  (the tests type Unicode dashes and Greek letters on purpose)
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sympy as sp
+
+from architect.errors import ModelError, ParseError
+from architect.model import SdeModel, symbol
+from architect.parser import catalog, parse
+from architect.parser.families import FAMILIES
+
+S, r, x, v, u, F, X = (symbol(n) for n in ("S", "r", "x", "v", "u", "F", "X"))
+mu, sigma, kappa, theta, xi, rho, a = (symbol(n) for n in ("mu", "sigma", "kappa", "theta", "xi", "rho", "a"))
+alpha, beta = symbol("alpha"), symbol("beta")
+ZERO = sp.Integer(0)
+HALF = sp.Rational(1, 2)
+
+BUILT = [f for f in FAMILIES if f.jumps is None]
+JUMPING = [f for f in FAMILIES if f.jumps is not None]
+
+
+def error_of(text: str) -> ParseError:
+    with pytest.raises(ParseError) as caught:
+        parse(text)
+    return caught.value
+
+
+def values(model: SdeModel) -> dict[str, float]:
+    return model.parameter_values()
+
+
+def assert_round_trips(model: SdeModel) -> None:
+    assert SdeModel.from_json(model.to_json()) == model
+
+
+# ============================================================================ every family
+FAMILY_SHAPES = {
+    # key: (state, noises, drift, diffusion, domain)
+    "gbm": (("S",), ("W",), (mu * S,), ((sigma * S,),), ("positive",)),
+    "abm": (("X",), ("W",), (mu,), ((sigma,),), ("real",)),
+    "ou": (("X",), ("W",), (kappa * (theta - X),), ((sigma,),), ("real",)),
+    "vasicek": (("r",), ("W",), (kappa * (theta - r),), ((sigma,),), ("real",)),
+    "hull-white": (("r",), ("W",), (theta - a * r,), ((sigma,),), ("real",)),
+    "cir": (("r",), ("W",), (kappa * (theta - r),), ((sigma * sp.sqrt(r),),), ("nonnegative",)),
+    "heston": (
+        ("x", "v"),
+        ("W1", "W2"),
+        (mu - v / 2, kappa * (theta - v)),
+        ((sp.sqrt(v), ZERO), (ZERO, xi * sp.sqrt(v))),
+        ("real", "nonnegative"),
+    ),
+    "heston-with-mean-reversion": (
+        ("x", "v"),
+        ("W1", "W2"),
+        (symbol("kappa_x") * (symbol("theta_x") - x), kappa * (theta - v)),
+        ((sp.sqrt(v), ZERO), (ZERO, xi * sp.sqrt(v))),
+        ("real", "nonnegative"),
+    ),
+    "sabr": (
+        ("F", "sigma"),
+        ("W1", "W2"),
+        (ZERO, ZERO),
+        ((sigma * sp.sqrt(F), ZERO), (ZERO, alpha * sigma)),
+        ("nonnegative", "positive"),
+    ),
+    "cev": (("S",), ("W",), (mu * S,), ((sigma * sp.sqrt(S),),), ("nonnegative",)),
+    "three-halves": (
+        ("u",),
+        ("W",),
+        (kappa + xi**2 - kappa * theta * u,),
+        ((-xi * sp.sqrt(u),),),
+        ("nonnegative",),
+    ),
+    "black-karasinski": (("x",), ("W",), (theta - a * x,), ((sigma,),), ("real",)),
+    "dothan": (("r",), ("W",), (a * r,), ((sigma * r,),), ("positive",)),
+    "jacobi": (
+        ("X",),
+        ("W",),
+        (kappa * (theta - X),),
+        ((sigma * sp.sqrt(X * (1 - X)),),),
+        ("nonnegative",),
+    ),
+    "brennan-schwartz": (("r",), ("W",), (kappa * (theta - r),), ((sigma * r,),), ("positive",)),
+    "schwartz": (("x",), ("W",), (kappa * (mu - sigma**2 / (2 * kappa) - x),), ((sigma,),), ("real",)),
+    "schobel-zhu": (
+        ("x", "sigma"),
+        ("W1", "W2"),
+        (mu - sigma**2 / 2, kappa * (theta - sigma)),
+        ((sigma, ZERO), (ZERO, xi)),
+        ("real", "real"),
+    ),
+    "garch-diffusion": (
+        ("x", "v"),
+        ("W1", "W2"),
+        (mu - v / 2, kappa * (theta - v)),
+        ((sp.sqrt(v), ZERO), (ZERO, xi * v)),
+        ("real", "positive"),
+    ),
+    "ckls": (
+        ("r",),
+        ("W",),
+        (alpha + beta * r,),
+        ((sigma * sp.Max(r, 0) ** sp.Rational(3, 2),),),
+        ("positive",),
+    ),
+}
+
+LOG_100 = math.log(100)
+HESTON = {"kappa": 2.0, "theta": 0.04, "xi": 0.3, "rho": -0.7}
+FAMILY_DEFAULTS = {
+    "gbm": ({"mu": 0.05, "sigma": 0.2}, (100.0,)),
+    "abm": ({"mu": 0.05, "sigma": 0.2}, (0.0,)),
+    "ou": ({"kappa": 2.0, "theta": 0.05, "sigma": 0.2}, (0.0,)),
+    "vasicek": ({"kappa": 2.0, "theta": 0.05, "sigma": 0.01}, (0.03,)),
+    "hull-white": ({"theta": 0.005, "a": 0.1, "sigma": 0.01}, (0.03,)),
+    "cir": ({"kappa": 2.0, "theta": 0.04, "sigma": 0.1}, (0.03,)),
+    "heston": ({"mu": 0.05, **HESTON}, (LOG_100, 0.04)),
+    "heston-with-mean-reversion": ({"kappa_x": 1.0, "theta_x": LOG_100, **HESTON}, (LOG_100, 0.04)),
+    "sabr": ({"alpha": 0.4, "rho": -0.3}, (0.03, 0.035)),
+    "cev": ({"mu": 0.05, "sigma": 2.0}, (100.0,)),
+    "three-halves": ({"kappa": 50.0, "theta": 0.04, "xi": 7.5}, (25.0,)),
+    "black-karasinski": ({"theta": 0.1 * math.log(0.05), "a": 0.1, "sigma": 0.2}, (math.log(0.03),)),
+    "dothan": ({"a": 0.02, "sigma": 0.2}, (0.03,)),
+    "jacobi": ({"kappa": 2.0, "theta": 0.5, "sigma": 0.3}, (0.5,)),
+    "brennan-schwartz": ({"kappa": 0.5, "theta": 0.05, "sigma": 0.2}, (0.03,)),
+    "schwartz": ({"kappa": 0.3, "mu": 3.2, "sigma": 0.33}, (math.log(20),)),
+    "schobel-zhu": ({"mu": 0.05, "kappa": 4.0, "theta": 0.2, "xi": 0.1, "rho": -0.7}, (LOG_100, 0.2)),
+    "garch-diffusion": ({"mu": 0.05, "kappa": 2.0, "theta": 0.04, "xi": 1.0, "rho": -0.7}, (LOG_100, 0.04)),
+    "ckls": ({"alpha": 0.0408, "beta": -0.5921, "sigma": math.sqrt(1.6704)}, (0.06,)),
+}
+
+
+def test_the_catalog_has_at_least_twenty_families_with_unique_keys_and_synonyms() -> None:
+    assert len(FAMILIES) >= 20
+    assert {f.key for f in BUILT} == set(FAMILY_SHAPES) == set(FAMILY_DEFAULTS)
+    assert {f.key for f in JUMPING} == {"merton", "kou", "bates"}
+    assert len({f.key for f in FAMILIES}) == len(FAMILIES)
+    keys = [catalog.normalise(s) for f in FAMILIES for s in (f.key, *f.synonyms)]
+    owners = {}
+    for f in FAMILIES:
+        for s in (f.key, *f.synonyms):
+            assert owners.setdefault(catalog.normalise(s), f.key) == f.key, s
+    assert len(keys) > 100
+
+
+@pytest.mark.parametrize("family", BUILT, ids=lambda f: f.key)
+def test_family_equations_defaults_and_domains(family: catalog.Family) -> None:
+    model = parse(family.label)
+    state, noises, drift, diffusion, domain = FAMILY_SHAPES[family.key]
+    assert (model.state, model.noises, model.domain) == (state, noises, domain)
+    assert [sp.simplify(d - e) for d, e in zip(model.drift, drift, strict=True)] == [0] * len(drift)
+    assert model.diffusion == diffusion
+    defaults, initial = FAMILY_DEFAULTS[family.key]
+    assert values(model) == pytest.approx(defaults)
+    assert model.initial == pytest.approx(initial)
+    assert model.name == family.display_name
+    assert model.source == family.label
+    assert all(p.description for p in model.parameters)
+    assert family.references
+    assert_round_trips(model)
+
+
+@pytest.mark.parametrize("family", BUILT, ids=lambda f: f.key)
+def test_family_parameter_constraints(family: catalog.Family) -> None:
+    for p in parse(family.label).parameters:
+        if p.name.startswith(("sigma", "xi", "kappa")):
+            assert p.constraint == "positive", p
+        elif p.name == "rho":
+            assert p.constraint == "correlation"
+        else:
+            assert p.constraint in ("real", "nonnegative", "positive"), p
+
+
+@pytest.mark.parametrize("family", BUILT, ids=lambda f: f.key)
+def test_equations_printed_by_the_model_read_back(family: catalog.Family) -> None:
+    model = parse(family.label)
+    assignments = [f"{p.name}={p.value!r}" for p in model.parameters]
+    assignments += [f"{n}0={value!r}" for n, value in zip(model.state, model.initial, strict=True)]
+    again = parse("\n".join([*model.equations(), ", ".join(assignments)]))
+    assert (again.drift, again.diffusion) == (model.drift, model.diffusion)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [(synonym, family.key) for family in BUILT for synonym in family.synonyms]
+    + [
+        ("gbm", "gbm"),
+        ("Geometric brownian motion", "gbm"),
+        ("Black–Scholes", "gbm"),
+        ("Black—Scholes model", "gbm"),
+        ("black scholes", "gbm"),
+        ("  BLACK-SCHOLES  ", "gbm"),
+        ("arithmetic Brownian motion", "abm"),
+        ("bachelier model", "abm"),
+        ("Ornstein–Uhlenbeck process", "ou"),
+        ("ornstein uhlenbeck", "ou"),
+        ("the Vasicek model", "vasicek"),
+        ("Vasiček", "vasicek"),
+        ("hull white", "hull-white"),
+        ("cox ingersoll ross", "cir"),
+        ("Cox–Ingersoll–Ross process", "cir"),
+        ("Heston's model", "heston"),
+        ("HESTON", "heston"),
+        ("heston with mean-reversion", "heston-with-mean-reversion"),
+        ("Heston, with mean reversion", "heston-with-mean-reversion"),
+        ("sabr model", "sabr"),
+        ("three halves", "three-halves"),
+        ("the 3/2 model", "three-halves"),
+        ("Black Karasinski", "black-karasinski"),
+        ("wright fisher", "jacobi"),
+        ("Schoebel Zhu", "schobel-zhu"),
+        ("SCHÖBEL–ZHU", "schobel-zhu"),
+        ("Chan–Karolyi–Longstaff–Sanders", "ckls"),
+        ("GARCH(1,1) diffusion", "garch-diffusion"),
+        ("Schwartz (1997)", "schwartz"),
+    ],
+)
+def test_synonyms(text: str, key: str) -> None:
+    assert parse(text).name == catalog.by_key(key).display_name
+
+
+# ============================================================================ modifiers
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("GBM with mean reversion", "schwartz"),
+        ("geometric Brownian motion, mean-reverting", "schwartz"),
+        ("Brownian motion with mean reversion", "ou"),
+        ("Bachelier mean reverting", "ou"),
+        ("Dothan with mean reversion", "brennan-schwartz"),
+        ("CEV with mean reversion", "ckls"),
+        ("GBM with stochastic volatility", "heston"),
+        ("Black-Scholes with stochastic vol", "heston"),
+        ("CEV with stochastic volatility", "sabr"),
+        ("GBM with stochastic volatility and mean reversion", "heston-with-mean-reversion"),
+        ("GBM with mean reversion and stochastic volatility", "heston-with-mean-reversion"),
+        ("Schwartz with stochastic volatility", "heston-with-mean-reversion"),
+        ("mean-reverting Heston", "heston-with-mean-reversion"),
+        ("CIR with mean reversion", "cir"),
+        ("Heston with stochastic volatility", "heston"),
+    ],
+)
+def test_structural_modifiers(text: str, key: str) -> None:
+    model = parse(text)
+    assert model.name == catalog.by_key(key).display_name
+    assert_round_trips(model)
+
+
+def test_repeated_modifiers_count_once_and_stay_fast() -> None:
+    assert parse("GBM with sv and mean reversion and mean reversion").name == "Heston with mean reversion"
+    text = "GBM" + " with mean reversion" * 12 + " with stochastic volatility" * 12
+    assert parse(text).name == "Heston with mean reversion"  # 4 distinct modifiers at most: no factorial blow-up
+
+
+def test_modifier_notes_say_how_the_name_was_read() -> None:
+    assert any("is read as Schwartz one-factor" in n for n in parse("GBM with mean reversion").notes)
+    assert any("already has it" in n for n in parse("CIR with mean reversion").notes)
+
+
+def test_correlation_modifiers() -> None:
+    zero = parse("Heston zero correlation")
+    assert values(zero)["rho"] == 0.0 and zero.name == "Heston (zero correlation)"
+    assert values(parse("Heston uncorrelated"))["rho"] == 0.0
+    assert values(parse("SABR with no correlation"))["rho"] == 0.0
+    correlated = parse("Heston correlated")
+    assert values(correlated)["rho"] == -0.7 and correlated.name == "Heston"
+    assert any("correlated: rho = -0.7" in n for n in correlated.notes)
+    assert values(parse("GARCH diffusion independent"))["rho"] == 0.0
+
+
+def test_stein_stein_is_schobel_zhu_without_correlation() -> None:
+    model = parse("Stein-Stein")
+    assert model.name == "Stein-Stein"
+    assert values(model)["rho"] == 0.0
+    assert any("Stein & Stein (1991)" in n for n in model.notes)
+    assert parse("Stein and Stein model S0=120").initial[0] == pytest.approx(math.log(120))
+    assert "contradicts the name" in error_of("Stein-Stein rho=-0.5").reason
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "at"),
+    [
+        ("SABR with mean reversion", "SABR has no variant 'with mean reversion'", 10),
+        ("OU with stochastic volatility", "OU has no variant 'with stochastic volatility'", 8),
+        ("CIR with jumps", "CIR has no variant 'with jumps'", 9),
+        ("GBM zero correlation", "has a single Brownian motion", 4),
+        ("Heston correlated zero correlation", "contradict each other", 7),
+        ("Heston zero correlation rho=-0.5", "contradicts the name", 28),
+        ("Hestn with mean reversion", "unknown model", 0),
+    ],
+)
+def test_modifier_errors(text: str, needle: str, at: int) -> None:
+    error = error_of(text)
+    assert needle in error.reason
+    assert error.position == at, str(error)
+
+
+def test_modifier_errors_list_the_families_that_have_the_variant() -> None:
+    reason = error_of("SABR with mean reversion").reason
+    assert "GBM (-> Schwartz one-factor)" in reason and "Heston (-> Heston with mean reversion)" in reason
+
+
+# ============================================================================ jump families
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Merton jump-diffusion",
+        "Merton",
+        "Kou",
+        "Bates",
+        "SVJ sigma=0.3",
+        "GBM with jumps",
+        "Black-Scholes with lognormal jumps",
+        "GBM with double exponential jumps",
+        "Heston with jumps",
+        "Merton with stochastic volatility",
+        "jump diffusion",
+    ],
+)
+def test_jump_families_are_listed_but_refused(text: str) -> None:
+    error = error_of(text)
+    assert "jumps are not supported yet" in error.reason
+    assert "docs/models.md" in error.reason
+    assert "Its diffusion part is" in error.reason
+
+
+def test_jump_error_points_at_the_jump_words() -> None:
+    text = "Heston with jumps"
+    assert error_of(text).position == text.index("jumps")
+    assert "'Heston'" in error_of(text).reason
+    assert "'GBM'" in error_of("Kou").reason
+
+
+def test_jump_families_describe_their_jump_part() -> None:
+    for family in JUMPING:
+        assert family.jumps is not None
+        assert family.jumps.parameters and family.jumps.law in ("lognormal", "double-exponential")
+        assert catalog.by_key(family.jumps.diffusion_part).jumps is None
+        catalog.system_of(family)  # the diffusion part, compensator included, is valid equation text
+    with pytest.raises(ModelError, match="jumps are not supported yet"):
+        catalog.model("bates")
+
+
+# ============================================================================ shapes and value-dependent forms
+@pytest.mark.parametrize(
+    ("beta", "expression", "domain"),
+    [
+        (0.5, sigma * sp.sqrt(F), "nonnegative"),
+        (1.0, sigma * F, "positive"),
+        (0.0, sigma, "real"),
+        (0.7, sigma * sp.Max(F, 0) ** sp.Rational(7, 10), "nonnegative"),
+    ],
+)
+def test_sabr_beta_is_fixed_into_the_equations(beta: float, expression: sp.Expr, domain: str) -> None:
+    model = parse(f"SABR beta={beta}")
+    assert model.diffusion[0][0] == expression
+    assert model.domain[0] == domain
+    assert "beta" not in values(model)
+    assert any("shape exponent" in n for n in model.notes)
+    assert_round_trips(model)
+
+
+def test_shape_bounds_and_the_other_exponent_families() -> None:
+    assert "beta must lie in [0, 1]" in error_of("SABR beta=1.5").reason
+    assert "gamma must lie in [0, 3]" in error_of("CEV gamma=-1").reason
+    assert parse("CEV gamma=1").diffusion == ((sigma * S,),)
+    assert parse("CKLS gamma=0.5").diffusion == ((sigma * sp.sqrt(r),),)
+    assert parse("CKLS gamma=0").domain == ("real",)
+    assert parse("SABR nu=0.5").parameter_values()["alpha"] == 0.5
+
+
+def test_jacobi_keeps_its_bounds() -> None:
+    assert "theta must lie in [0, 1]" in error_of("Jacobi theta=1.5").reason
+    text = "Jacobi X0=1.2"
+    error = error_of(text)
+    assert "X0 must lie in [0, 1]" in error.reason and error.position == text.index("1.2")
+    wide = parse("Jacobi sigma=2")
+    assert wide.diffusion == ((2 * 0 + sigma * sp.sqrt(sp.Max(0, X * (1 - X))),),)
+    assert any("can reach 0 or 1" in n for n in wide.notes)
+    assert any("lives in [0, 1]" in n for n in parse("Jacobi").notes)
+
+
+# ============================================================================ notes
+def test_heston_notes_say_the_price_is_a_logarithm() -> None:
+    notes = " ".join(parse("Heston").notes)
+    assert "x = log S" in notes
+
+
+def test_heston_with_mean_reversion_notes_explain_the_interpretation() -> None:
+    notes = " ".join(parse("Heston with mean reversion").notes)
+    assert "interpretation" in notes and "mean-reverting log-price" in notes
+    assert "'heston'" in notes  # how to get plain Heston
+    assert "kappa_x=" in notes  # how to override
+    assert parse("Heston with mean reversion").correlation == ((1, rho), (rho, 1))
+
+
+def test_feller_violation_is_a_note_not_an_error() -> None:
+    assert not any("Feller" in n for n in parse("CIR").notes)
+    assert not any("Feller" in n for n in parse("Heston").notes)
+    model = parse("CIR kappa=0.1 theta=0.01 sigma=0.5")
+    assert any("Feller" in n and "0.002 < 0.25" in n for n in model.notes)
+    assert any("Feller" in n for n in parse("Heston xi=1").notes)
+
+
+def test_state_form_notes() -> None:
+    assert any("u = 1/v" in n for n in parse("3/2 model").notes)
+    assert any("x = log r" in n for n in parse("Black-Karasinski").notes)
+    assert any("theta(t)" in n for n in parse("Hull-White").notes)
+
+
+# ============================================================================ overrides
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CIR kappa=1.5 theta=0.05 sigma=0.1 r0=0.03",
+        "CIR kappa=1.5 theta=0.05 sigma=0.1 X0=0.03",
+        "CIR kappa=1.5, theta=0.05, sigma=0.1, r0=0.03",
+        "CIR with kappa=1.5; theta=0.05 and sigma=0.1 where r(0)=0.03",
+        "CIR\nkappa = 1.5\ntheta = 0.05\nsigma = 0.1\nr_0 = 0.03",
+        "Cox-Ingersoll-Ross model where κ=1.5, θ=0.05, σ=0.1, R0=0.03",
+        "CIR(kappa=1.5, theta=0.05, sigma=0.1, r0=3/100)",
+        "CIR kappa=1.5 theta=0.05 sigma=0.1 X(0)=0.03",
+    ],
+)
+def test_overrides(text: str) -> None:
+    model = parse(text)
+    assert values(model) == {"kappa": 1.5, "theta": 0.05, "sigma": 0.1}
+    assert model.initial == (0.03,)
+    assert model.source == text
+    assert_round_trips(model)
+
+
+def test_override_initial_values_and_aliases() -> None:
+    assert parse("GBM S0=50 mu=0.1").initial == (50.0,)
+    assert parse("GBM S(0)=50").initial == (50.0,)
+    assert parse("GBM X0=50").initial == (50.0,)
+    assert "X0 is read as r0" in " ".join(parse("CIR X0=0.01").notes)
+    assert parse("OU X0=-1").initial == (-1.0,)
+    assert parse("Heston S0=120").initial == (math.log(120), 0.04)
+    assert parse("Heston x0=log(120), v0=0.09").initial == (math.log(120), 0.09)
+    assert values(parse("Heston with mean reversion kappa_x=0.5 rho=0.2"))["kappa_x"] == 0.5
+    assert parse("3/2 model v0=0.0625").initial == (16.0,)
+    assert parse("Black-Karasinski r0=0.05").initial == (math.log(0.05),)
+    assert parse("Schwartz S0=30").initial == (math.log(30),)
+    assert values(parse("dothan(a=0.01, sigma=0.3)")) == {"a": 0.01, "sigma": 0.3}  # not read as "dothan(t) = ..."
+    assert "given twice" in error_of("Heston S0=120 x0=4").reason
+    assert "given twice" in error_of("CIR r0=0.1 X0=0.2").reason
+    assert "S0 must be positive" in error_of("Heston S0=-1").reason
+    assert "X0 must be non-negative" in error_of("CIR X0=-1").reason
+
+
+def test_catalog_api() -> None:
+    assert catalog.find("black scholes") is catalog.find("GBM")
+    assert catalog.find("Stein-Stein") is catalog.by_key("schobel-zhu")
+    assert catalog.find("nope") is None
+    model = catalog.model("cir", kappa=1.5, r0=0.01)
+    assert values(model)["kappa"] == 1.5 and model.initial == (0.01,)
+    assert catalog.model("heston zero correlation").parameter_values()["rho"] == 0.0
+    with pytest.raises(ModelError, match="did you mean 'kappa'"):
+        catalog.model("cir", kapa=1.0)
+    with pytest.raises(ModelError, match="must be positive"):
+        catalog.model("cir", sigma=-1.0)
+    with pytest.raises(ModelError, match=r"theta must lie in \[0, 1\]"):
+        catalog.model("jacobi", theta=2.0)
+    with pytest.raises(ParseError, match="unknown model"):
+        catalog.family("nope")
+
+
+def test_unknown_override_suggests_close_names() -> None:
+    text = "CIR kappa=1.5 thta=0.05"
+    error = error_of(text)
+    assert "no parameter 'thta'" in error.reason and "did you mean 'theta'" in error.reason
+    assert "kappa, theta, sigma, r0, X0" in error.reason
+    assert error.position == text.index("thta")
+
+
+def test_bad_override_values_point_at_the_value() -> None:
+    text = "CIR kappa=-1.5"
+    error = error_of(text)
+    assert error.reason == "parameter kappa must be positive, got -1.5"
+    assert error.position == text.index("-1.5")
+    text = "Heston rho=-1.2"
+    assert "must lie in [-1, 1], got -1.2" in error_of(text).reason
+    text = "GBM S0=0"
+    error = error_of(text)
+    assert "S0 must be positive" in error.reason and error.position == text.index("0", 6)
+    assert "given twice" in error_of("CIR kappa=1 kappa=2").reason
+    assert "must be a number" in error_of("CIR kappa=theta").reason
+
+
+def test_only_values_may_follow_a_model_name() -> None:
+    text = "GBM, corr(W1, W2) = 0.5"
+    error = error_of(text)
+    assert "only values like 'kappa = 2'" in error.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "suggested"),
+    [("Hestonn model of everything", "'Heston'"), ("CIRR", "'CIR'"), ("Vasichek", "'Vasicek'"), ("xyz", None)],
+)
+def test_unknown_model(text: str, suggested: str | None) -> None:
+    error = error_of(text)
+    assert error.reason.startswith(f"unknown model {text!r}")
+    assert "Known models: " + ", ".join(catalog.names()) in error.reason
+    if suggested:
+        assert f"did you mean {suggested}" in error.reason
+    else:
+        assert "did you mean" not in error.reason
+    assert error.position == 0
+
+
+def test_values_without_a_model_name() -> None:
+    error = error_of("kappa=2")
+    assert "expected a model name" in error.reason and error.position == 0
