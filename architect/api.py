@@ -16,10 +16,11 @@ from typing import Any
 from architect import build, codegen, paths
 from architect import parser as parsing
 from architect.errors import BuildError, RunError, UsageError
-from architect.gym.runner import RunSpec, describe, run_simulation
+from architect.gym.runner import RunSpec, describe
 from architect.model import SdeModel
+from architect.verifier import runs, write_report
 from architect.verifier import verify as verify_statistics
-from architect.verifier import write_report
+from architect.verifier.checks import EXTRAS
 from architect.version import __version__
 
 Progress = Callable[[str], None]
@@ -37,6 +38,8 @@ class Options:
     threads: int = 0
     checkpoints: int = 4
     alpha: float = 1e-3
+    # Power sums up to degree 8: standard errors of third and fourth central moments (see RunSpec).
+    moment_degree: int = 8
 
     def __post_init__(self) -> None:
         if self.paths < 2:
@@ -52,17 +55,24 @@ class Options:
         if self.threads < 0 or self.seed < 0:
             raise UsageError("--threads and --seed must be non-negative")
 
-    def runs(self) -> tuple[RunSpec, RunSpec]:
-        common = {
-            "paths": self.paths,
-            "horizon": self.horizon,
-            "threads": self.threads,
-            "checkpoints": self.checkpoints,
-        }
-        return (
-            RunSpec(steps=self.steps, seed=self.seed, **common),
-            RunSpec(steps=2 * self.steps, seed=self.seed + 1, **common),
+    def _base(self) -> RunSpec:
+        return RunSpec(
+            paths=self.paths,
+            steps=self.steps,
+            horizon=self.horizon,
+            seed=self.seed,
+            threads=self.threads,
+            checkpoints=self.checkpoints,
+            moment_degree=self.moment_degree,
         )
+
+    def runs(self) -> tuple[RunSpec, ...]:
+        """The tested binary's runs: N, 2N and 4N steps, seeds s, s+1, s+2."""
+        return runs.tested_specs(self._base())
+
+    def reference_runs(self) -> tuple[RunSpec, ...]:
+        """The reference simulator's runs, for models without exact moments: 2N and 4N steps, seeds s+3, s+4."""
+        return runs.reference_specs(self._base())
 
 
 @dataclass(frozen=True)
@@ -147,18 +157,28 @@ def _build_and_verify(
         say("building (the first build compiles the SDK: about a minute)")
         with _timed(timings, "build"):
             built = build.build_crate(crate_dir, binary, progress=build.print_progress)
+            reference = _reference_binary(model, crate_dir, binary, backend, say)
         report["build"] = {"warnings": list(built.warnings), "crate": built.crate_name}
         say("simulating")
         with _timed(timings, "simulate"):
             description = describe(binary)
-            coarse, fine = (run_simulation(binary, spec).stats for spec in options.runs())
+            observed = runs.observe(model, binary, options.runs(), options.reference_runs(), reference)
         report["scheme"] = {"name": description.get("scheme", scheme_name), "step_kinds": description.get("step_kinds")}
-        report["simulation"]["threads"] = fine.get("threads")
+        report["simulation"]["threads"] = observed.tested[1].get("threads")
         say("verifying against theory")
         with _timed(timings, "verify"):
-            verification = verify_statistics(model, coarse, fine, alpha=options.alpha, description=description)
+            verification = verify_statistics(
+                model,
+                *observed.tested[:2],
+                alpha=options.alpha,
+                description=description,
+                finer_stats=observed.tested[2],
+                terminal=observed.terminal,
+                reference=observed.reference,
+            )
         outcome = verification.to_dict()
         report["checks"] = outcome.pop("checks")
+        report |= {key: outcome.pop(key) for key in EXTRAS}
         report["statistics"] = outcome
         report["verdict"], report["reason"] = outcome["verdict"], outcome["reason"]
     except BuildError as exc:
@@ -179,7 +199,7 @@ def _build_and_verify(
 def _base_report(
     model: SdeModel, crate_dir: Path, binary: Path, options: Options, backend: str, timings: dict[str, float]
 ) -> dict[str, Any]:
-    coarse, fine = options.runs()
+    specs = options.runs()
     return {
         "format": "architect.report/1",
         "verdict": "fail",
@@ -191,8 +211,13 @@ def _base_report(
         "simulation": {
             "paths": options.paths,
             "horizon": options.horizon,
-            "steps": [coarse.steps, fine.steps],
-            "seeds": [coarse.seed, fine.seed],
+            "steps": [spec.steps for spec in specs],
+            "seeds": [spec.seed for spec in specs],
+            "reference": {
+                "steps": [spec.steps for spec in options.reference_runs()],
+                "seeds": [spec.seed for spec in options.reference_runs()],
+                "used": runs.needs_reference(model),
+            },
             "threads": options.threads,
             "checkpoints": [options.horizon * (k + 1) / options.checkpoints for k in range(options.checkpoints)],
         },
@@ -202,6 +227,14 @@ def _base_report(
         "versions": {"architect": __version__, "sdk": _sdk_version()},
         "artifacts": {"crate": str(crate_dir), "binary": str(binary), "model": str(crate_dir / "model.json")},
     }
+
+
+def _reference_binary(model: SdeModel, crate_dir: Path, binary: Path, backend: str, say: Progress) -> Path | None:
+    """The trusted simulator for the empirical reference, only if the model needs one: a crate the symbolic
+    compiler has just written is its own reference; any other crate gets the compiler's, built here."""
+    if not runs.needs_reference(model):
+        return None
+    return binary if backend == "symbolic" else runs.symbolic_reference(model, crate_dir, binary, say)
 
 
 def _sdk_version() -> str:

@@ -60,7 +60,7 @@ def test_arguments_reach_the_binary_and_stats_come_back(tmp_path: Path) -> None:
     body = f"printf '%s' '{json.dumps(stats)}' | sed \"s|\\$\\*|$*|\" > \"$STATS\""
     outcome = run_simulation(planted(tmp_path, body), SPEC, timeout=30)
     assert outcome.stats["format"] == "architect.stats/1"
-    for arg in ("--paths=10", "--steps=4", "--checkpoints=2", "--moment-degree=4"):
+    for arg in ("--paths=10", "--steps=4", "--checkpoints=2", "--moment-degree=8"):
         assert arg in outcome.stats["args"]
 
 

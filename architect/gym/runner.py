@@ -33,7 +33,8 @@ class RunSpec:
     seed: int = 1
     threads: int = 0
     checkpoints: int = 4
-    moment_degree: int = 4
+    # 8: the standard errors of third and fourth central moments need power sums of twice their degree.
+    moment_degree: int = 8
 
     def arguments(self) -> list[str]:
         return [f"--{name.replace('_', '-')}={value}" for name, value in asdict(self).items()]
@@ -45,11 +46,18 @@ class RunOutcome:
     seconds: float
 
 
-def run_simulation(binary: Path, spec: RunSpec, *, timeout: float = RUN_TIMEOUT_S) -> RunOutcome:
-    """Run ``binary`` with ``spec``; return its parsed statistics or raise `RunError` saying why."""
+def run_simulation(
+    binary: Path, spec: RunSpec, *, timeout: float = RUN_TIMEOUT_S, terminal: Path | None = None
+) -> RunOutcome:
+    """Run ``binary`` with ``spec``; return its parsed statistics or raise `RunError` saying why.
+
+    With ``terminal``, the binary also writes its final states there as a (paths, D) float64 .npy file.
+    """
     with tempfile.TemporaryDirectory(prefix="architect-gym-") as tmp:
         stats_file = Path(tmp) / "stats.json"
         command = [str(binary), *spec.arguments(), f"--stats={stats_file}"]
+        if terminal is not None:
+            command.append(f"--terminal={terminal}")
         started = time.monotonic()
         stderr = _run(command, timeout)
         seconds = time.monotonic() - started

@@ -1,63 +1,41 @@
-"""The verdict: does a compiled simulator's output agree with the SDE's exact moments?
+"""The verdict: does a compiled simulator's output agree with the SDE's theory?
 
-Two runs of the same binary, with N and 2N steps and independent seeds, give moment estimates q_N and
-q_2N. Every scheme we generate is at most first order in the weak sense, q_h = q + c h + O(h²), so the
-Richardson combination R = 2 q_2N - q_N removes the leading bias. Its standard error, the runs being
-independent, is sqrt(4 se_2N² + se_N²). Each quantity (mean, variance, covariance of the state at every
-checkpoint) gets a two-sided z-test against the exact value from `PolynomialMoments`, and Holm's
-step-down procedure keeps the probability of failing a correct simulator below ``alpha`` across all of
-them. Deterministic sanity checks (finite paths, consistent runs, matching state names) must pass too.
+Inputs: runs of the tested binary with N, 2N (and 4N) steps and independent seeds, their terminal states,
+and, for models without exact moments, two runs of a trusted reference simulator at finer steps. Checks:
+
+- moments (mean, variance, covariance, third and fourth central moments) at every checkpoint, of the
+  Richardson estimate 2 q_2N - q_N against exact values from the generator (`moments`), or against the
+  reference's own Richardson estimate (`quantities.reference_targets`); log-transformed states at the
+  horizon where only they are polynomial;
+- exact terminal laws (`distribution`) and closed-form option prices (`prices`);
+- convergence at weak order 1 from the N, 2N, 4N runs (`convergence`);
+- deterministic sanity checks (`sanity`).
+
+One family-wise false-fail rate ``alpha`` covers every statistical check: Holm's step-down procedure
+(valid under any dependence between the checks, and these are strongly dependent) assigns each its level.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from scipy.stats import norm
-
 from architect.model import SdeModel
-from architect.verifier.sample import CheckpointMoments, Estimate, SampleError, StatsSample, parse_stats
-from architect.verifier.theory import NotPolynomial, PolynomialMoments
+from architect.verifier import sanity as sane
+from architect.verifier.check import POWER, Check, detectable_error, json_number, sanity
+from architect.verifier.convergence import convergence_checks
+from architect.verifier.distribution import distribution_checks, exact_laws
+from architect.verifier.moments import exact_checks, higher_moments, mean_paths, reference_checks, transformed_checks
+from architect.verifier.plan import TheoryPlan, make_plan
+from architect.verifier.prices import PriceSpec, price_checks, price_convergence, price_specs
+from architect.verifier.sanity import Runs
 
-#: Power of the reported detectable error: a bias that large is caught with at least this probability.
-POWER = 0.99
-#: Relative agreement required of checkpoint times and horizons that should be equal.
-TIME_RTOL = 1e-9
-#: Relative floating-point allowance on the raw power sums (summing 1e6 doubles loses far less); it only
-#: decides checks whose noise is zero, such as the variance of a component without diffusion.
-ROUNDING = 1e-9
-#: Moment degree the standard errors of variances and covariances need (fourth moments).
-REQUIRED_DEGREE = 4
+__all__ = ["Check", "Verification", "holm", "verify"]
 
-
-@dataclass
-class Check:
-    """One test. Statistical checks carry numbers; sanity checks only ``passed`` and ``detail``."""
-
-    name: str
-    kind: str  # "mean" | "variance" | "covariance" | "sanity"
-    time: float | None = None
-    theory: float | None = None
-    estimate: float | None = None
-    std_error: float | None = None
-    statistic: float | None = None
-    p_value: float | None = None
-    level: float | None = None
-    passed: bool = False
-    detectable_rel_error: float | None = None
-    detail: str = ""
-    coarse: float | None = None
-    fine: float | None = None
-    # Absolute equivalence margin (tolerance x the quantity's scale); internal, reported through detail.
-    margin: float = field(default=0.0, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out.pop("margin")
-        return {k: _json_number(v) for k, v in out.items()}
+_HIGHER = ", third and fourth central moments"
+#: Report sections a verification carries besides its checks.
+EXTRAS = ("theory", "convergence", "distribution", "mean_paths")
 
 
 @dataclass
@@ -69,6 +47,7 @@ class Verification:
     checks: list[Check]
     method: str
     tolerance: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -79,23 +58,18 @@ class Verification:
         out: dict[str, Any] = {
             "verdict": self.verdict,
             "reason": self.reason,
-            "alpha": _json_number(self.alpha),
+            "alpha": json_number(self.alpha),
             "correction": self.correction,
-            "tolerance": _json_number(self.tolerance),
+            "tolerance": json_number(self.tolerance),
             "n_checks": len(self.checks),
             "n_failed": failed,
             "method": self.method,
         }
+        for key in EXTRAS:
+            out[key] = self.extras.get(key, {} if key == "theory" else [])
         if include_checks:
             out["checks"] = [c.to_dict() for c in self.checks]
         return out
-
-
-def _json_number(value: Any) -> Any:
-    """Floats stay floats; NaN and infinities become None so the JSON is strict."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    return float(value) if math.isfinite(value) else None
 
 
 # ------------------------------------------------------------------------------------ the verdict
@@ -106,267 +80,161 @@ def verify(
     alpha: float = 1e-3,
     tolerance: float = 1e-4,
     description: Mapping[str, Any] | None = None,
+    *,
+    finer_stats: Mapping[str, Any] | None = None,
+    terminal: Sequence[Any] | None = None,
+    reference: Sequence[Mapping[str, Any]] | None = None,
 ) -> Verification:
-    """Verify two runs (N and 2N steps, independent seeds) of a simulator of ``model``; never raises on bad data.
+    """Verify runs of a simulator of ``model``; never raises on bad data.
 
+    ``coarse_stats``, ``fine_stats`` and optionally ``finer_stats``: statistics of N, 2N and 4N steps with
+    independent seeds. ``terminal``: the terminal states of those runs, one (paths, D) array each, in the
+    same order (exact laws, prices, log-state moments). ``reference``: statistics of two runs (M and 2M
+    steps) of a trusted simulator of the same model, needed when some variable has no exact moments.
     ``tolerance`` is a relative equivalence margin: a quantity counts as wrong only when it misses the
-    theory by more than ``tolerance`` x its scale *and* by more than the noise. It only matters where the
-    noise is smaller still (deterministic components, where an O(h²) residue would otherwise fail).
-    ``description`` is the binary's `--describe` output; when given, its parameter values and initial
-    state must be the model's.
+    theory by more than ``tolerance`` x its scale *and* by more than the noise; it only matters where the
+    noise is smaller still (deterministic components). ``description`` is the binary's `--describe` output;
+    when given, its parameter values and initial state must be the model's.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     if not 0 <= tolerance < 1:
         raise ValueError(f"tolerance must lie in [0, 1), got {tolerance}")
-    runs, checks = _parse_runs(coarse_stats, fine_stats)
+    plan = make_plan(model)
+    runs, checks = _sanity(model, plan, coarse_stats, fine_stats, finer_stats, terminal, reference, description)
+    statistical: list[Check] = []
+    extras: dict[str, Any] = {"theory": plan.summary()}
+    if runs is not None and all(c.passed for c in checks):
+        statistical, extras = _statistical(plan, runs, tolerance, extras)
+    _apply_holm(statistical, alpha)
+    checks += statistical
+    extras["distribution"] = [_distribution_entry(c) for c in statistical if c.plot is not None]
+    verdict = "pass" if all(c.passed for c in checks) and statistical else "fail"
+    return Verification(
+        verdict,
+        _reason(checks, statistical, alpha),
+        alpha,
+        "holm",
+        checks,
+        _method(plan, runs, alpha, tolerance),
+        tolerance,
+        extras,
+    )
+
+
+def _sanity(
+    model: SdeModel,
+    plan: TheoryPlan,
+    coarse: Any,
+    fine: Any,
+    finer: Any,
+    terminal: Sequence[Any] | None,
+    reference: Sequence[Any] | None,
+    description: Mapping[str, Any] | None,
+) -> tuple[Runs | None, list[Check]]:
+    """Parse and cross-check every input; the `Runs` only when the tested runs parsed."""
+    labelled = [("coarse", coarse), ("fine", fine)] + ([("finer", finer)] if finer is not None else [])
+    tested, checks = sane.parse_documents(labelled)
     if description is not None:
-        checks.append(_description_check(model, description))
-    if runs is not None:
-        checks += _sanity_checks(model, *runs)
-    structural_ok = runs is not None and all(c.passed for c in checks)
-    if runs is not None:
-        checks += _count_checks(*runs)
-    try:
-        theory = PolynomialMoments.from_model(model, 2)
-    except NotPolynomial as exc:
-        reason = f"no exact theory for this model yet: {exc.reason}"
-        method = (
-            "Only the sanity checks ran. Exact moments come from the generator of the SDE, which needs a "
-            "time-homogeneous model with affine drift and an instantaneous covariance σρσᵀ of degree ≤ 2 in the "
-            f"state (a polynomial diffusion); this model is not one ({exc.reason})."
+        checks.append(sane.description_check(model, description))
+    if tested is None:
+        return None, checks
+    checks += sane.tested_checks(model, tested)
+    checks += sane.count_checks(list(zip(sane.LABELS, tested, strict=False)))
+    arrays = None
+    if terminal is not None:
+        positive = plan.transformed.logged if plan.transformed is not None else ()
+        arrays, check = sane.terminal_check(terminal, tested, positive)
+        checks.append(check)
+    ref_runs = _reference_sanity(model, plan, tested, reference, checks)
+    return Runs(tuple(tested), arrays, ref_runs), checks
+
+
+def _reference_sanity(
+    model: SdeModel, plan: TheoryPlan, tested: Sequence[Any], reference: Sequence[Any] | None, checks: list[Check]
+) -> tuple[Any, Any] | None:
+    if reference is None:
+        if plan.needs_reference:
+            names = ", ".join(model.state[i] for i in plan.others)
+            checks.append(
+                sanity(
+                    "theory for every state variable",
+                    False,
+                    f"no exact moments for {names} ({plan.why_not}) and no empirical reference runs were given",
+                )
+            )
+        return None
+    if len(reference) != 2:
+        checks.append(sanity("reference statistics are well-formed", False, "need exactly two reference runs"))
+        return None
+    parsed, parse_checks = sane.parse_documents(
+        [("reference", reference[0]), ("finer reference", reference[1])], "statistics"
+    )
+    checks += parse_checks
+    if parsed is None:
+        return None
+    checks += sane.reference_checks(model, tested, parsed)
+    return parsed[0], parsed[1]
+
+
+def _statistical(
+    plan: TheoryPlan, runs: Runs, tolerance: float, extras: dict[str, Any]
+) -> tuple[list[Check], dict[str, Any]]:
+    steps = (runs.coarse.steps, runs.fine.steps)
+    notes: list[str] = []
+    checks = exact_checks(plan, runs.tested, tolerance, notes)
+    if plan.others and runs.reference is not None:
+        checks += reference_checks(plan, runs.coarse, runs.fine, runs.reference, tolerance, notes)
+    horizon = runs.coarse.horizon
+    prices: list[PriceSpec] = []
+    if runs.terminal is not None:
+        checks += transformed_checks(plan, (runs.terminal[0], runs.terminal[1]), steps, horizon, tolerance, notes)
+        if plan.numeric is not None:
+            laws = exact_laws(plan.numeric, horizon, notes)
+            checks += distribution_checks(laws, runs.terminal, runs.kinds, horizon)
+            prices = _prices(plan, horizon)
+            extras = extras | {
+                "theory": extras["theory"]
+                | {"laws": [f"{law.label}: {law.law}" for law in laws], "prices": [p.name for p in prices]}
+            }
+            checks += price_checks(prices, runs.terminal, runs.kinds, tolerance, notes)
+    convergence: list[dict[str, Any]] = []
+    if runs.finer is not None:
+        conv_checks, convergence = convergence_checks(
+            plan, (runs.coarse, runs.fine, runs.finer), runs.reference, tolerance, notes
         )
-        return Verification("fail", reason, alpha, "holm", checks, method, tolerance)
-    moment_checks = _moment_checks(theory, *runs, tolerance) if runs is not None and structural_ok else []
-    _apply_holm(moment_checks, alpha)
-    checks += moment_checks
-    verdict = "pass" if all(c.passed for c in checks) and moment_checks else "fail"
-    reason = _reason(checks, moment_checks, alpha)
-    method = _method(runs, alpha, tolerance)
-    return Verification(verdict, reason, alpha, "holm", checks, method, tolerance)
+        checks += conv_checks
+        if runs.terminal is not None and len(runs.terminal) == 3:
+            convergence += price_convergence(prices, runs.terminal, [r.steps for r in runs.tested])
+    if notes:
+        extras = extras | {"theory": extras["theory"] | {"not_tested": notes}}
+    extras = extras | {
+        "convergence": convergence,
+        "mean_paths": mean_paths(plan, runs.coarse, runs.fine, runs.reference),
+    }
+    return checks, extras
 
 
-def _parse_runs(coarse: Any, fine: Any) -> tuple[tuple[StatsSample, StatsSample] | None, list[Check]]:
-    parsed, checks = [], []
-    for label, data in (("coarse", coarse), ("fine", fine)):
-        try:
-            parsed.append(parse_stats(data))
-            checks.append(_sanity(f"{label} statistics are well-formed", True, "architect.stats/1, validated"))
-        except SampleError as exc:
-            checks.append(_sanity(f"{label} statistics are well-formed", False, str(exc)))
-    return ((parsed[0], parsed[1]) if len(parsed) == 2 else None), checks
+def _prices(plan: TheoryPlan, horizon: float) -> list[PriceSpec]:
+    assert plan.numeric is not None
+    specs = price_specs(plan.numeric, horizon)
+    if plan.log_numeric is not None and plan.transformed is not None:
+        specs += price_specs(plan.log_numeric, horizon, plan.transformed.logged)
+    return specs
 
 
-def _sanity(name: str, passed: bool, detail: str) -> Check:
-    return Check(name=name, kind="sanity", passed=passed, detail=detail)
-
-
-# -------------------------------------------------------------------------------- sanity checks
-def _description_check(model: SdeModel, description: Mapping[str, Any]) -> Check:
-    """The binary's own account of its parameters and initial state must be the model's."""
-    problems = []
-    claimed = description.get("parameters")
-    claimed = claimed if isinstance(claimed, Mapping) else {}
-    for name, value in model.parameter_values().items():
-        got = claimed.get(name)
-        if not isinstance(got, (int, float)) or not math.isclose(got, value, rel_tol=1e-12, abs_tol=1e-300):
-            problems.append(f"parameter {name} is {got!r} in the binary, {value!r} in the model")
-    initial = description.get("initial_state")
-    if (
-        not isinstance(initial, list)
-        or len(initial) != model.dim
-        or not all(
-            isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
-            for a, b in zip(initial, model.initial, strict=False)
-        )
-    ):
-        problems.append(f"initial state is {initial!r} in the binary, {list(model.initial)!r} in the model")
-    detail = "; ".join(problems) or "parameters and initial state match the model"
-    return _sanity("binary simulates the model's parameters", not problems, detail)
-
-
-def _sanity_checks(model: SdeModel, coarse: StatsSample, fine: StatsSample) -> list[Check]:
-    """Checks that make the statistical comparison meaningful at all; any failure skips the z-tests."""
-    bad_names = [f"{label} run has {list(r.state)}" for label, r in (("coarse", coarse), ("fine", fine))]
-    names_ok = coarse.state == model.state and fine.state == model.state
-    names = _sanity(
-        "state names match the model",
-        names_ok,
-        f"{list(model.state)}" if names_ok else f"model has {list(model.state)}; " + "; ".join(bad_names),
-    )
-    problems = _comparability_problems(coarse, fine)
-    comparable = _sanity("runs are comparable", not problems, "; ".join(problems) or _comparable_detail(coarse, fine))
-    low = [f"{label} run has degree {r.degree}" for label, r in (("coarse", coarse), ("fine", fine))]
-    degree_ok = min(coarse.degree, fine.degree) >= REQUIRED_DEGREE
-    degree = _sanity(
-        f"moments up to degree {REQUIRED_DEGREE} reported",
-        degree_ok,
-        "standard errors of variances and covariances need fourth moments"
-        + ("" if degree_ok else ": " + "; ".join(low)),
-    )
-    return [names, comparable, degree]
-
-
-def _comparable_detail(coarse: StatsSample, fine: StatsSample) -> str:
-    return (
-        f"same model, scheme, horizon {coarse.horizon:g} and {len(coarse.checkpoints)} checkpoint times; "
-        f"steps {coarse.steps} and {fine.steps}; seeds {coarse.seed} and {fine.seed}"
-    )
-
-
-def _comparability_problems(coarse: StatsSample, fine: StatsSample) -> list[str]:
-    problems = []
-    for what in ("model", "state", "scheme"):
-        a, b = getattr(coarse, what), getattr(fine, what)
-        if a != b:
-            problems.append(f"the runs disagree on {what}: {a!r} vs {b!r}")
-    if not _close(coarse.horizon, fine.horizon, coarse.horizon):
-        problems.append(f"the runs disagree on the horizon: {coarse.horizon:g} vs {fine.horizon:g}")
-    coarse_times = [cp.time for cp in coarse.checkpoints]
-    fine_times = [cp.time for cp in fine.checkpoints]
-    if len(coarse_times) != len(fine_times) or not all(
-        _close(a, b, coarse.horizon) for a, b in zip(coarse_times, fine_times, strict=True)
-    ):
-        problems.append(f"the runs disagree on checkpoint times: {coarse_times} vs {fine_times}")
-    if fine.steps != 2 * coarse.steps:
-        problems.append(f"the fine run must have twice the coarse run's steps, got {coarse.steps} and {fine.steps}")
-    if coarse.seed == fine.seed:
-        problems.append(f"both runs used seed {coarse.seed}; the error estimate needs independent runs")
-    for label, run in (("coarse", coarse), ("fine", fine)):
-        for cp in run.checkpoints:
-            expected = cp.step * run.horizon / run.steps
-            if not _close(cp.time, expected, run.horizon) or cp.step > run.steps:
-                problems.append(f"{label} run: checkpoint at step {cp.step} reports time {cp.time:g}, not {expected:g}")
-                break
-    return problems
-
-
-def _close(a: float, b: float, scale: float) -> bool:
-    return abs(a - b) <= TIME_RTOL * max(abs(scale), abs(a), abs(b))
-
-
-def _count_checks(coarse: StatsSample, fine: StatsSample) -> list[Check]:
-    """Every path must survive to every checkpoint; a NaN is a simulator defect, never noise."""
-    nonfinite, miscounted = [], []
-    for label, run in (("coarse", coarse), ("fine", fine)):
-        for cp in run.checkpoints:
-            if cp.nonfinite:
-                nonfinite.append(f"{label} run: {cp.nonfinite} of {run.paths} paths non-finite at t={cp.time:g}")
-            if cp.count != run.paths:
-                miscounted.append(f"{label} run: {cp.count} of {run.paths} paths counted at t={cp.time:g}")
-    too_few = [f"{label} run has {r.paths} paths" for label, r in (("coarse", coarse), ("fine", fine)) if r.paths < 2]
-    return [
-        _sanity("all paths finite", not nonfinite, "; ".join(nonfinite[:4]) or "no NaN or infinite values"),
-        _sanity(
-            "every path counted",
-            not miscounted and not too_few,
-            "; ".join((too_few + miscounted)[:4]) or "count = paths at every checkpoint",
-        ),
-    ]
-
-
-# ------------------------------------------------------------------------------- moment checks
-@dataclass(frozen=True)
-class _Quantity:
-    kind: str
-    name: str
-    estimate: Callable[[CheckpointMoments], Estimate]
-    theory: float
-    scale: float  # natural size of the quantity: the equivalence margin is tolerance x scale
-    magnitude: float  # size of the raw numbers it is computed from: the rounding allowance is ROUNDING x this
-
-
-def _quantities(theory: PolynomialMoments, t: float) -> list[_Quantity]:
-    state, d = theory.state, theory.dim
-    mean, cov = theory.mean(t).tolist(), theory.covariance(t).tolist()
-    sd = [math.sqrt(max(cov[i][i], 0.0)) for i in range(d)]
-    # E[(X_i - x0_i)^2]: the simulator's power sums are taken about x0, so their size bounds the rounding.
-    raw2 = [
-        float(v) for v in theory.expect(t, [tuple(2 * int(k == i) for k in range(d)) for i in range(d)], theory.initial)
-    ]
-    rms = [math.sqrt(max(v, 0.0)) for v in raw2]
-    out = [
-        _Quantity(
-            "mean",
-            f"mean of {state[i]}",
-            lambda cp, i=i: cp.mean(i),
-            mean[i],
-            max(abs(mean[i]), sd[i]),
-            abs(float(theory.initial[i])) + rms[i],
-        )
-        for i in range(d)
-    ]
-    out += [
-        _Quantity("variance", f"variance of {state[i]}", lambda cp, i=i: cp.variance(i), cov[i][i], sd[i] ** 2, raw2[i])
-        for i in range(d)
-    ]
-    out += [
-        _Quantity(
-            "covariance",
-            f"covariance of {state[i]} and {state[j]}",
-            lambda cp, i=i, j=j: cp.covariance(i, j),
-            cov[i][j],
-            sd[i] * sd[j],
-            rms[i] * rms[j],
-        )
-        for i in range(d)
-        for j in range(i + 1, d)
-    ]
-    return out
-
-
-def _moment_checks(theory: PolynomialMoments, coarse: StatsSample, fine: StatsSample, tolerance: float) -> list[Check]:
-    checks = []
-    for cp_c, cp_f in zip(coarse.checkpoints, fine.checkpoints, strict=True):
-        if cp_c.count < 2 or cp_f.count < 2:
-            continue  # the path-count sanity check already fails this verification
-        for q in _quantities(theory, cp_c.time):
-            checks.append(_z_check(q, cp_c.time, q.estimate(cp_c), q.estimate(cp_f), tolerance, coarse.steps))
-    return checks
-
-
-def _z_check(q: _Quantity, t: float, coarse: Estimate, fine: Estimate, tolerance: float, steps: int) -> Check:
-    estimate = 2.0 * fine.value - coarse.value
-    se = math.sqrt(4.0 * fine.std_error**2 + coarse.std_error**2)
-    margin = tolerance * q.scale + ROUNDING * q.magnitude
-    z, p = _z_test(estimate - q.theory, se, margin)
-    detail = (
-        f"{steps} steps: {coarse.value:.6g} ± {coarse.std_error:.2g}; {2 * steps} steps: "
-        f"{fine.value:.6g} ± {fine.std_error:.2g}; Richardson 2·fine - coarse = {estimate:.6g} ± {se:.2g}"
-    )
-    if se < abs(estimate - q.theory) <= margin:  # the margin, not the noise, decided this check
-        detail += f"; within the equivalence margin ±{margin:.2g}"
-    return Check(
-        name=f"{q.name} at t={t:g}",
-        kind=q.kind,
-        time=t,
-        theory=q.theory,
-        estimate=estimate,
-        std_error=se,
-        statistic=z,
-        p_value=p,
-        detail=detail,
-        coarse=coarse.value,
-        fine=fine.value,
-        margin=margin,
-    )
-
-
-def _z_test(error: float, se: float, margin: float) -> tuple[float, float]:
-    """z = error / se and a two-sided p-value for H0: |bias| ≤ margin (margin 0: the usual z-test).
-
-    Measuring the excess over the margin keeps the test valid for every bias inside it:
-    P(|N(b, se²)| - margin > c·se) ≤ 2(1 - Φ(c)) whenever |b| ≤ margin.
-    """
-    if not (math.isfinite(error) and math.isfinite(se)):
-        # Overflowing or NaN estimates are a defect of the run, never evidence of agreement.
-        return math.nan, 0.0
-    excess = max(abs(error) - margin, 0.0)
-    if se > 0:
-        return error / se, float(min(1.0, 2.0 * norm.sf(excess / se)))
-    # No noise at all (a deterministic quantity): it agrees or it does not.
-    z = 0.0 if error == 0 else math.copysign(math.inf, error)
-    return z, 1.0 if excess == 0 else 0.0
+def _distribution_entry(check: Check) -> dict[str, Any]:
+    assert check.plot is not None
+    entry = dict(check.plot)
+    return {
+        "state": entry.pop("state"),
+        "time": entry.pop("time"),
+        "law": entry.pop("law"),
+        "statistic": json_number(check.statistic),
+        "p_value": json_number(check.p_value),
+        "passed": check.passed,
+        **entry,
+    }
 
 
 # ------------------------------------------------------------------------------------------- Holm
@@ -390,53 +258,72 @@ def holm(p_values: Sequence[float], alpha: float) -> list[tuple[float, bool]]:
 
 def _apply_holm(checks: list[Check], alpha: float) -> None:
     decisions = holm([c.p_value if c.p_value is not None else 0.0 for c in checks], alpha)
-    z_power = norm.ppf(POWER)
     for check, (level, rejected) in zip(checks, decisions, strict=True):
         check.level = level
         check.passed = not rejected
-        assert check.std_error is not None and check.theory is not None
-        # Fails with probability ≥ POWER once |bias| ≥ margin + (z_{1-level/2} + z_POWER)·se.
-        detectable = check.margin + (norm.isf(level / 2) + z_power) * check.std_error
-        check.detectable_rel_error = detectable / abs(check.theory) if check.theory != 0 else None
+        detectable = detectable_error(check)
+        size = check.reference_size if check.reference_size is not None else check.theory
+        if detectable is not None and size is not None and size != 0:
+            check.detectable_rel_error = detectable / abs(size)
 
 
 # --------------------------------------------------------------------------------------- wording
-def _reason(checks: list[Check], moment_checks: list[Check], alpha: float) -> str:
+def _reason(checks: list[Check], statistical: list[Check], alpha: float) -> str:
     broken = [c for c in checks if c.kind == "sanity" and not c.passed]
     if broken:
         return f"{broken[0].name}: failed ({broken[0].detail})"
-    failed = [c for c in moment_checks if not c.passed]
-    if not moment_checks:
+    if not statistical:
         return "no moment could be compared with the theory"
+    failed = [c for c in statistical if not c.passed]
     if not failed:
-        count = len(moment_checks)
-        return f"all {count} moment checks agree with the exact theory at family-wise level {alpha:g} (Holm)"
+        return f"all {len(statistical)} statistical checks agree with the theory at family-wise level {alpha:g} (Holm)"
     worst = min(failed, key=lambda c: c.p_value if c.p_value is not None else 0.0)
+    if worst.theory is not None and worst.estimate is not None:
+        what = f"estimate {worst.estimate:.6g} vs theory {worst.theory:.6g} (z = {worst.statistic:.3g}"
+    else:
+        what = f"statistic {worst.statistic:.4g} ({worst.detail}; "
     return (
-        f"{len(failed)} of {len(moment_checks)} moment checks failed; worst: {worst.name}: estimate "
-        f"{worst.estimate:.6g} vs theory {worst.theory:.6g} (z = {worst.statistic:.3g}, p = {worst.p_value:.2g})"
+        f"{len(failed)} of {len(statistical)} statistical checks failed; worst: {worst.name}: "
+        f"{what}, p = {worst.p_value:.2g})"
     )
 
 
-def _method(runs: tuple[StatsSample, StatsSample] | None, alpha: float, tolerance: float) -> str:
-    setting = "two independent runs"
+def _method(plan: TheoryPlan, runs: Runs | None, alpha: float, tolerance: float) -> str:
+    setting = "independent runs"
     if runs is not None:
-        c, f = runs
+        c = runs.coarse
+        listed = "; ".join(f"{r.paths} paths with {r.steps} steps, seed {r.seed}" for r in runs.tested)
         setting = (
-            f"two independent runs ({c.paths} paths with {c.steps} steps, seed {c.seed}; "
-            f"{f.paths} paths with {f.steps} steps, seed {f.seed}; horizon {c.horizon:g}; "
-            f"{len(c.checkpoints)} checkpoints)"
+            f"{len(runs.tested)} independent runs ({listed}; horizon {c.horizon:g}; {len(c.checkpoints)} checkpoints)"
         )
-    return (
-        f"Exact moments come from the generator of the SDE: with affine drift and a quadratic instantaneous "
-        f"covariance σρσᵀ the generator maps polynomials of degree ≤ 2 to themselves (Filipović & Larsson 2016), "
-        f"so E[m(X_t)] = expm(tG) m(x0) on the monomial basis. The simulator was observed through {setting}; "
-        f"from its power sums we estimate, at every checkpoint, the mean and variance of each state variable and "
-        f"the covariance of each pair, with delta-method standard errors. The O(h) weak bias of the scheme is "
-        f"removed by Richardson extrapolation R = 2·q(h/2) - q(h), with standard error "
-        f"sqrt(4·se(h/2)² + se(h)²). Each R is compared with the theory by a two-sided z-test; differences below "
-        f"{tolerance:g} of the quantity's scale are treated as agreement. Holm's step-down correction holds the "
-        f"probability of failing a correct simulator at {alpha:g} across all checks. "
-        f"Sanity checks (finite paths, every path counted, consistent runs, matching state names) must also pass. "
-        f"'detectable rel. error' is the relative bias each check detects with probability ≥ {POWER:g}."
-    )
+    higher = runs is not None and higher_moments(*runs.tested)
+    parts = [
+        f"The simulator was observed through {setting}.",
+        "Exact moments come from the generator of the SDE: with affine drift and a quadratic instantaneous "
+        "covariance σρσᵀ the generator maps polynomials of degree ≤ n to themselves (Filipović & Larsson 2016), "
+        "so E[m(X_t)] = expm(tG) m(x0) on the monomial basis; this applies to the largest closed subset of "
+        "state variables of that form.",
+        f"At every checkpoint we estimate means, variances, covariances{_HIGHER if higher else ''} "
+        "with delta-method standard errors from the power sums; the O(h) weak bias is removed by Richardson "
+        "extrapolation R = 2·q(h/2) - q(h), standard error sqrt(4·se(h/2)² + se(h)²).",
+    ]
+    if plan.others:
+        parts.append(
+            "Variables without exact moments are compared with an empirical reference: the Richardson estimate of "
+            "two runs of the trusted (symbolic-compiler) simulator at finer steps, its standard error added to the "
+            "tested one's."
+        )
+    if plan.transformed is not None:
+        parts.append(plan.summary()["transformed_note"] + ".")  # type: ignore[operator]
+    parts += [
+        "Exact terminal laws (normal, lognormal, scaled non-central chi-square, detected from the structure) are "
+        "tested by Kolmogorov-Smirnov where the scheme is exact in law, otherwise by a Pearson chi-square on the "
+        "Richardson-corrected frequencies of equiprobable bins; closed-form call prices (Black-Scholes, Heston) "
+        "by a z-test of the discounted payoff mean; convergence at weak order 1 by q_N - 3·q_2N + 2·q_4N = 0.",
+        f"Differences below {tolerance:g} of a quantity's scale count as agreement. Holm's step-down correction "
+        f"holds the probability of failing a correct simulator at {alpha:g} across all statistical checks. "
+        "Sanity checks (finite paths, every path counted, consistent runs and terminal states, matching state "
+        f"names) must also pass. 'detectable rel. error' is the relative error each check detects with probability "
+        f"≥ {POWER:g} (for laws: the CDF error, in probability).",
+    ]
+    return " ".join(parts)

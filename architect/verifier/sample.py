@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from architect.errors import RunError
 from architect.verifier.multiindex import Exponent, add, multi_indices, unit
@@ -72,6 +74,25 @@ class CheckpointMoments:
     def variance(self, i: int) -> Estimate:
         return self.covariance(i, i)
 
+    def central_moment(self, i: int, k: int) -> Estimate:
+        """Plug-in E[(X_i - E X_i)^k] for k = 3 or 4, from the shifted raw moments μ_j = E[(X_i - s_i)^j].
+
+        The O(1/n) bias of the plug-in estimator is far below its standard error for any usable n.
+        """
+        e = [tuple(j * u for u in unit(self.dim, i)) for j in range(k + 1)]
+        m1, m2, m3 = (self.moment(e[j]) for j in (1, 2, 3))
+        if k == 3:
+            value = m3 - 3 * m1 * m2 + 2 * m1**3
+            grad = {e[1]: -3 * m2 + 6 * m1**2, e[2]: -3 * m1, e[3]: 1.0}
+        elif k == 4:
+            m4 = self.moment(e[4])
+            value = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
+            grad = {e[1]: -4 * m3 + 12 * m1 * m2 - 12 * m1**3, e[2]: 6 * m1**2, e[3]: -4 * m1, e[4]: 1.0}
+        else:
+            raise ValueError(f"central moments of order 3 or 4 only, got {k}")
+        self._need_paths()
+        return self._delta(value, grad)
+
     def covariance(self, i: int, j: int) -> Estimate:
         """Unbiased sample covariance n/(n-1) (μ_{e_i+e_j} - μ_{e_i} μ_{e_j}), shift-invariant."""
         self._need_paths()
@@ -116,6 +137,8 @@ class StatsSample:
     shift: tuple[float, ...]
     degree: int
     checkpoints: tuple[CheckpointMoments, ...]
+    #: The binary's step kind per state variable ("euler", "log-euler", "full-truncation"); empty if not reported.
+    step_kinds: tuple[str, ...] = ()
 
     @property
     def dim(self) -> int:
@@ -156,6 +179,54 @@ def parse_stats(data: Any) -> StatsSample:
         shift=tuple(shift),
         degree=degree,
         checkpoints=parsed,
+        step_kinds=_step_kinds(data, dim),
+    )
+
+
+def _step_kinds(data: Mapping[str, Any], dim: int) -> tuple[str, ...]:
+    """Optional: only decides whether an exact-law test may assume an unbiased scheme."""
+    kinds = data.get("step_kinds")
+    if kinds is None:
+        return ()
+    if not isinstance(kinds, list) or len(kinds) != dim or not all(isinstance(k, str) for k in kinds):
+        raise SampleError(f"statistics: 'step_kinds' must be a list of {dim} strings")
+    return tuple(kinds)
+
+
+def pool(cps: Sequence[CheckpointMoments]) -> CheckpointMoments | None:
+    """Independent runs of the same law at one time as one sample (count-weighted raw moments); None if they
+    are not poolable (different shifts or times)."""
+    first = cps[0]
+    if any(cp.shift != first.shift or cp.time != first.time for cp in cps) or any(cp.count < 2 for cp in cps):
+        return None
+    count = sum(cp.count for cp in cps)
+    degree = min(cp.degree for cp in cps)
+    raw = {e: sum(cp.count * cp.raw[e] for cp in cps) / count for e in multi_indices(first.dim, degree)}
+    nonfinite = sum(cp.nonfinite for cp in cps)
+    return CheckpointMoments(first.step, first.time, count, nonfinite, first.shift, degree, raw)
+
+
+def moments_from_samples(samples: np.ndarray, shift: Sequence[float], degree: int, time: float) -> CheckpointMoments:
+    """Power sums of i.i.d. observed states (rows), in the simulator's layout: moments of terminal samples.
+
+    Used for transformed states (log S), whose power sums the simulator cannot report.
+    """
+    x = np.asarray(samples, dtype=float)
+    y = x - np.asarray(shift, dtype=float)
+    exponents = multi_indices(x.shape[1], degree)
+    powers = [[np.ones(len(y))] for _ in range(x.shape[1])]
+    for column, p in enumerate(powers):
+        for _ in range(degree):
+            p.append(p[-1] * y[:, column])
+    raw = {}
+    for e in exponents:
+        product = np.ones(len(y))
+        for column, k in enumerate(e):
+            if k:
+                product = product * powers[column][k]
+        raw[e] = float(product.mean())
+    return CheckpointMoments(
+        step=0, time=time, count=len(y), nonfinite=0, shift=tuple(float(s) for s in shift), degree=degree, raw=raw
     )
 
 

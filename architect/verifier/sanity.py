@@ -1,0 +1,246 @@
+"""Deterministic checks that make the statistical comparison meaningful at all.
+
+Any failure here is the verdict's reason and skips the statistical checks: comparing moments of runs that
+disagree on their horizon, or of a binary that reports NaN, would only produce confusing numbers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from architect.model import SdeModel
+from architect.verifier.check import Check, sanity
+from architect.verifier.sample import SampleError, StatsSample, parse_stats
+
+#: Relative agreement required of checkpoint times and horizons that should be equal.
+TIME_RTOL = 1e-9
+#: Moment degree the standard errors of variances and covariances need (fourth moments).
+REQUIRED_DEGREE = 4
+#: Agreement required between a run's terminal-state means and its own power sums (summation order only).
+TERMINAL_RTOL = 1e-8
+LABELS = ("coarse", "fine", "finer")
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Validated inputs: the tested runs (N, 2N and optionally 4N steps), terminal states, reference runs."""
+
+    tested: tuple[StatsSample, ...]
+    terminal: tuple[np.ndarray, ...] | None
+    reference: tuple[StatsSample, StatsSample] | None
+
+    @property
+    def coarse(self) -> StatsSample:
+        return self.tested[0]
+
+    @property
+    def fine(self) -> StatsSample:
+        return self.tested[1]
+
+    @property
+    def finer(self) -> StatsSample | None:
+        return self.tested[2] if len(self.tested) > 2 else None
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return self.coarse.step_kinds
+
+
+def parse_documents(
+    labelled: Sequence[tuple[str, Any]], what: str = "statistics"
+) -> tuple[list[StatsSample] | None, list[Check]]:
+    parsed, checks = [], []
+    for label, data in labelled:
+        try:
+            parsed.append(parse_stats(data))
+            checks.append(sanity(f"{label} {what} are well-formed", True, "architect.stats/1, validated"))
+        except SampleError as exc:
+            checks.append(sanity(f"{label} {what} are well-formed", False, str(exc)))
+    return (parsed if len(parsed) == len(labelled) else None), checks
+
+
+# ------------------------------------------------------------------------------ the binary itself
+def description_check(model: SdeModel, description: Mapping[str, Any]) -> Check:
+    """The binary's own account of its parameters and initial state must be the model's."""
+    problems = []
+    claimed = description.get("parameters")
+    claimed = claimed if isinstance(claimed, Mapping) else {}
+    for name, value in model.parameter_values().items():
+        got = claimed.get(name)
+        if not isinstance(got, (int, float)) or not math.isclose(got, value, rel_tol=1e-12, abs_tol=1e-300):
+            problems.append(f"parameter {name} is {got!r} in the binary, {value!r} in the model")
+    initial = description.get("initial_state")
+    if (
+        not isinstance(initial, list)
+        or len(initial) != model.dim
+        or not all(
+            isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
+            for a, b in zip(initial, model.initial, strict=False)
+        )
+    ):
+        problems.append(f"initial state is {initial!r} in the binary, {list(model.initial)!r} in the model")
+    detail = "; ".join(problems) or "parameters and initial state match the model"
+    return sanity("binary simulates the model's parameters", not problems, detail)
+
+
+# ------------------------------------------------------------------------------ the tested runs
+def tested_checks(model: SdeModel, runs: Sequence[StatsSample]) -> list[Check]:
+    labelled = list(zip(LABELS, runs, strict=False))
+    bad_names = [f"{label} run has {list(r.state)}" for label, r in labelled]
+    names_ok = all(r.state == model.state for r in runs)
+    names = sanity(
+        "state names match the model",
+        names_ok,
+        f"{list(model.state)}" if names_ok else f"model has {list(model.state)}; " + "; ".join(bad_names),
+    )
+    problems = comparability_problems(labelled)
+    comparable = sanity("runs are comparable", not problems, "; ".join(problems) or _comparable_detail(runs))
+    low = [f"{label} run has degree {r.degree}" for label, r in labelled]
+    degree_ok = min(r.degree for r in runs) >= REQUIRED_DEGREE
+    degree = sanity(
+        f"moments up to degree {REQUIRED_DEGREE} reported",
+        degree_ok,
+        "standard errors of variances and covariances need fourth moments"
+        + ("" if degree_ok else ": " + "; ".join(low)),
+    )
+    return [names, comparable, degree]
+
+
+def _comparable_detail(runs: Sequence[StatsSample]) -> str:
+    first = runs[0]
+    return (
+        f"same model, scheme, horizon {first.horizon:g} and {len(first.checkpoints)} checkpoint times; "
+        f"steps {', '.join(str(r.steps) for r in runs)}; seeds {', '.join(str(r.seed) for r in runs)}"
+    )
+
+
+def comparability_problems(labelled: Sequence[tuple[str, StatsSample]], same_scheme: bool = True) -> list[str]:
+    """Each run doubles the previous one's steps, all share model, horizon and checkpoint times, seeds differ."""
+    problems = []
+    (_, first), *rest = labelled
+    fields = ("model", "state", "scheme") if same_scheme else ("state",)
+    for label, run in rest:
+        for what in fields:
+            a, b = getattr(first, what), getattr(run, what)
+            if a != b:
+                problems.append(f"the runs disagree on {what}: {a!r} vs {b!r} ({label} run)")
+        problems += _same_times(first, run)
+    for (label_a, a), (label_b, b) in itertools.pairwise(labelled):
+        if b.steps != 2 * a.steps:
+            problems.append(f"the {label_b} run must have twice the {label_a} run's steps, got {a.steps} and {b.steps}")
+    seeds = [r.seed for _, r in labelled]
+    if len(set(seeds)) != len(seeds):
+        problems.append(f"the runs used seeds {seeds}; the error estimates need independent runs")
+    for label, run in labelled:
+        problems += _step_times(label, run)
+    return problems
+
+
+def _same_times(first: StatsSample, run: StatsSample) -> list[str]:
+    problems = []
+    if not _close(first.horizon, run.horizon, first.horizon):
+        problems.append(f"the runs disagree on the horizon: {first.horizon:g} vs {run.horizon:g}")
+    a, b = [cp.time for cp in first.checkpoints], [cp.time for cp in run.checkpoints]
+    if len(a) != len(b) or not all(_close(x, y, first.horizon) for x, y in zip(a, b, strict=True)):
+        problems.append(f"the runs disagree on checkpoint times: {a} vs {b}")
+    return problems
+
+
+def _step_times(label: str, run: StatsSample) -> list[str]:
+    for cp in run.checkpoints:
+        expected = cp.step * run.horizon / run.steps
+        if not _close(cp.time, expected, run.horizon) or cp.step > run.steps:
+            return [f"{label} run: checkpoint at step {cp.step} reports time {cp.time:g}, not {expected:g}"]
+    return []
+
+
+def _close(a: float, b: float, scale: float) -> bool:
+    return abs(a - b) <= TIME_RTOL * max(abs(scale), abs(a), abs(b))
+
+
+def count_checks(labelled: Sequence[tuple[str, StatsSample]], prefix: str = "") -> list[Check]:
+    """Every path must survive to every checkpoint; a NaN is a simulator defect, never noise."""
+    nonfinite, miscounted = [], []
+    for label, run in labelled:
+        for cp in run.checkpoints:
+            if cp.nonfinite:
+                nonfinite.append(f"{label} run: {cp.nonfinite} of {run.paths} paths non-finite at t={cp.time:g}")
+            if cp.count != run.paths:
+                miscounted.append(f"{label} run: {cp.count} of {run.paths} paths counted at t={cp.time:g}")
+    too_few = [f"{label} run has {r.paths} paths" for label, r in labelled if r.paths < 2]
+    return [
+        sanity(f"{prefix}all paths finite", not nonfinite, "; ".join(nonfinite[:4]) or "no NaN or infinite values"),
+        sanity(
+            f"{prefix}every path counted",
+            not miscounted and not too_few,
+            "; ".join((too_few + miscounted)[:4]) or "count = paths at every checkpoint",
+        ),
+    ]
+
+
+# ------------------------------------------------------------------------------ terminal states
+def terminal_check(
+    raw: Sequence[Any], runs: Sequence[StatsSample], positive: Sequence[int]
+) -> tuple[tuple[np.ndarray, ...] | None, Check]:
+    """Terminal states must be (paths, D) finite arrays whose means are the run's own last-checkpoint means
+    (which ties the file to the statistics), and positive in the ``positive`` columns (logs are taken there)."""
+    name = "terminal states are consistent with the statistics"
+    if len(raw) != len(runs):
+        return None, sanity(name, False, f"{len(raw)} terminal-state arrays for {len(runs)} runs")
+    arrays, problems = [], []
+    for label, x, run in zip(LABELS, raw, runs, strict=False):
+        array, problem = _terminal_problem(label, x, run, positive)
+        arrays.append(array)
+        problems += problem
+    if problems:
+        return None, sanity(name, False, "; ".join(problems[:4]))
+    return tuple(arrays), sanity(name, True, f"{len(arrays)} runs: shapes, finiteness and means agree")
+
+
+def _terminal_problem(label: str, x: Any, run: StatsSample, positive: Sequence[int]) -> tuple[np.ndarray, list[str]]:
+    try:
+        array = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        return np.empty((0, run.dim)), [f"{label} run: terminal states are not numbers"]
+    if array.shape != (run.paths, run.dim):
+        return array, [f"{label} run: terminal states have shape {array.shape}, expected {(run.paths, run.dim)}"]
+    if not np.isfinite(array).all():
+        return array, [f"{label} run: terminal states contain NaN or infinite values"]
+    last = run.checkpoints[-1]
+    if last.count != run.paths or last.count < 2:
+        return array, []  # the path-count check reports this
+    problems = []
+    for i in range(run.dim):
+        stated = last.mean(i).value
+        size = abs(run.shift[i]) + math.sqrt(max(last.variance(i).value, 0.0)) + abs(stated - run.shift[i])
+        if abs(array[:, i].mean() - stated) > TERMINAL_RTOL * size + 1e-300:
+            problems.append(f"{label} run: terminal mean of {run.state[i]} {array[:, i].mean():.10g} ≠ {stated:.10g}")
+    for i in positive:
+        if (array[:, i] <= 0).any():
+            problems.append(f"{label} run: {run.state[i]} must be positive (its logarithm is tested)")
+    return array, problems
+
+
+# ------------------------------------------------------------------------------ reference runs
+def reference_checks(model: SdeModel, tested: Sequence[StatsSample], reference: Sequence[StatsSample]) -> list[Check]:
+    labelled = [("reference", reference[0]), ("finer reference", reference[1])]
+    problems = []
+    if any(r.state != model.state for r in reference):
+        problems.append(f"reference state names {[list(r.state) for r in reference]} are not {list(model.state)}")
+    problems += comparability_problems(labelled)
+    problems += [
+        p.replace("runs disagree", "reference and tested runs disagree") for p in _same_times(tested[0], reference[0])
+    ]
+    if {r.seed for r in reference} & {r.seed for r in tested}:
+        problems.append("a reference run shares a seed with a tested run")
+    detail = "; ".join(problems) or (
+        f"steps {reference[0].steps} and {reference[1].steps}, seeds {reference[0].seed} and {reference[1].seed}, "
+        f"{reference[0].paths} paths"
+    )
+    return [sanity("reference runs are comparable", not problems, detail), *count_checks(labelled, "reference: ")]

@@ -1,0 +1,276 @@
+"""What the structure of a model's sympy expressions lets us know exactly, found without looking at its name.
+
+Everything here works on the drift b(x) and the instantaneous covariance a(x) = σρσᵀ with the parameter
+values substituted, so "GBM" typed as equations, a correlated linear system or a Heston model written in
+its own letters are recognised alike:
+
+- closed subsets: variables whose drift and covariance involve only each other (and not t). Such a subset
+  is a diffusion of its own, so whatever is exact for it holds for those marginals of the full model;
+- the largest closed *polynomial* subset (affine drift, quadratic a): exact moments from the generator;
+- the largest closed *Gaussian* subset (affine drift, constant a): an exact normal law;
+- autonomous 1-D variables of GBM type (b = m x, a = s² x²: lognormal) and CIR type (b = alpha + beta x
+  with alpha > 0, beta < 0, a = c x: scaled non-central chi-square);
+- Heston pairs (x, v): v of CIR type and x = log S with b_x = m - λv/2, a_xx = λv, a_xv = c v;
+- the log transform y = log x of positive variables whose noise is proportional to them (Itô:
+  dy = (b/x - a/(2x²)) dt + (sigma/x) dW), which turns e.g. Heston written in S into a polynomial model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import sympy as sp
+
+from architect.model import TIME, SdeModel, symbol
+
+#: Relative tolerance for structural coefficient identities (e.g. the -1/2 of a Heston log-price drift).
+COEFFICIENT_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Numeric:
+    """A model's drift and instantaneous covariance with parameter values substituted (exact rationals)."""
+
+    model: SdeModel
+    xs: tuple[sp.Symbol, ...]
+    drift: tuple[sp.Expr, ...]
+    cov: sp.Matrix
+
+    @classmethod
+    def of(cls, model: SdeModel) -> Numeric:
+        subs = model.substitutions()
+        cov = model.covariance() if model.noise_dim else sp.zeros(model.dim, model.dim)
+        drift = tuple(sp.expand(e.subs(subs)) for e in model.drift)
+        return cls(model, model.state_symbols(), drift, sp.expand(cov.subs(subs)))
+
+    @property
+    def dim(self) -> int:
+        return len(self.xs)
+
+    def polynomial(self, expr: sp.Expr, subset: frozenset[int], max_degree: int) -> dict[tuple[int, ...], float] | None:
+        """``expr`` as {exponent over ``subset`` (in index order): coefficient}, or None if it is not a
+        polynomial of degree ≤ ``max_degree`` in those variables alone (time-free, numeric coefficients)."""
+        order = sorted(subset)
+        inside = [self.xs[i] for i in order]
+        outside = set(self.xs) - set(inside)
+        if TIME in expr.free_symbols or expr.free_symbols & outside:
+            return None
+        if not inside:
+            return _constant(expr)
+        if not expr.is_polynomial(*inside):
+            return None
+        poly = sp.Poly(expr, *inside)
+        if poly.total_degree() > max_degree:
+            return None
+        out: dict[tuple[int, ...], float] = {}
+        for monom, coeff in poly.terms():
+            if not coeff.is_number:
+                return None
+            value = float(coeff)
+            if not math.isfinite(value):
+                return None
+            if value != 0.0:
+                out[tuple(monom)] = value
+        return out
+
+
+def _constant(expr: sp.Expr) -> dict[tuple[int, ...], float] | None:
+    if not expr.is_number:
+        return None
+    value = float(expr)
+    return ({(): value} if value else {}) if math.isfinite(value) else None
+
+
+# ------------------------------------------------------------------------------- closed subsets
+def greatest_closed_subset(num: Numeric, drift_degree: int, cov_degree: int) -> tuple[int, ...]:
+    """The largest S with b_i (deg ≤ drift_degree) and a_ij (deg ≤ cov_degree) polynomials in x_S, i, j ∈ S.
+
+    The union of two such sets is again one, so removing violators until none is left finds the largest.
+    """
+    subset = set(range(num.dim))
+    while True:
+        bad = {i for i in subset if not _row_ok(num, i, frozenset(subset), drift_degree, cov_degree)}
+        if not bad:
+            return tuple(sorted(subset))
+        subset -= bad
+
+
+def _row_ok(num: Numeric, i: int, subset: frozenset[int], drift_degree: int, cov_degree: int) -> bool:
+    if num.polynomial(num.drift[i], subset, drift_degree) is None:
+        return False
+    return all(num.polynomial(num.cov[i, j], subset, cov_degree) is not None for j in subset)
+
+
+def polynomial_subset(num: Numeric) -> tuple[int, ...]:
+    """Variables with exact moments from the generator (Filipović & Larsson 2016)."""
+    return greatest_closed_subset(num, 1, 2)
+
+
+def gaussian_subset(num: Numeric) -> tuple[int, ...]:
+    """Variables that are jointly Gaussian at every time: affine drift and constant covariance."""
+    return greatest_closed_subset(num, 1, 0)
+
+
+def restrict(model: SdeModel, subset: tuple[int, ...]) -> SdeModel:
+    """The sub-model of a closed subset (all Brownian motions kept, so correlations stay as they are)."""
+    return replace(
+        model,
+        state=tuple(model.state[i] for i in subset),
+        drift=tuple(model.drift[i] for i in subset),
+        diffusion=tuple(model.diffusion[i] for i in subset),
+        initial=tuple(model.initial[i] for i in subset),
+        domain=tuple(model.domain[i] for i in subset),
+    )
+
+
+# ------------------------------------------------------------------------------- 1-D laws
+@dataclass(frozen=True)
+class GbmType:
+    """dX = m X dt + s X dW (in law): log X_t is normal."""
+
+    index: int
+    m: float
+    s2: float
+
+
+@dataclass(frozen=True)
+class CirType:
+    """dX = (alpha + beta X) dt + sqrt(c X) dW in law, alpha > 0 > beta: X_t is a scaled non-central chi-square."""
+
+    index: int
+    alpha: float
+    beta: float
+    c: float
+
+
+def _autonomous(num: Numeric, i: int) -> tuple[dict, dict] | None:
+    """(drift, a_ii) as polynomials in x_i alone, or None."""
+    only = frozenset({i})
+    drift = num.polynomial(num.drift[i], only, 1)
+    var = num.polynomial(num.cov[i, i], only, 2)
+    return None if drift is None or var is None else (drift, var)
+
+
+def gbm_type(num: Numeric, i: int) -> GbmType | None:
+    found = _autonomous(num, i)
+    if found is None or num.model.initial[i] <= 0:
+        return None
+    drift, var = found
+    if set(drift) - {(1,)} or set(var) != {(2,)} or var[(2,)] <= 0:
+        return None
+    return GbmType(i, drift.get((1,), 0.0), var[(2,)])
+
+
+def cir_type(num: Numeric, i: int) -> CirType | None:
+    found = _autonomous(num, i)
+    if found is None or num.model.initial[i] < 0:
+        return None
+    drift, var = found
+    alpha, beta, c = drift.get((0,), 0.0), drift.get((1,), 0.0), var.get((1,), 0.0)
+    if set(var) != {(1,)} or not (alpha > 0 and beta < 0 and c > 0):
+        return None
+    return CirType(i, alpha, beta, c)
+
+
+# ------------------------------------------------------------------------------- Heston pairs
+@dataclass(frozen=True)
+class HestonPair:
+    """x = log S and v with dx = (r - v'/2) dt + sqrt(v') dW1, dv' = kappa (theta - v') dt + xi sqrt(v') dW2,
+    d<W1,W2> = rho dt, where v' = λ v (λ = 1 for the textbook form; any λ > 0 is that model with v rescaled)."""
+
+    x: int
+    v: int
+    r: float
+    kappa: float
+    theta: float
+    xi: float
+    rho: float
+    v0: float
+
+
+def heston_pairs(num: Numeric) -> list[HestonPair]:
+    return [p for x in range(num.dim) for v in range(num.dim) if x != v and (p := _heston(num, x, v)) is not None]
+
+
+def _heston(num: Numeric, x: int, v: int) -> HestonPair | None:
+    cir = cir_type(num, v)
+    if cir is None:
+        return None
+    only_v = frozenset({v})
+    drift = num.polynomial(num.drift[x], only_v, 1)
+    axx = num.polynomial(num.cov[x, x], only_v, 1)
+    axv = num.polynomial(num.cov[x, v], only_v, 1)
+    if drift is None or axx is None or axv is None or set(axx) != {(1,)} or set(axv) - {(1,)}:
+        return None
+    lam = axx[(1,)]
+    # S = exp(x) grows at rate r only if the v-coefficient of x's drift is exactly -λ/2 (Itô for log S).
+    if set(drift) - {(0,), (1,)} or not math.isclose(drift.get((1,), 0.0), -lam / 2, rel_tol=COEFFICIENT_RTOL):
+        return None
+    kappa = -cir.beta
+    xi = math.sqrt(lam * cir.c)
+    rho = axv.get((1,), 0.0) / math.sqrt(lam * cir.c)
+    if lam <= 0 or not -1 <= rho <= 1:
+        return None
+    theta = lam * cir.alpha / kappa
+    return HestonPair(x, v, drift.get((0,), 0.0), kappa, theta, xi, rho, lam * num.model.initial[v])
+
+
+# ------------------------------------------------------------------------------- log transform
+def log_candidates(model: SdeModel) -> tuple[int, ...]:
+    """Positive variables whose every noise term is proportional to themselves (the log-Euler condition)."""
+    out = []
+    for i, name in enumerate(model.state):
+        x = symbol(name)
+        row = [e for e in model.diffusion[i] if e != 0]
+        eligible = model.initial[i] > 0 and model.domain[i] == "positive" and bool(row)
+        if eligible and all(x not in sp.simplify(e / x).free_symbols for e in row):
+            out.append(i)
+    return tuple(out)
+
+
+def log_transform(model: SdeModel, logged: tuple[int, ...]) -> SdeModel:
+    """Itô's formula for y_i = log x_i (i in ``logged``), every x_i replaced by exp(y_i) everywhere."""
+    xs = model.state_symbols()
+    names = list(model.state)
+    back = {}
+    for i in logged:
+        names[i] = f"log_{model.state[i]}"
+        back[xs[i]] = sp.exp(symbol(names[i]))
+    cov = model.covariance() if model.noise_dim else sp.zeros(model.dim, model.dim)
+    drift, diffusion = list(model.drift), [list(row) for row in model.diffusion]
+    for i in logged:
+        drift[i] = model.drift[i] / xs[i] - cov[i, i] / (2 * xs[i] ** 2)
+        diffusion[i] = [e / xs[i] for e in model.diffusion[i]]
+
+    def rewrite(e: sp.Expr) -> sp.Expr:
+        return sp.simplify(sp.powsimp(sp.expand(sp.sympify(e).xreplace(back)), force=True))
+
+    return replace(
+        model,
+        state=tuple(names),
+        drift=tuple(rewrite(e) for e in drift),
+        diffusion=tuple(tuple(rewrite(e) for e in row) for row in diffusion),
+        initial=tuple(math.log(v) if i in logged else v for i, v in enumerate(model.initial)),
+        domain=tuple("real" if i in logged else d for i, d in enumerate(model.domain)),
+    )
+
+
+def exact_in_law(num: Numeric, kinds: Sequence[str]) -> frozenset[int]:
+    """Variables the declared step kinds simulate exactly in law, jointly: log-Euler on GBM-type variables
+    whose noise coefficients are constant multiples of themselves, and Euler on a Gaussian subset whose
+    drift is constant (arithmetic Brownian motion). Their estimates need no Richardson correction."""
+    if len(kinds) != num.dim:
+        return frozenset()
+    subs = num.model.substitutions()
+    out = set()
+    for i, x in enumerate(num.xs):
+        if kinds[i] != "log-euler" or gbm_type(num, i) is None:
+            continue
+        if all(not sp.simplify(e.subs(subs) / x).free_symbols for e in num.model.diffusion[i]):
+            out.add(i)
+    gaussian = gaussian_subset(num)
+    if gaussian and all(not num.drift[i].free_symbols and kinds[i] == "euler" for i in gaussian):
+        out |= set(gaussian)
+    return frozenset(out)
