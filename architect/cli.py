@@ -60,11 +60,23 @@ def _simulation_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--alpha", type=float, default=defaults.alpha, help="total false-fail rate (default %(default)s)"
     )
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=defaults.timeout,
+        help="wall-clock limit of each simulator run in seconds (default %(default)s)",
+    )
 
 
 def _options(args: argparse.Namespace) -> api.Options:
     return api.Options(
-        paths=args.paths, steps=args.steps, horizon=args.horizon, seed=args.seed, threads=args.threads, alpha=args.alpha
+        paths=args.paths,
+        steps=args.steps,
+        horizon=args.horizon,
+        seed=args.seed,
+        threads=args.threads,
+        alpha=args.alpha,
+        timeout=args.timeout,
     )
 
 
