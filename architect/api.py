@@ -26,6 +26,8 @@ from architect.version import __version__
 
 Progress = Callable[[str], None]
 DEFAULT_OUT = Path("architect-out")
+#: A model file is untrusted input (it comes with a crate folder); real ones are a few KiB.
+MAX_MODEL_FILE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Options:
 
     def run_limits(self) -> sandbox.Limits:
         """What one simulator run may use: the timeout, and CPU and memory for its threads."""
-        return sandbox.run_limits(self.timeout, self.threads, MAX_STATS_BYTES)
+        return sandbox.run_limits(self.timeout, MAX_STATS_BYTES)
 
     def runs(self) -> tuple[RunSpec, RunSpec]:
         common = {
@@ -166,7 +168,16 @@ def _load_model(source: SdeModel | str | Path) -> SdeModel:
     path = Path(source)
     if not path.is_file():
         raise UsageError(f"model file {path} not found (pass --model FILE)")
-    return SdeModel.from_json(path.read_text("utf-8"))
+    if path.stat().st_size > MAX_MODEL_FILE_BYTES:
+        raise UsageError(f"model file {path} is {path.stat().st_size} bytes: far larger than any model")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"model file {path} is not UTF-8 text: {exc}") from None
+    try:
+        return SdeModel.from_json(text)
+    except RecursionError:
+        raise UsageError(f"model file {path} is nested too deeply to be a model") from None
 
 
 def _build_and_verify(

@@ -100,9 +100,13 @@ def build_limits(timeout: float = 900.0) -> Limits:
     )
 
 
-def run_limits(timeout: float = 300.0, threads: int = 0, output_bytes: int = 64 * MiB) -> Limits:
-    """A simulator: CPU for every thread it may use for the whole timeout, memory for its threads."""
-    cores = threads or os.cpu_count() or 1
+def run_limits(timeout: float = 300.0, output_bytes: int = 64 * MiB) -> Limits:
+    """A simulator: CPU for every core for the whole timeout, memory for a thread per core.
+
+    The limits depend on the machine, not on the requested thread count, so that reports of
+    the same run at different ``--threads`` are identical.
+    """
+    cores = os.cpu_count() or 1
     return Limits(
         timeout=timeout,
         cpu_seconds=int(timeout * cores) + 10,

@@ -169,7 +169,7 @@ def test_the_binary_has_no_network(tmp_path: Path) -> None:
         server.bind(("127.0.0.1", 0))
         server.listen()
         binary = planted(tmp_path, CONNECT.format(port=server.getsockname()[1]))
-        limits = sandbox.run_limits(30, 1)
+        limits = sandbox.run_limits(30)
         # Control: with the network allowed, the same binary reaches our listening socket.
         assert run_simulation(binary, SPEC, limits=sandbox.with_network(limits)).stats["reached"] is True
         assert run_simulation(binary, SPEC, limits=limits).stats["reached"] is False
@@ -177,7 +177,7 @@ def test_the_binary_has_no_network(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="rlimits are POSIX")
 def test_memory_is_limited(tmp_path: Path) -> None:
-    limits = replace(sandbox.run_limits(30, 1), memory_bytes=512 * 1024**2)
+    limits = replace(sandbox.run_limits(30), memory_bytes=512 * 1024**2)
     started = time.monotonic()
     with pytest.raises(RunError, match="MemoryError"):
         run_simulation(planted(tmp_path, "x = bytearray(2 * 1024**3)\nwrite(stats())"), SPEC, limits=limits)
@@ -186,7 +186,7 @@ def test_memory_is_limited(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="rlimits are POSIX")
 def test_cpu_time_is_limited(tmp_path: Path) -> None:
-    limits = replace(sandbox.run_limits(60, 1), cpu_seconds=1)
+    limits = replace(sandbox.run_limits(60), cpu_seconds=1)
     started = time.monotonic()
     with pytest.raises(RunError, match="killed by signal"):
         run_simulation(planted(tmp_path, "while True:\n    pass"), SPEC, limits=limits)
@@ -195,7 +195,7 @@ def test_cpu_time_is_limited(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="rlimits are POSIX")
 def test_output_size_is_limited(tmp_path: Path) -> None:
-    limits = replace(sandbox.run_limits(30, 1), file_bytes=1024**2)
+    limits = replace(sandbox.run_limits(30), file_bytes=1024**2)
     body = "open(STATS, 'w').write('x' * 8 * 1024**2)"
     with pytest.raises(RunError, match=r"File too large|larger than"):
         run_simulation(planted(tmp_path, body), SPEC, limits=limits)
@@ -206,7 +206,7 @@ def test_output_size_is_limited(tmp_path: Path) -> None:
 
 
 def test_the_sandbox_says_what_it_enforces() -> None:
-    described = sandbox.describe(sandbox.run_limits(10, 2))
+    described = sandbox.describe(sandbox.run_limits(10))
     assert described["rlimits"]["wall_seconds"] == 10
     assert described["network"].startswith("isolated" if sandbox.network_isolation() else "not isolated")
     assert json.dumps(described)

@@ -54,7 +54,7 @@ def run_simulation(
     binary: Path, spec: RunSpec, *, timeout: float = RUN_TIMEOUT_S, limits: sandbox.Limits | None = None
 ) -> RunOutcome:
     """Run ``binary`` with ``spec``; return its parsed statistics or raise `RunError` saying why."""
-    limits = limits or sandbox.run_limits(timeout, spec.threads, MAX_STATS_BYTES)
+    limits = limits or sandbox.run_limits(timeout, MAX_STATS_BYTES)
     with tempfile.TemporaryDirectory(prefix="architect-gym-") as tmp:
         stats_file = Path(tmp) / "stats.json"
         command = [str(Path(binary).absolute()), *spec.arguments(), f"--stats={stats_file}"]
@@ -66,7 +66,7 @@ def run_simulation(
 
 def describe(binary: Path, *, timeout: float = 30.0, limits: sandbox.Limits | None = None) -> dict[str, Any]:
     """The binary's own description of its model (`--describe`)."""
-    limits = limits or sandbox.run_limits(timeout, 1, MAX_STATS_BYTES)
+    limits = limits or sandbox.run_limits(timeout, MAX_STATS_BYTES)
     with tempfile.TemporaryDirectory(prefix="architect-gym-") as tmp:
         out = Path(tmp) / "describe.json"
         with out.open("wb") as handle:
