@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +207,7 @@ def _build_and_verify(
         say("simulating")
         limits = options.run_limits()
         with _timed(timings, "simulate"):
-            description = describe(binary, limits=limits)
+            description = describe(binary, limits=replace(limits, timeout=min(limits.timeout, 30.0)))
             coarse, fine = (run_simulation(binary, spec, limits=limits).stats for spec in options.runs())
         report["scheme"] = _scheme(description, scheme_name)
         report["simulation"]["threads"] = fine.get("threads")

@@ -2,8 +2,9 @@
 
 Every child gets:
 
-- a wall-clock timeout, after which its whole process group is killed (it runs in a session of
-  its own, so nothing it starts survives the kill);
+- a wall-clock timeout, after which everything it started is killed (it leads a session of its
+  own; the process group and, on Linux, every process of the session get SIGKILL — also when it
+  ends normally, so nothing it started outlives it);
 - resource limits (``setrlimit``, POSIX only): CPU seconds, address space, size of any file it
   writes, open files, and no core dumps;
 - a minimal environment: only the variables a compiler or simulator needs, never the caller's
@@ -187,8 +188,16 @@ def describe(limits: Limits) -> dict[str, Any]:
         "network": network,
         "rlimits": limits.to_dict() if resource is not None else "not available on this platform",
         "environment": "minimal (no inherited secrets)",
-        "process_group_killed_on_timeout": hasattr(os, "killpg"),
+        "leftover_processes": _leftovers_policy(),
     }
+
+
+def _leftovers_policy() -> str:
+    if sys.platform == "linux":
+        return "killed: its whole session, at the timeout and when it exits"
+    if hasattr(os, "killpg"):
+        return "killed: its process group, at the timeout and when it exits"
+    return "only the process itself is killed at the timeout"  # pragma: no cover - Windows
 
 
 # ------------------------------------------------------------------------------------ running
@@ -276,14 +285,43 @@ def run(
 
 
 def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:
+    """SIGKILL everything the child started: its process group and, on Linux, its whole session.
+
+    The child leads a session of its own (``start_new_session``). Programs may move their
+    children to other process groups (cargo does), but not out of the session without calling
+    setsid(), so on Linux every process of the session is found in /proc and killed.
+    """
     with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
         if hasattr(os, "killpg"):
             os.killpg(proc.pid, signal.SIGKILL)
         else:  # pragma: no cover - Windows
             proc.kill()
+    _kill_session(proc.pid)
     if wait:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=30)
+
+
+def _kill_session(sid: int) -> None:
+    proc_root = Path("/proc")
+    if sys.platform != "linux" or not proc_root.is_dir():
+        return
+    for _round in range(10):  # a process may fork while we sweep: sweep until none is left
+        found = False
+        for entry in proc_root.iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2 :].split()
+                if int(fields[3]) == sid and fields[0] != "Z":
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found = True
+            except (OSError, ValueError, IndexError):
+                continue
+        if not found:
+            return
+        time.sleep(0.01)
 
 
 def with_network(limits: Limits) -> Limits:
