@@ -1,6 +1,7 @@
 """`architect` command line: a thin shell over `architect.api`.
 
-Exit status: 0 verified (or parsed), 1 verification failed, 2 bad input or usage.
+Exit status: 0 verified (or parsed), 1 verification failed (a crate rejected by the static gate, a
+build or simulator fault included), 2 bad input or usage.
 Errors are one readable message on stderr, never a traceback (set ARCHITECT_DEBUG=1 to see one).
 """
 

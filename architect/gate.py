@@ -69,9 +69,16 @@ class GateError(ArchitectError):
 
 
 def check_model_source(source: str, file: str = "src/model.rs") -> list[Violation]:
-    """The syntax-level gate on model code; an empty list means accepted."""
-    from architect import _native
+    """The syntax-level gate on model code; an empty list means accepted.
 
+    Fails closed: without the native module nothing is accepted.
+    """
+    try:
+        from architect import _native
+    except ImportError:
+        return [
+            Violation(file, 0, 0, "the static gate is unavailable (architect._native is not built: run `make setup`)")
+        ]
     return [Violation(file, line, column, reason) for line, column, reason in _native.check_model_source(source)]
 
 

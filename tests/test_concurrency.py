@@ -71,20 +71,33 @@ def test_two_models_build_at_once_in_the_shared_cache(tmp_path: Path) -> None:
         assert json.loads(described.stdout)["model"] == SdeModel.from_dict(report["model"]).slug
 
 
+def children_named(pid: int, name: str) -> list[int]:
+    """Processes whose parent is ``pid`` and whose command is ``name`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if comm == name and int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds cargo through /proc")
 def test_a_run_killed_mid_build_leaves_a_working_folder_and_cache(tmp_path: Path) -> None:
     out = tmp_path / "killed"
     # A parameter value never used before: the crate must really be compiled, so the kill lands in cargo.
     text = f"GBM mu=0.0{uuid.uuid4().int % 10**8:08d}"
     run = subprocess.Popen(architect_cmd("generate", text, "--out", str(out), *FAST), stderr=subprocess.PIPE, text=True)
-    assert run.stderr is not None
-    for line in run.stderr:
-        if "building" in line:
-            break
-    time.sleep(1.5)
+    deadline = time.monotonic() + 300
+    while not children_named(run.pid, "cargo") and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
     assert run.poll() is None, "the build finished before it could be killed"
     os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=30)
-    run.stderr.close()
     again = subprocess.run(
         architect_cmd("generate", text, "--out", str(out), *FAST), capture_output=True, text=True, timeout=600
     )

@@ -42,6 +42,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     parts += _build_section(report.get("build") or {}, report.get("diagnostics"))
     parts += _key_value_section("Timings", _timings(report.get("timings") or {}))
     parts += _key_value_section("Versions", _pairs(report.get("versions") or {}))
+    parts += _key_value_section("Sandbox", _sandbox(report.get("sandbox") or {}))
     parts += _key_value_section("Artifacts", [(k, f"`{v}`") for k, v in (report.get("artifacts") or {}).items()])
     return "\n".join(parts).rstrip() + "\n"
 
@@ -166,6 +167,19 @@ def _timings(timings: dict[str, Any]) -> list[tuple[str, str]]:
 def _seconds(value: Any) -> str:
     text = _num(value, 3)
     return text if text == "—" else f"{text} s"
+
+
+def _sandbox(sandbox: dict[str, Any]) -> list[tuple[str, str]]:
+    """One line per confined stage: network, and the limits that were set (docs/security.md)."""
+    rows = []
+    for stage in ("build", "run"):
+        info = sandbox.get(stage)
+        if not isinstance(info, dict):
+            continue
+        limits = info.get("rlimits")
+        shown = "; ".join(f"{k} {v}" for k, v in limits.items() if v is not None) if isinstance(limits, dict) else ""
+        rows.append((stage, f"network {info.get('network')}; {shown or limits}"))
+    return rows
 
 
 def _pairs(d: dict[str, Any]) -> list[tuple[str, str]]:
