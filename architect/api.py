@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from architect import build, codegen, paths
+from architect import build, codegen, locking, paths, sandbox
 from architect import parser as parsing
+from architect.codegen.symbolic import crate_name, fixed_files
 from architect.errors import BuildError, RunError, UsageError
-from architect.gym.runner import RunSpec, describe
+from architect.gate import GateError, check_crate
+from architect.gym.runner import MAX_STATS_BYTES, RunSpec, describe
 from architect.model import SdeModel
 from architect.verifier import runs, write_report
 from architect.verifier import verify as verify_statistics
@@ -25,6 +27,8 @@ from architect.version import __version__
 
 Progress = Callable[[str], None]
 DEFAULT_OUT = Path("architect-out")
+#: A model file is untrusted input (it comes with a crate folder); real ones are a few KiB.
+MAX_MODEL_FILE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Options:
     alpha: float = 1e-3
     # Power sums up to degree 8: standard errors of third and fourth central moments (see RunSpec).
     moment_degree: int = 8
+    timeout: float = 300.0  # wall-clock seconds per simulator run
 
     def __post_init__(self) -> None:
         if self.paths < 2:
@@ -54,6 +59,12 @@ class Options:
             raise UsageError("--alpha must lie strictly between 0 and 1")
         if self.threads < 0 or self.seed < 0:
             raise UsageError("--threads and --seed must be non-negative")
+        if not 0 < self.timeout < float("inf"):
+            raise UsageError("--timeout must be a positive number of seconds")
+
+    def run_limits(self) -> sandbox.Limits:
+        """What one simulator run may use: the timeout, and CPU and memory for its threads."""
+        return sandbox.run_limits(self.timeout, MAX_STATS_BYTES)
 
     def _base(self) -> RunSpec:
         return RunSpec(
@@ -110,11 +121,12 @@ def generate(
     with _timed(timings, "parse"):
         model = text if isinstance(text, SdeModel) else parse(text)
     crate_dir = Path(out) if out is not None else DEFAULT_OUT / model.slug
-    say(f"generating the crate in {crate_dir}")
-    with _timed(timings, "codegen"):
-        generated = codegen.write_crate(model, crate_dir)
-        paths.write_atomic(crate_dir / "model.json", model.to_json())
-    return _build_and_verify(model, crate_dir, generated.scheme.name, options, timings, say, backend)
+    with _output_lock(crate_dir, say):
+        say(f"generating the crate in {crate_dir}")
+        with _timed(timings, "codegen"):
+            generated = codegen.write_crate(model, crate_dir)
+            paths.write_atomic(crate_dir / "model.json", model.to_json())
+        return _build_and_verify(model, crate_dir, generated.scheme.name, options, timings, say, backend)
 
 
 def verify(
@@ -124,13 +136,40 @@ def verify(
     options: Options | None = None,
     progress: Progress | None = None,
 ) -> Result:
-    """Rebuild an existing (possibly hand-edited) crate and verify it against its model."""
+    """Rebuild an existing (possibly hand-edited) crate and verify it against its model.
+
+    The crate is untrusted: its layout and `src/model.rs` pass the static gate (`architect.gate`)
+    before anything is compiled. A missing `Cargo.toml` or `src/main.rs` is written back (they
+    are architect's own files); ones that differ from architect's are rejected.
+    """
     crate_dir = Path(crate_dir)
-    if not (crate_dir / "Cargo.toml").is_file():
-        raise UsageError(f"{crate_dir} is not a generated crate (no Cargo.toml)")
+    if not (crate_dir / "src" / "model.rs").is_file():
+        raise UsageError(f"{crate_dir} is not a generated crate (no src/model.rs)")
     model = _load_model(model if model is not None else crate_dir / "model.json")
     say = progress or (lambda _line: None)
-    return _build_and_verify(model, crate_dir, None, options or Options(), {}, say, "existing crate")
+    with _output_lock(crate_dir, say):
+        for relative, text in fixed_files(model).items():
+            if not (crate_dir / relative).exists() and not (crate_dir / relative).is_symlink():
+                say(f"restoring architect's {relative}")
+                paths.write_atomic(crate_dir / relative, text)
+        return _build_and_verify(model, crate_dir, None, options or Options(), {}, say, "existing crate")
+
+
+class _output_lock:
+    """Hold ``<out>/.architect.lock`` for a whole run and clear what a killed run left half-written."""
+
+    def __init__(self, crate_dir: Path, say: Progress) -> None:
+        self.crate_dir, self.say = crate_dir, say
+
+    def __enter__(self) -> None:
+        self.crate_dir.mkdir(parents=True, exist_ok=True)
+        self.held = locking.hold(self.crate_dir / locking.LOCK_NAME, what=str(self.crate_dir), say=self.say)
+        self.held.__enter__()
+        for folder in (self.crate_dir, self.crate_dir / "src", self.crate_dir / "bin"):
+            paths.remove_stale_temporaries(folder)
+
+    def __exit__(self, *exc: object) -> None:
+        self.held.__exit__(*exc)
 
 
 def _load_model(source: SdeModel | str | Path) -> SdeModel:
@@ -139,7 +178,16 @@ def _load_model(source: SdeModel | str | Path) -> SdeModel:
     path = Path(source)
     if not path.is_file():
         raise UsageError(f"model file {path} not found (pass --model FILE)")
-    return SdeModel.from_json(path.read_text("utf-8"))
+    if path.stat().st_size > MAX_MODEL_FILE_BYTES:
+        raise UsageError(f"model file {path} is {path.stat().st_size} bytes: far larger than any model")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"model file {path} is not UTF-8 text: {exc}") from None
+    try:
+        return SdeModel.from_json(text)
+    except RecursionError:
+        raise UsageError(f"model file {path} is nested too deeply to be a model") from None
 
 
 def _build_and_verify(
@@ -152,18 +200,27 @@ def _build_and_verify(
     backend: str,
 ) -> Result:
     binary = crate_dir / "bin" / model.slug
+    # A binary from an earlier run is not this source's: it goes, and comes back only if this build works.
+    if binary.is_dir() and not binary.is_symlink():
+        raise UsageError(f"{binary} is a folder, where architect puts the binary; move it away")
+    binary.unlink(missing_ok=True)
     report = _base_report(model, crate_dir, binary, options, backend, timings)
     try:
+        fixed = fixed_files(model)
+        with _timed(timings, "gate"):
+            source = check_crate(crate_dir, fixed["Cargo.toml"], fixed["src/main.rs"])
+        report["gate"] = {"passed": True, "violations": []}
         say("building (the first build compiles the SDK: about a minute)")
         with _timed(timings, "build"):
-            built = build.build_crate(crate_dir, binary, progress=build.print_progress)
+            built = build.build_model(crate_name(model), fixed, source, binary, progress=build.print_progress)
             reference = _reference_binary(model, crate_dir, binary, backend, say)
         report["build"] = {"warnings": list(built.warnings), "crate": built.crate_name}
         say("simulating")
+        limits = options.run_limits()
         with _timed(timings, "simulate"):
-            description = describe(binary)
-            observed = runs.observe(model, binary, options.runs(), options.reference_runs(), reference)
-        report["scheme"] = {"name": description.get("scheme", scheme_name), "step_kinds": description.get("step_kinds")}
+            description = describe(binary, limits=replace(limits, timeout=min(limits.timeout, 30.0)))
+            observed = runs.observe(model, binary, options.runs(), options.reference_runs(), reference, limits=limits)
+        report["scheme"] = _scheme(description, scheme_name)
         report["simulation"]["threads"] = observed.tested[1].get("threads")
         say("verifying against theory")
         with _timed(timings, "verify"):
@@ -181,6 +238,9 @@ def _build_and_verify(
         report |= {key: outcome.pop(key) for key in EXTRAS}
         report["statistics"] = outcome
         report["verdict"], report["reason"] = outcome["verdict"], outcome["reason"]
+    except GateError as exc:
+        report["gate"] = {"passed": False, "violations": [v.to_dict() for v in exc.violations]}
+        report.update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
     except BuildError as exc:
         report.update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
     except RunError as exc:
@@ -223,8 +283,19 @@ def _base_report(
         },
         "statistics": {"alpha": options.alpha},
         "checks": [],
+        "gate": {"passed": False, "violations": []},
+        "sandbox": {
+            "build": sandbox.describe(sandbox.build_limits(build.BUILD_TIMEOUT_S)),
+            "run": sandbox.describe(options.run_limits()),
+        },
         "timings": timings,
-        "versions": {"architect": __version__, "sdk": _sdk_version()},
+        "versions": {
+            "architect": __version__,
+            "sdk": _sdk_version(),
+            "rustc": build.rustc_version(),
+            # sha256 of the weights/adapter of a learned backend; the symbolic backend has none.
+            "weights": None,
+        },
         "artifacts": {"crate": str(crate_dir), "binary": str(binary), "model": str(crate_dir / "model.json")},
     }
 
@@ -235,6 +306,17 @@ def _reference_binary(model: SdeModel, crate_dir: Path, binary: Path, backend: s
     if not runs.needs_reference(model):
         return None
     return binary if backend == "symbolic" else runs.symbolic_reference(model, crate_dir, binary, say)
+
+
+def _scheme(description: dict[str, Any], fallback: str | None) -> dict[str, Any]:
+    """The scheme as the binary describes it; untrusted, so only well-typed, short values are kept."""
+    name = description.get("scheme")
+    kinds = description.get("step_kinds")
+    if not isinstance(name, str) or len(name) > 200:
+        name = fallback
+    if not (isinstance(kinds, list) and len(kinds) <= 1000 and all(isinstance(k, str) and len(k) < 100 for k in kinds)):
+        kinds = None
+    return {"name": name, "step_kinds": kinds}
 
 
 def _sdk_version() -> str:

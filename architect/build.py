@@ -1,9 +1,20 @@
-"""Compile a generated crate with cargo into a release binary.
+"""Compile a generated crate with cargo into a release binary, inside the sandbox.
 
 Every crate shares one cargo target directory under the cache, so the SDK and its
-dependencies are compiled once and a new model rebuilds in seconds. cargo's own lock on
-that directory serialises concurrent builds; the binary is copied out of the shared
-directory atomically, under a name unique to the crate.
+dependencies are compiled once and a new model rebuilds in seconds.
+
+Model code is untrusted, so `build_model` never compiles a user's crate folder as it is: it
+writes a *staged* crate under the cache — architect's own `Cargo.toml`, `src/main.rs` and
+`Cargo.lock`, plus the `src/model.rs` text that `architect.gate` has just checked — and compiles
+that. Nothing else from the folder reaches cargo. cargo and rustc run through
+`architect.sandbox`: a time limit, CPU/memory/file-size limits, a minimal environment, and no
+network. The network is needed only to download the SDK's dependencies the first time; that is
+a separate `cargo fetch`, which downloads but runs no code, and the build itself is `--offline`.
+
+Concurrency: cargo locks the shared target directory itself; architect adds a lock per crate
+name held while the crate is staged, compiled and its binary copied out (two runs building the
+same crate name from different sources must not swap binaries). The binary is copied out
+atomically.
 """
 
 from __future__ import annotations
@@ -11,18 +22,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from architect import paths
+from architect import locking, paths, sandbox
 from architect.errors import BuildError
 
 BUILD_TIMEOUT_S = 900.0
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -44,21 +55,82 @@ def target_dir() -> Path:
     return paths.cache_dir() / "target"
 
 
+def staging_dir(crate_name: str) -> Path:
+    return paths.cache_dir() / "crates" / crate_name
+
+
+def build_model(
+    crate_name: str,
+    fixed_files: Mapping[str, str],
+    model_source: str,
+    binary_dest: Path,
+    *,
+    timeout: float = BUILD_TIMEOUT_S,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Stage architect's ``fixed_files`` plus the checked ``model_source`` and build them.
+
+    ``fixed_files`` maps `Cargo.toml` and `src/main.rs` to their text (`codegen.fixed_files`).
+    """
+    stage = staging_dir(crate_name)
+    lock = paths.cache_dir() / "locks" / f"{crate_name}.lock"
+    with locking.hold(lock, what=f"the cached crate {crate_name}", wait=timeout, say=progress):
+        files = {**fixed_files, "src/model.rs": model_source}
+        workspace_lock = paths.repo_root() / "Cargo.lock"
+        if workspace_lock.exists():
+            # Pin the SDK's dependency versions to the ones the SDK was tested with.
+            files["Cargo.lock"] = workspace_lock.read_text("utf-8")
+        _write_stage(stage, files)
+        return build_crate(stage, binary_dest, timeout=timeout, progress=progress)
+
+
+def _write_stage(stage: Path, files: Mapping[str, str]) -> None:
+    (stage / "src").mkdir(parents=True, exist_ok=True)
+    for relative, text in files.items():
+        target = stage / relative
+        # Rewrite only what changed: cargo's fingerprints look at modification times.
+        if not target.is_file() or target.read_bytes() != text.encode():
+            paths.write_atomic(target, text)
+    for extra in (stage / "src").iterdir():
+        if extra.name not in ("main.rs", "model.rs"):
+            if extra.is_dir() and not extra.is_symlink():
+                shutil.rmtree(extra)
+            else:
+                extra.unlink()
+    paths.remove_stale_temporaries(stage)
+    paths.remove_stale_temporaries(stage / "src")
+
+
 def build_crate(
     crate_dir: Path,
     binary_dest: Path,
     *,
     timeout: float = BUILD_TIMEOUT_S,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
-    """`cargo build --release` the crate in ``crate_dir`` and copy its binary to ``binary_dest``."""
+    """`cargo build --release` the crate in ``crate_dir`` as it is, and copy its binary to ``binary_dest``.
+
+    For crates architect wrote itself (`build_model` stages one); the sandbox applies all the same.
+    """
     started = time.monotonic()
     manifest = crate_dir / "Cargo.toml"
     if not manifest.is_file():
         raise BuildError(f"{crate_dir} is not a crate: no Cargo.toml")
-    command = [cargo_executable(), "build", "--release", "--message-format=json", "--manifest-path", str(manifest)]
-    messages, stderr = _run_cargo(command, timeout, progress)
+    limits = sandbox.build_limits(timeout)
+    build = [cargo_executable(), "build", "--release", "--offline", "--message-format=json"]
+    build += ["--manifest-path", str(manifest)]
+    messages, stderr = _run_cargo(build, crate_dir, limits, progress)
     errors, warnings, executable = _read_messages(messages)
+    if (errors or executable is None) and _needs_download(errors, stderr):
+        # First build on this machine: download the SDK's dependencies (no code runs), then retry offline.
+        if progress is not None:
+            progress("downloading the SDK's dependencies (first build only)")
+        fetch = [cargo_executable(), "fetch", "--manifest-path", str(manifest)]
+        _, fetch_err = _run_cargo(fetch, crate_dir, sandbox.with_network(limits), None)
+        messages, stderr = _run_cargo(build, crate_dir, limits, progress)
+        errors, warnings, executable = _read_messages(messages)
+        if executable is None and not errors:
+            stderr = fetch_err + stderr
     if errors or executable is None:
         detail = "\n".join(errors) or stderr.strip()[-4000:]
         raise BuildError(f"the generated crate does not compile ({len(errors)} error(s))", diagnostics=detail)
@@ -71,16 +143,36 @@ def build_crate(
     )
 
 
-def _run_cargo(command: list[str], timeout: float, progress: Callable[[str], None] | None) -> tuple[list[dict], str]:
-    env = _build_environment()
+def _needs_download(errors: list[str], stderr: str) -> bool:
+    return not errors and "offline" in stderr
+
+
+def _run_cargo(
+    command: list[str], cwd: Path, limits: sandbox.Limits, progress: Progress | None
+) -> tuple[list[dict], str]:
+    env = sandbox.build_environment({"CARGO_TARGET_DIR": str(target_dir())})
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env, stdin=subprocess.DEVNULL)
+        shown = [0]
+
+        def relay() -> None:
+            # cargo writes "Compiling foo v1.2" lines to stderr; relay the newest one.
+            if progress is None:
+                return
+            err.seek(0)
+            lines = [ln.strip() for ln in err.read().splitlines() if ln.strip().startswith("Compiling")]
+            if len(lines) > shown[0]:
+                shown[0] = len(lines)
+                progress(f"{lines[-1]} ({shown[0]} crates)")
+
         try:
-            _wait_with_progress(proc, err, timeout, progress)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise BuildError(f"cargo build did not finish within {timeout:.0f} s") from None
+            done = sandbox.run(command, limits, env=env, cwd=cwd, stdout=out, stderr=err, poll=relay)
+        except OSError as exc:
+            raise BuildError(f"cargo could not be started: {exc}") from None
+        if done.timed_out:
+            raise BuildError(f"cargo did not finish within {limits.timeout:.0f} s and was stopped")
+        if done.returncode < 0:
+            name = sandbox.signal_name(-done.returncode)
+            raise BuildError(f"cargo was killed by signal {-done.returncode} ({name}): a resource limit was reached")
         out.seek(0)
         err.seek(0)
         lines = out.read().splitlines()
@@ -92,34 +184,6 @@ def _run_cargo(command: list[str], timeout: float, progress: Callable[[str], Non
         except json.JSONDecodeError:
             continue
     return messages, stderr
-
-
-def _wait_with_progress(proc: subprocess.Popen, err, timeout: float, progress: Callable[[str], None] | None) -> None:
-    deadline = time.monotonic() + timeout
-    shown = 0
-    while True:
-        try:
-            proc.wait(timeout=0.25)
-            return
-        except subprocess.TimeoutExpired:
-            if time.monotonic() > deadline:
-                raise
-        if progress is not None:
-            # cargo writes "Compiling foo v1.2" lines to stderr; relay the newest one.
-            err.seek(0)
-            lines = [ln.strip() for ln in err.read().splitlines() if ln.strip().startswith("Compiling")]
-            if len(lines) > shown:
-                shown = len(lines)
-                progress(f"{lines[-1]} ({shown} crates)")
-
-
-def _build_environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["CARGO_TARGET_DIR"] = str(target_dir())
-    env.setdefault("CARGO_TERM_COLOR", "never")
-    # The user's RUSTFLAGS could turn warnings into errors or change codegen; builds must be reproducible.
-    env.pop("RUSTFLAGS", None)
-    return env
 
 
 def _read_messages(messages: list[dict]) -> tuple[list[str], list[str], str | None]:
@@ -148,6 +212,37 @@ def _copy_atomic(source: Path, dest: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def rustc_version() -> str:
+    """`rustc --version` of the toolchain builds use (cached per process)."""
+    return _rustc_version(str(paths.cache_dir()))
+
+
+def _rustc_version(cwd: str) -> str:
+    if cwd in _RUSTC_VERSIONS:
+        return _RUSTC_VERSIONS[cwd]
+    rustc = shutil.which("rustc") or str(Path.home() / ".cargo" / "bin" / "rustc")
+    version = "unknown"
+    with tempfile.TemporaryFile("w+") as out:
+        try:
+            done = sandbox.run(
+                [rustc, "--version"],
+                sandbox.build_limits(60.0),
+                env=sandbox.build_environment(),
+                cwd=Path(cwd),
+                stdout=out,
+            )
+            out.seek(0)
+            if done.returncode == 0 and not done.timed_out:
+                version = out.read().strip() or version
+        except OSError:
+            pass
+    _RUSTC_VERSIONS[cwd] = version
+    return version
+
+
+_RUSTC_VERSIONS: dict[str, str] = {}
 
 
 def print_progress(line: str) -> None:

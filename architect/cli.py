@@ -1,6 +1,7 @@
 """`architect` command line: a thin shell over `architect.api`.
 
-Exit status: 0 verified (or parsed), 1 verification failed, 2 bad input or usage.
+Exit status: 0 verified (or parsed), 1 verification failed (a crate rejected by the static gate, a
+build or simulator fault included), 2 bad input or usage.
 Errors are one readable message on stderr, never a traceback (set ARCHITECT_DEBUG=1 to see one).
 """
 
@@ -60,11 +61,23 @@ def _simulation_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--alpha", type=float, default=defaults.alpha, help="total false-fail rate (default %(default)s)"
     )
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=defaults.timeout,
+        help="wall-clock limit of each simulator run in seconds (default %(default)s)",
+    )
 
 
 def _options(args: argparse.Namespace) -> api.Options:
     return api.Options(
-        paths=args.paths, steps=args.steps, horizon=args.horizon, seed=args.seed, threads=args.threads, alpha=args.alpha
+        paths=args.paths,
+        steps=args.steps,
+        horizon=args.horizon,
+        seed=args.seed,
+        threads=args.threads,
+        alpha=args.alpha,
+        timeout=args.timeout,
     )
 
 

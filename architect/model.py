@@ -287,8 +287,12 @@ class SdeModel:
 
 
 def _expr(text: str, names: list[str]) -> sp.Expr:
+    # Model files are untrusted (`architect verify` reads them from a crate folder) and sympify
+    # evaluates Python: the expression is proved plain arithmetic before sympy sees it.
+    from architect.safe_expr import safe_sympify
+
     local = {n: symbol(n) for n in names} | {"t": TIME}
-    return sp.sympify(text, locals=local, rational=True)
+    return safe_sympify(text, names, local)
 
 
 class _DisplayPrinter(StrPrinter):

@@ -34,6 +34,20 @@ def cache_dir() -> Path:
     return path
 
 
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporary files a killed writer left in ``folder`` (``.NAME.XXXX.tmp``).
+
+    Only safe while holding the folder's lock (`architect.locking`): no other writer is active.
+    """
+    removed = []
+    if folder.is_dir():
+        for stale in folder.glob(".*.tmp"):
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink(missing_ok=True)
+                removed.append(stale)
+    return removed
+
+
 def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
     """Write via a temporary file in the same folder and rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

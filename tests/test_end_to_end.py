@@ -104,7 +104,18 @@ def test_crate_that_does_not_compile_gets_a_verdict(tmp_path: Path, capsys) -> N
     (tmp_path / "src" / "model.rs").write_text("this is not rust\n")
     assert main(["verify", str(tmp_path), *FAST]) == 1
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["verdict"] == "fail" and "does not compile" in report["reason"]
+    assert report["verdict"] == "fail" and "rejected before compiling" in report["reason"]
+    assert "not valid Rust" in report["reason"] and not report["gate"]["passed"]
+    assert not (tmp_path / "bin").exists() or not any((tmp_path / "bin").iterdir()), "no stale binary is left"
+    # Valid syntax that the gate accepts but rustc does not: a type error.
+    source = tmp_path / "src" / "model.rs"
+    assert main(["generate", "GBM", "--out", str(tmp_path), *FAST]) == 0
+    head = "fn initial_state(&self) -> [f64; 1] {"
+    source.write_text(source.read_text().replace(head, head + '\nlet _: f64 = "x";', 1))
+    assert main(["verify", str(tmp_path), *FAST]) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["verdict"] == "fail" and "does not compile" in report["reason"], report["reason"]
+    assert report["gate"]["passed"] and "error" in report["diagnostics"]
 
 
 @pytest.mark.parametrize(

@@ -104,12 +104,47 @@ def crate_name(model: SdeModel) -> str:
 
 # ---------------------------------------------------------------------- rendering
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(paths.templates_dir()),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["doc"] = doc_text
+    env.filters["rust_str"] = rust_str
+    env.filters["toml_str"] = toml_str
+    return env
+
+
+def doc_text(text: object) -> str:
+    """Text safe inside a `//` comment: one line, no control characters (a newline would end the comment)."""
+    return "".join(c if c.isprintable() else " " for c in str(text))
+
+
+def rust_str(text: object) -> str:
+    """A Rust string literal holding ``text`` exactly."""
+    out = []
+    for c in str(text):
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c.isprintable() and c not in "\u2028\u2029":
+            out.append(c)
+        else:
+            out.append(f"\\u{{{ord(c):x}}}")
+    return '"' + "".join(out) + '"'
+
+
+def toml_str(text: object) -> str:
+    """A TOML basic string holding ``text`` exactly."""
+    out = []
+    for c in str(text):
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c.isprintable():
+            out.append(c)
+        else:
+            out.append(f"\\U{ord(c):08x}")
+    return '"' + "".join(out) + '"'
 
 
 @dataclass(frozen=True)
@@ -164,7 +199,7 @@ def render_model_rs(model: SdeModel, scheme: SchemeChoice) -> str:
             steps=[f"Step::{s}" for s in scheme.steps],
             dim=model.dim,
             noise_dim=model.noise_dim,
-            state_names=[f'"{n}"' for n in model.state],
+            state_names=[rust_str(n) for n in model.state],
             initial=[rust_float(v) for v in model.initial],
             parameters=[
                 {"name": p.name, "ident": params[p.name], "value": rust_float(p.value), "description": p.description}
@@ -184,20 +219,31 @@ class GeneratedCrate:
     scheme: SchemeChoice
 
 
+def fixed_files(model: SdeModel) -> dict[str, str]:
+    """Architect's own files of a model's crate: the manifest and the skeleton `src/main.rs`.
+
+    They are the same for every backend and never come from the model; `architect.gate` checks
+    a crate's copies against them and `architect.build` compiles these, not the copies.
+    """
+    env = _environment()
+    context = {
+        "architect_version": __version__,
+        "crate_name": crate_name(model),
+        "sdk_path": paths.sdk_dir().as_posix(),
+        "model_name": model.name,
+    }
+    return {
+        "Cargo.toml": env.get_template("Cargo.toml.j2").render(context),
+        "src/main.rs": env.get_template("src/main.rs.j2").render(context),
+    }
+
+
 def write_crate(model: SdeModel, crate_dir: Path, model_rs: str | None = None) -> GeneratedCrate:
     """Write the fixed skeleton plus `src/model.rs` (printed from the model unless given) into crate_dir."""
     scheme = choose_scheme(model)
     name = crate_name(model)
-    env = _environment()
-    context = {
-        "architect_version": __version__,
-        "crate_name": name,
-        "sdk_path": paths.sdk_dir().as_posix(),
-        "model_name": model.name,
-    }
     files = {
-        "Cargo.toml": env.get_template("Cargo.toml.j2").render(context),
-        "src/main.rs": env.get_template("src/main.rs.j2").render(context),
+        **fixed_files(model),
         "src/model.rs": model_rs if model_rs is not None else render_model_rs(model, scheme),
     }
     for relative, text in files.items():

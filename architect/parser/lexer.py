@@ -60,6 +60,7 @@ UNICODE_OPERATORS = {"−": "-", "–": "-", "—": "-", "·": "*", "×": "*", "
 
 MAX_EXPONENT_DIGITS = 3  # 1e999 is the largest literal; 1e99999999 would build a huge integer
 MAX_NUMBER_LENGTH = 100
+MAX_DECIMAL_EXPONENT = 300  # the simulator computes in f64: larger literals would be infinite or zero there
 
 _GREEK_CLASS = "".join(GREEK)
 _PATTERNS = [
@@ -127,6 +128,12 @@ def check_numbers(tokens: Sequence[Token], text: str) -> None:
             raise ParseError(f"number with more than {MAX_NUMBER_LENGTH} digits", text, token.position)
         if len(exponent.lstrip("+-").lstrip("0")) > MAX_EXPONENT_DIGITS:
             raise ParseError(f"the exponent of {token.text} is too large", text, token.position)
+        if exponent.lstrip("+-") and abs(int(exponent)) > MAX_DECIMAL_EXPONENT:
+            raise ParseError(
+                f"{token.text} is outside the range of double precision (exponents up to ±{MAX_DECIMAL_EXPONENT})",
+                text,
+                token.position,
+            )
 
 
 def check_brackets(tokens: Sequence[Token], text: str) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from architect.paths import write_atomic
 
 REPORT_FORMAT = "architect.report/1"
 #: How many trailing lines of compiler diagnostics the markdown shows (report.json keeps them all).
@@ -43,6 +43,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     parts += _build_section(report.get("build") or {}, report.get("diagnostics"))
     parts += _key_value_section("Timings", _timings(report.get("timings") or {}))
     parts += _key_value_section("Versions", _pairs(report.get("versions") or {}))
+    parts += _key_value_section("Sandbox", _sandbox(report.get("sandbox") or {}))
     parts += _key_value_section("Artifacts", [(k, f"`{v}`") for k, v in (report.get("artifacts") or {}).items()])
     return "\n".join(parts).rstrip() + "\n"
 
@@ -169,6 +170,19 @@ def _seconds(value: Any) -> str:
     return text if text == "—" else f"{text} s"
 
 
+def _sandbox(sandbox: dict[str, Any]) -> list[tuple[str, str]]:
+    """One line per confined stage: network, and the limits that were set (docs/security.md)."""
+    rows = []
+    for stage in ("build", "run"):
+        info = sandbox.get(stage)
+        if not isinstance(info, dict):
+            continue
+        limits = info.get("rlimits")
+        shown = "; ".join(f"{k} {v}" for k, v in limits.items() if v is not None) if isinstance(limits, dict) else ""
+        rows.append((stage, f"network {info.get('network')}; {shown or limits}"))
+    return rows
+
+
 def _pairs(d: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in d.items()]
 
@@ -237,14 +251,4 @@ def _strict(value: Any) -> Any:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be read by others
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from architect import build, codegen, paths
+from architect import build, codegen, paths, sandbox
 from architect.errors import RunError
 from architect.gym.runner import RunSpec, run_simulation
 from architect.model import SdeModel
@@ -70,6 +70,7 @@ def observe(
     specs: Sequence[RunSpec],
     references: Sequence[RunSpec],
     reference_binary: Path | None,
+    limits: sandbox.Limits | None = None,
 ) -> Observed:
     """Run everything the verifier needs for ``model``, the reference runs only with a ``reference_binary``
     (see `needs_reference`); raises `RunError` (from the gym or here)."""
@@ -78,13 +79,15 @@ def observe(
         for k, spec in enumerate(specs):
             spec = replace(spec, moment_degree=moment_degree(model.dim, spec.moment_degree))
             npy = Path(tmp) / f"terminal-{k}.npy"
-            tested.append(run_simulation(binary, spec, terminal=npy).stats)
+            tested.append(run_simulation(binary, spec, terminal=npy, limits=limits).stats)
             terminal.append(load_terminal(npy, spec.paths, model.dim))
             npy.unlink()  # keep at most one terminal file on disk
     reference = None
     if reference_binary is not None:
         reference = [
-            run_simulation(reference_binary, replace(s, moment_degree=moment_degree(model.dim, REFERENCE_DEGREE))).stats
+            run_simulation(
+                reference_binary, replace(s, moment_degree=moment_degree(model.dim, REFERENCE_DEGREE)), limits=limits
+            ).stats
             for s in references
         ]
     return Observed(tested, terminal, reference)

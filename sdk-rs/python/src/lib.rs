@@ -21,11 +21,23 @@ fn exponents(dim: usize, degree: usize) -> Vec<Vec<u32>> {
     architect_sdk::moments::exponents(dim, degree)
 }
 
+/// The static gate on a generated `src/model.rs`: `(line, column, reason)` for every violation,
+/// an empty list when the code is accepted (see the `architect-gate` crate for the rules).
+#[pyfunction]
+fn check_model_source(py: Python<'_>, source: &str) -> Vec<(usize, usize, String)> {
+    let source = source.to_owned();
+    py.detach(move || architect_gate::check_model_source(&source))
+        .into_iter()
+        .map(|v| (v.line, v.column, v.reason))
+        .collect()
+}
+
 /// The `architect._native` extension module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sdk_version, m)?)?;
     m.add_function(wrap_pyfunction!(standard_normals, m)?)?;
     m.add_function(wrap_pyfunction!(exponents, m)?)?;
+    m.add_function(wrap_pyfunction!(check_model_source, m)?)?;
     Ok(())
 }

@@ -1,0 +1,335 @@
+"""Run untrusted programs — the compiler on model code, the simulator binaries — inside limits.
+
+Every child gets:
+
+- a wall-clock timeout, after which everything it started is killed (it leads a session of its
+  own; the process group and, on Linux, every process of the session get SIGKILL — also when it
+  ends normally, so nothing it started outlives it);
+- resource limits (``setrlimit``, POSIX only): CPU seconds, address space, size of any file it
+  writes, open files, and no core dumps;
+- a minimal environment: only the variables a compiler or simulator needs, never the caller's
+  tokens and secrets;
+- no network, where the OS allows it: on Linux a fresh network namespace (``unshare --net``, as
+  an unprivileged user namespace when we are not root), which holds only a loopback interface
+  that is down;
+- no standard input, a working directory of our choosing, and (Linux) death with its parent.
+
+What was enforced is recorded in every report (`describe`), and docs/security.md says what each
+platform enforces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO, Any
+
+try:  # POSIX only
+    import resource
+except ImportError:  # pragma: no cover - Windows
+    resource = None  # type: ignore[assignment]
+
+GiB = 1024**3
+MiB = 1024**2
+
+#: Variables a build may inherit (values from the caller's environment): where the toolchain is,
+#: and the locale. Everything else — tokens, keys, RUSTFLAGS, RUSTC_WRAPPER — is dropped.
+BUILD_ENV_KEEP = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "RUSTUP_TOOLCHAIN",
+    # Windows needs these to start any process at all.
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "PATHEXT",
+    "TEMP",
+    "TMP",
+    "USERPROFILE",
+    "APPDATA",
+    "LOCALAPPDATA",
+)
+#: A simulator needs no environment at all beyond a search path and a locale.
+RUN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits for one child process; ``None`` leaves a limit as inherited."""
+
+    timeout: float
+    cpu_seconds: int | None = None
+    memory_bytes: int | None = None
+    file_bytes: int | None = None
+    open_files: int | None = None
+    network: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "wall_seconds": self.timeout,
+            "cpu_seconds": self.cpu_seconds,
+            "address_space_bytes": self.memory_bytes,
+            "file_size_bytes": self.file_bytes,
+            "open_files": self.open_files,
+            "core_dumps": False,
+        }
+
+
+def build_limits(timeout: float = 900.0) -> Limits:
+    """cargo and rustc: generous memory (LLVM is hungry), bounded files, offline."""
+    return Limits(
+        timeout=timeout,
+        cpu_seconds=int(2 * timeout) + 60,
+        memory_bytes=16 * GiB,
+        file_bytes=4 * GiB,
+        open_files=None,
+        network=False,
+    )
+
+
+def run_limits(timeout: float = 300.0, output_bytes: int = 64 * MiB) -> Limits:
+    """A simulator: CPU for every core for the whole timeout, memory for a thread per core.
+
+    The limits depend on the machine, not on the requested thread count, so that reports of
+    the same run at different ``--threads`` are identical.
+    """
+    cores = os.cpu_count() or 1
+    return Limits(
+        timeout=timeout,
+        cpu_seconds=int(timeout * cores) + 10,
+        memory_bytes=2 * GiB + 256 * MiB * cores,
+        file_bytes=output_bytes + MiB,
+        open_files=64,
+        network=False,
+    )
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    seconds: float
+    timed_out: bool
+
+
+# ------------------------------------------------------------------------------- environment
+def build_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The caller's toolchain variables only, plus ``extra``."""
+    env = {k: os.environ[k] for k in BUILD_ENV_KEEP if k in os.environ}
+    env.setdefault("PATH", os.defpath)
+    cargo_bin = str(Path.home() / ".cargo" / "bin")
+    if cargo_bin not in env["PATH"].split(os.pathsep):
+        env["PATH"] = env["PATH"] + os.pathsep + cargo_bin
+    env["CARGO_TERM_COLOR"] = "never"
+    env.update(extra or {})
+    return env
+
+
+def run_environment() -> dict[str, str]:
+    env = dict(RUN_ENV)
+    if sys.platform == "win32":  # pragma: no cover
+        env.update({k: os.environ[k] for k in ("SYSTEMROOT", "SYSTEMDRIVE") if k in os.environ})
+    return env
+
+
+# --------------------------------------------------------------------------------- network
+@functools.lru_cache(maxsize=1)
+def network_isolation() -> tuple[str, ...] | None:
+    """The command prefix that starts a program without network, or None where none works here.
+
+    Probed once per process: ``unshare --net`` in an unprivileged user namespace (or directly
+    when we are root). Kernels or containers that forbid user namespaces get None.
+    """
+    if sys.platform != "linux" or os.environ.get("ARCHITECT_NO_NETNS"):
+        return None
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return None
+    candidates = [(unshare, "--net", "--map-root-user")]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        candidates.insert(0, (unshare, "--net"))
+    true = shutil.which("true") or "/bin/true"
+    for prefix in candidates:
+        try:
+            probe = subprocess.run(
+                [*prefix, true], stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return prefix
+    return None
+
+
+def describe(limits: Limits) -> dict[str, Any]:
+    """What is enforced for ``limits`` on this machine, for the report."""
+    isolation = network_isolation()
+    if limits.network:
+        network = "allowed"
+    elif isolation is not None:
+        network = "isolated (network namespace)"
+    else:
+        network = "not isolated (no network namespace on this platform)"
+    return {
+        "platform": sys.platform,
+        "network": network,
+        "rlimits": limits.to_dict() if resource is not None else "not available on this platform",
+        "environment": "minimal (no inherited secrets)",
+        "leftover_processes": _leftovers_policy(),
+    }
+
+
+def _leftovers_policy() -> str:
+    if sys.platform == "linux":
+        return "killed: its whole session, at the timeout and when it exits"
+    if hasattr(os, "killpg"):
+        return "killed: its process group, at the timeout and when it exits"
+    return "only the process itself is killed at the timeout"  # pragma: no cover - Windows
+
+
+# ------------------------------------------------------------------------------------ running
+def _preexec(limits: Limits) -> Callable[[], None] | None:
+    if resource is None:  # pragma: no cover - Windows
+        return None
+
+    def apply() -> None:
+        def cap(which: int, value: int | None) -> None:
+            if value is None:
+                return
+            _soft, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(which, (value, value))
+
+        cap(resource.RLIMIT_CORE, 0)
+        cap(resource.RLIMIT_CPU, limits.cpu_seconds)
+        cap(resource.RLIMIT_AS, limits.memory_bytes)
+        cap(resource.RLIMIT_FSIZE, limits.file_bytes)
+        cap(resource.RLIMIT_NOFILE, limits.open_files)
+        if sys.platform == "linux":
+            _die_with_parent()
+
+    return apply
+
+
+def _die_with_parent() -> None:
+    """PR_SET_PDEATHSIG: a child still running when architect is killed gets SIGKILL too."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
+def run(
+    command: Sequence[str],
+    limits: Limits,
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    stdout: IO[Any] | int = subprocess.DEVNULL,
+    stderr: IO[Any] | int = subprocess.DEVNULL,
+    poll: Callable[[], None] | None = None,
+) -> Completed:
+    """Run ``command`` inside ``limits``; on timeout (or any exception here) kill its process group.
+
+    ``poll`` is called about four times a second while the child runs (progress display).
+    Raises OSError when the program cannot be started.
+    """
+    prefix = () if limits.network else (network_isolation() or ())
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [*prefix, *command],
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        env=dict(env),
+        cwd=cwd,
+        start_new_session=True,
+        preexec_fn=_preexec(limits),
+    )
+    deadline = started + limits.timeout
+    try:
+        while True:
+            try:
+                proc.wait(timeout=min(0.25, max(deadline - time.monotonic(), 0.01)))
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    _kill_group(proc)
+                    return Completed(returncode=proc.returncode, seconds=time.monotonic() - started, timed_out=True)
+            if poll is not None:
+                poll()
+    except BaseException:
+        _kill_group(proc)
+        raise
+    # The leader is gone; anything it left behind in its group goes with it.
+    _kill_group(proc, wait=False)
+    return Completed(returncode=proc.returncode, seconds=time.monotonic() - started, timed_out=False)
+
+
+def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:
+    """SIGKILL everything the child started: its process group and, on Linux, its whole session.
+
+    The child leads a session of its own (``start_new_session``). Programs may move their
+    children to other process groups (cargo does), but not out of the session without calling
+    setsid(), so on Linux every process of the session is found in /proc and killed.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            proc.kill()
+    _kill_session(proc.pid)
+    if wait:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
+
+
+def _kill_session(sid: int) -> None:
+    proc_root = Path("/proc")
+    if sys.platform != "linux" or not proc_root.is_dir():
+        return
+    for _round in range(10):  # a process may fork while we sweep: sweep until none is left
+        found = False
+        for entry in proc_root.iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2 :].split()
+                if int(fields[3]) == sid and fields[0] != "Z":
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found = True
+            except (OSError, ValueError, IndexError):
+                continue
+        if not found:
+            return
+        time.sleep(0.01)
+
+
+def with_network(limits: Limits) -> Limits:
+    return replace(limits, network=True)
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "?"
