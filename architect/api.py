@@ -20,7 +20,7 @@ from architect.errors import BuildError, RunError, UsageError
 from architect.gate import GateError, check_crate
 from architect.gym.runner import MAX_STATS_BYTES, RunSpec, describe
 from architect.model import SdeModel
-from architect.verifier import runs, write_report
+from architect.verifier import Verification, runs, write_report
 from architect.verifier import verify as verify_statistics
 from architect.verifier.checks import EXTRAS
 from architect.version import __version__
@@ -215,24 +215,11 @@ def _build_and_verify(
             built = build.build_model(crate_name(model), fixed, source, binary, progress=build.print_progress)
             reference = _reference_binary(model, crate_dir, binary, backend, say)
         report["build"] = {"warnings": list(built.warnings), "crate": built.crate_name}
-        say("simulating")
-        limits = options.run_limits()
-        with _timed(timings, "simulate"):
-            description = describe(binary, limits=replace(limits, timeout=min(limits.timeout, 30.0)))
-            observed = runs.observe(model, binary, options.runs(), options.reference_runs(), reference, limits=limits)
-        report["scheme"] = _scheme(description, scheme_name)
-        report["simulation"]["threads"] = observed.tested[1].get("threads")
-        say("verifying against theory")
-        with _timed(timings, "verify"):
-            verification = verify_statistics(
-                model,
-                *observed.tested[:2],
-                alpha=options.alpha,
-                description=description,
-                finer_stats=observed.tested[2],
-                terminal=observed.terminal,
-                reference=observed.reference,
-            )
+        say("simulating and verifying against theory")
+        checked = check_binary(model, binary, options, reference, timings)
+        report["scheme"] = _scheme(checked.description, scheme_name)
+        report["simulation"]["threads"] = checked.observed.tested[1].get("threads")
+        verification = checked.verification
         outcome = verification.to_dict()
         report["checks"] = outcome.pop("checks")
         report |= {key: outcome.pop(key) for key in EXTRAS}
@@ -254,6 +241,45 @@ def _build_and_verify(
         report=report,
         report_dir=crate_dir,
     )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the gym observed of a binary and what the verifier concluded."""
+
+    description: dict[str, Any]
+    observed: runs.Observed
+    verification: Verification
+
+
+def check_binary(
+    model: SdeModel,
+    binary: Path,
+    options: Options,
+    reference: Path | None = None,
+    timings: dict[str, float] | None = None,
+) -> Checked:
+    """Simulate an already-built ``binary`` as the verifier needs and verify it against ``model``.
+
+    The building block of `generate` and `verify`, and of the calibration bench, which runs it for
+    many seeds on one binary. Raises `RunError` when the binary misbehaves.
+    """
+    timings = timings if timings is not None else {}
+    limits = options.run_limits()
+    with _timed(timings, "simulate"):
+        description = describe(binary, limits=replace(limits, timeout=min(limits.timeout, 30.0)))
+        observed = runs.observe(model, binary, options.runs(), options.reference_runs(), reference, limits=limits)
+    with _timed(timings, "verify"):
+        verification = verify_statistics(
+            model,
+            *observed.tested[:2],
+            alpha=options.alpha,
+            description=description,
+            finer_stats=observed.tested[2],
+            terminal=observed.terminal,
+            reference=observed.reference,
+        )
+    return Checked(description, observed, verification)
 
 
 def _base_report(
