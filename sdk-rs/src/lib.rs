@@ -14,6 +14,8 @@ pub mod moments;
 pub mod rng;
 pub mod scheme;
 pub mod sde;
+pub mod ziggurat;
+mod ziggurat_tables;
 
 pub use engine::{RunConfig, RunOutput, simulate};
 pub use error::SdkError;

@@ -82,6 +82,7 @@ pub fn cholesky<const M: usize>(c: &[[f64; M]; M]) -> Result<[[f64; M]; M], SdkE
 }
 
 /// `Σ_{k<n} a_k b_k`.
+#[inline(always)]
 fn dot<const M: usize>(a: &[f64; M], b: &[f64; M], n: usize) -> f64 {
     a[..n].iter().zip(&b[..n]).map(|(x, y)| x * y).sum()
 }
@@ -131,6 +132,11 @@ pub struct Stepper<const D: usize, const M: usize> {
     correlation: [[f64; M]; M],
     factor: [[f64; M]; M],
     independent: bool,
+    // Per-component flags, so that the common step is straight-line code (no match per
+    // component): the engine's interleaved paths then compile to SIMD across paths.
+    // Evaluation floor: 0 for full-truncation components, −∞ for the others.
+    floor: [f64; D],
+    log_euler: bool,
 }
 
 impl<const D: usize, const M: usize> Stepper<D, M> {
@@ -142,6 +148,14 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
             correlation,
             factor,
             independent: correlation == crate::sde::identity(),
+            floor: scheme.steps.map(|s| {
+                if s == Step::FullTruncation {
+                    0.0
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }),
+            log_euler: scheme.steps.contains(&Step::LogEuler),
         })
     }
 
@@ -151,7 +165,7 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
     }
 
     /// Advances `x` from time `t` by `h`, with `z` i.i.d. standard normals (`sqrt_h = √h`).
-    #[inline]
+    #[inline(always)]
     pub fn step<S: Sde<D, M>>(
         &self,
         model: &S,
@@ -161,19 +175,45 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
         x: &mut [f64; D],
         z: &[f64; M],
     ) {
+        if self.log_euler {
+            self.step_as::<true, S>(model, t, h, sqrt_h, x, z);
+        } else {
+            self.step_as::<false, S>(model, t, h, sqrt_h, x, z);
+        }
+    }
+
+    /// Whether some component uses the log-Euler step (the `LOG` of [`Stepper::step_as`]).
+    pub fn has_log_euler(&self) -> bool {
+        self.log_euler
+    }
+
+    /// [`Stepper::step`] for a scheme whose log-Euler components are known at compile time to
+    /// be absent (`LOG = false`: straight-line code) or possibly present (`LOG = true`).
+    /// `LOG` must equal [`Stepper::has_log_euler`].
+    #[inline(always)]
+    pub fn step_as<const LOG: bool, S: Sde<D, M>>(
+        &self,
+        model: &S,
+        t: f64,
+        h: f64,
+        sqrt_h: f64,
+        x: &mut [f64; D],
+        z: &[f64; M],
+    ) {
+        debug_assert_eq!(LOG, self.log_euler);
         let y = self.evaluation_point(x);
         let b = model.drift(t, &y);
         let s = model.diffusion(t, &y);
         let dw = self.increments(sqrt_h, z);
         for i in 0..D {
             let noise = dot_full(&s[i], &dw);
-            x[i] = match self.steps[i] {
-                Step::Euler | Step::FullTruncation => x[i] + b[i] * h + noise,
-                Step::LogEuler => {
-                    let xi = x[i];
-                    let a = self.quadratic_variation(&s[i]);
-                    xi * ((b[i] / xi - a / (2.0 * xi * xi)) * h + noise / xi).exp()
-                }
+            x[i] = if LOG && self.steps[i] == Step::LogEuler {
+                let xi = x[i];
+                let a = self.quadratic_variation(&s[i]);
+                xi * ((b[i] / xi - a / (2.0 * xi * xi)) * h + noise / xi).exp()
+            } else {
+                // Euler and full truncation.
+                x[i] + b[i] * h + noise
             };
         }
     }
@@ -181,7 +221,7 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
     /// The observed state: full-truncation components reported as `max(x_i, 0)`.
     ///
     /// Non-finite values pass through unchanged so that a diverged path is counted as such.
-    #[inline]
+    #[inline(always)]
     pub fn observe(&self, x: &[f64; D]) -> [f64; D] {
         std::array::from_fn(|i| match self.steps[i] {
             Step::FullTruncation if x[i] < 0.0 && x[i].is_finite() => 0.0,
@@ -190,36 +230,43 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
     }
 
     /// `x` with full-truncation components replaced by `max(x_i, 0)` (NaN stays NaN).
-    #[inline]
+    #[inline(always)]
     fn evaluation_point(&self, x: &[f64; D]) -> [f64; D] {
-        std::array::from_fn(|i| match self.steps[i] {
-            Step::FullTruncation if x[i] < 0.0 => 0.0,
-            _ => x[i],
+        // `max(x, floor)` as one SIMD-friendly select that keeps NaN.
+        std::array::from_fn(|i| {
+            if x[i] < self.floor[i] {
+                self.floor[i]
+            } else {
+                x[i]
+            }
         })
     }
 
-    /// `dW = √h L z`.
-    #[inline]
+    /// `dW = √h L z` (for independent noises `L = I` and this is `√h z` bit for bit).
+    #[inline(always)]
     fn increments(&self, sqrt_h: f64, z: &[f64; M]) -> [f64; M] {
-        if self.independent {
-            return z.map(|zk| sqrt_h * zk);
-        }
         std::array::from_fn(|k| sqrt_h * dot(&self.factor[k], z, k + 1))
     }
 
     /// `a_ii = s_i ρ s_iᵀ` for one row `s_i` of the diffusion matrix.
-    #[inline]
+    #[inline(always)]
     fn quadratic_variation(&self, row: &[f64; M]) -> f64 {
         if self.independent {
             return dot_full(row, row);
         }
-        (0..M)
-            .map(|k| row[k] * dot_full(&self.correlation[k], row))
-            .sum()
+        quadratic_variation(row, &self.correlation)
     }
 }
 
+/// `s ρ sᵀ` for one row `s` of a diffusion matrix and the correlation `ρ`.
 #[inline]
+pub fn quadratic_variation<const M: usize>(row: &[f64; M], correlation: &[[f64; M]; M]) -> f64 {
+    (0..M)
+        .map(|k| row[k] * dot_full(&correlation[k], row))
+        .sum()
+}
+
+#[inline(always)]
 fn dot_full<const M: usize>(a: &[f64; M], b: &[f64; M]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
