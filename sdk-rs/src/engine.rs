@@ -5,6 +5,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::error::SdkError;
+use crate::exact::{Sampler, Transition};
 use crate::moments::{Moments, PowerSums};
 use crate::rng::{PathRng, path_rng, standard_normal};
 use crate::scheme::{Scheme, Step, Stepper};
@@ -225,10 +226,16 @@ struct Block<const D: usize> {
     terminal: Vec<[f64; D]>,
 }
 
+/// How paths are advanced: by time steps, or by exact transitions between observation dates.
+enum Method<const D: usize, const M: usize> {
+    Steps(Stepper<D, M>),
+    Exact(Sampler),
+}
+
 /// Everything a worker needs to simulate a block; shared read-only between threads.
 struct Job<'a, const D: usize, const M: usize, S> {
     model: &'a S,
-    stepper: Stepper<D, M>,
+    method: Method<D, M>,
     moments: Moments<D>,
     x0: [f64; D],
     config: &'a RunConfig,
@@ -243,10 +250,26 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
         check_initial_state::<D, M, S>(&x0, scheme)?;
         let correlation = model.correlation();
         let h = config.horizon / config.steps as f64;
-        let stepper = Stepper::new(scheme, correlation)?;
+        let method = match scheme.exact_step()? {
+            None => Method::Steps(Stepper::new(scheme, correlation)?),
+            Some(step) => {
+                // Validates the correlation matrix as a discretised scheme would.
+                crate::scheme::correlation_factor(&correlation)?;
+                let law = Transition::from_model(model, step, &correlation)?;
+                if !law.admits(x0[0]) {
+                    return Err(SdkError::Model(format!(
+                        "the {} step cannot start from {} = {}",
+                        step.label(),
+                        S::STATE[0],
+                        x0[0]
+                    )));
+                }
+                Method::Exact(law.over(config.horizon / config.checkpoints as f64)?)
+            }
+        };
         Ok(Job {
             model,
-            stepper,
+            method,
             moments: Moments::new(x0, config.moment_degree),
             x0,
             config,
@@ -268,11 +291,28 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
         if self.config.keep_terminal {
             terminal.reserve_exact((end - first) as usize);
         }
-        let out = (&mut sums[..], &mut scratch, &mut terminal);
-        if self.stepper.has_log_euler() {
-            self.run_steps::<true>(&self.stepper, first..end, out);
-        } else {
-            self.run_steps::<false>(&self.stepper, first..end, out);
+        match &self.method {
+            Method::Steps(stepper) => {
+                let out = (&mut sums[..], &mut scratch, &mut terminal);
+                if stepper.has_log_euler() {
+                    self.run_steps::<true>(stepper, first..end, out);
+                } else {
+                    self.run_steps::<false>(stepper, first..end, out);
+                }
+            }
+            Method::Exact(sampler) => {
+                for path in first..end {
+                    let mut rng = path_rng(self.config.seed, path);
+                    let mut x = self.x0;
+                    for acc in sums.iter_mut() {
+                        x[0] = sampler.sample(x[0], &mut rng);
+                        self.moments.add(acc, &x, &mut scratch);
+                    }
+                    if self.config.keep_terminal {
+                        terminal.push(x);
+                    }
+                }
+            }
         }
         Block { sums, terminal }
     }
@@ -344,7 +384,8 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     }
 }
 
-/// The initial state must be finite, and positive in log-Euler components.
+/// The initial state must be finite, and positive in log-Euler components (exact steps check
+/// their own range).
 fn check_initial_state<const D: usize, const M: usize, S: Sde<D, M>>(
     x0: &[f64; D],
     scheme: &Scheme<D>,

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod exact;
 pub mod files;
 pub mod moments;
 pub mod rng;

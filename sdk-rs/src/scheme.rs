@@ -12,6 +12,14 @@ pub enum Step {
     FullTruncation,
     /// Euler–Maruyama on `log x` (positive processes); exact for geometric Brownian motion.
     LogEuler,
+    /// Exact Gaussian transition of `dX = (a + bX) dt + σ dW` (Ornstein–Uhlenbeck, Vasicek,
+    /// arithmetic Brownian motion), one draw per observation date; see [`crate::exact`].
+    ExactOu,
+    /// Exact log-normal transition of `dX = μX dt + σX dW`, one draw per observation date.
+    ExactGbm,
+    /// Exact scaled non-central chi-square transition of `dX = (a + bX) dt + σ√X dW`
+    /// (Cox–Ingersoll–Ross), one draw per observation date.
+    ExactCir,
 }
 
 impl Step {
@@ -21,7 +29,16 @@ impl Step {
             Step::Euler => "euler",
             Step::FullTruncation => "full-truncation",
             Step::LogEuler => "log-euler",
+            Step::ExactOu => "exact-ou",
+            Step::ExactGbm => "exact-gbm",
+            Step::ExactCir => "exact-cir",
         }
+    }
+
+    /// Whether this step samples the exact transition law (one draw per observation date)
+    /// rather than discretising time.
+    pub const fn is_exact(&self) -> bool {
+        matches!(self, Step::ExactOu | Step::ExactGbm | Step::ExactCir)
     }
 }
 
@@ -43,6 +60,21 @@ impl<const D: usize> Scheme<D> {
     /// The labels of the steps, in state order.
     pub fn step_kinds(&self) -> [&'static str; D] {
         self.steps.map(|s| s.label())
+    }
+
+    /// The exact step of a one-dimensional exact scheme; `None` when no step is exact.
+    ///
+    /// An exact step replaces the whole time discretisation, so it cannot be mixed with other
+    /// steps: a scheme that does is an error.
+    pub fn exact_step(&self) -> Result<Option<Step>, SdkError> {
+        match self.steps.iter().find(|s| s.is_exact()) {
+            None => Ok(None),
+            Some(&step) if D == 1 => Ok(Some(step)),
+            Some(step) => Err(SdkError::Model(format!(
+                "the {} step needs a one-dimensional model, this scheme has {D} components",
+                step.label()
+            ))),
+        }
     }
 }
 
@@ -140,8 +172,15 @@ pub struct Stepper<const D: usize, const M: usize> {
 }
 
 impl<const D: usize, const M: usize> Stepper<D, M> {
-    /// Binds `scheme` to `correlation`, factorising it once.
+    /// Binds `scheme` to `correlation`, factorising it once. Exact steps are not discretisations
+    /// and are rejected here (the engine samples them through [`crate::exact`]).
     pub fn new(scheme: &Scheme<D>, correlation: [[f64; M]; M]) -> Result<Self, SdkError> {
+        if let Some(step) = scheme.steps.iter().find(|s| s.is_exact()) {
+            return Err(SdkError::Model(format!(
+                "the {} step samples an exact transition and cannot be used as a time step",
+                step.label()
+            )));
+        }
         let factor = correlation_factor(&correlation)?;
         Ok(Stepper {
             steps: scheme.steps,
@@ -212,7 +251,7 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
                 let a = self.quadratic_variation(&s[i]);
                 xi * ((b[i] / xi - a / (2.0 * xi * xi)) * h + noise / xi).exp()
             } else {
-                // Euler and full truncation.
+                // Euler and full truncation; exact steps are rejected by `Stepper::new`.
                 x[i] + b[i] * h + noise
             };
         }

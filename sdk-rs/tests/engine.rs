@@ -337,6 +337,7 @@ fn every_scheme_kind_is_bit_identical_for_1_and_2_threads() {
     check(&Gbm::default(), &GBM_SCHEME);
     check(&Heston::default(), &HESTON_SCHEME);
     check(&Correlated::default(), &CORRELATED_SCHEME);
+    check(&Ou::default(), &Scheme::new("exact", [Step::ExactOu]));
 }
 
 #[test]

@@ -74,6 +74,40 @@ impl Sde<1, 1> for Gbm {
     }
 }
 
+/// `dX = κ(θ − X) dt + σ √X dW` (Cox–Ingersoll–Ross).
+#[derive(Clone, Debug)]
+pub struct Cir {
+    pub kappa: f64,
+    pub theta: f64,
+    pub sigma: f64,
+    pub x0: f64,
+}
+
+impl Default for Cir {
+    fn default() -> Self {
+        Cir {
+            kappa: 2.0,
+            theta: 0.04,
+            sigma: 0.3,
+            x0: 0.03,
+        }
+    }
+}
+
+impl Sde<1, 1> for Cir {
+    const NAME: &'static str = "cir";
+    const STATE: [&'static str; 1] = ["x"];
+    fn initial_state(&self) -> [f64; 1] {
+        [self.x0]
+    }
+    fn drift(&self, _t: f64, x: &[f64; 1]) -> [f64; 1] {
+        [self.kappa * (self.theta - x[0])]
+    }
+    fn diffusion(&self, _t: f64, x: &[f64; 1]) -> [[f64; 1]; 1] {
+        [[self.sigma * x[0].sqrt()]]
+    }
+}
+
 /// Two Brownian motions with correlation `rho`: `dX_i = s_i dW_i`, plus an optional drift.
 #[derive(Clone, Debug)]
 pub struct Correlated {
