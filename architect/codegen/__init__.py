@@ -1,13 +1,23 @@
 """Code generation: `SdeModel` -> Rust crate. `symbolic` is the trusted reference backend."""
 
 from architect.codegen.rust_printer import UnsupportedExpression, rust_expr
-from architect.codegen.symbolic import GeneratedCrate, SchemeChoice, choose_scheme, render_model_rs, write_crate
+from architect.codegen.symbolic import (
+    SCHEME_KINDS,
+    GeneratedCrate,
+    SchemeChoice,
+    choose_scheme,
+    exact_law,
+    render_model_rs,
+    write_crate,
+)
 
 __all__ = [
+    "SCHEME_KINDS",
     "GeneratedCrate",
     "SchemeChoice",
     "UnsupportedExpression",
     "choose_scheme",
+    "exact_law",
     "render_model_rs",
     "rust_expr",
     "write_crate",
