@@ -67,3 +67,24 @@ def test_regenerating_an_unchanged_model_leaves_the_crate_untouched(tmp_path: Pa
     assert [p.stat().st_mtime_ns for p in sources] == stamps, "cargo would recompile a rewritten file"
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["scheme"]["name"] == "exact"
+
+
+def test_native_standard_normals_are_the_engine_stream(tmp_path: Path) -> None:
+    """`architect._native.standard_normals(seed, p, n)` is what path p draws: with dX = dW, one step of size 1
+    and no drift, the terminal state of path p is its first normal."""
+    import numpy as np
+
+    from architect import _native
+
+    result = architect.generate("arithmetic Brownian motion mu=0 sigma=1", out=tmp_path, options=FAST, scheme="euler")
+    assert result.binary is not None
+    terminal = tmp_path / "terminal.npy"
+    subprocess.run(
+        [str(result.binary), "--paths", "1030", "--steps", "1", "--seed", "9", "--terminal", str(terminal)],
+        check=True,
+        capture_output=True,
+    )
+    drawn = np.load(terminal)[:, 0]
+    expected = [_native.standard_normals(9, p, 1)[0] for p in range(1030)]
+    assert drawn.tolist() == expected
+    assert _native.standard_normals(9, 3, 4)[:1] == [expected[3]]
