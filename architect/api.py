@@ -111,8 +111,13 @@ def generate(
     backend: str = "symbolic",
     options: Options | None = None,
     progress: Progress | None = None,
+    scheme: str = "auto",
 ) -> Result:
-    """Parse, generate a crate, build, simulate and verify; everything lands in ``out``."""
+    """Parse, generate a crate, build, simulate and verify; everything lands in ``out``.
+
+    ``scheme``: "auto" (the exact transition law where the model has one, else a discretisation
+    chosen from its structure), "exact" (insist on the exact law) or "euler" (plain Euler-Maruyama).
+    """
     if backend != "symbolic":
         raise UsageError(f"unknown backend {backend!r}: this version has the 'symbolic' backend")
     options = options or Options()
@@ -124,7 +129,7 @@ def generate(
     with _output_lock(crate_dir, say):
         say(f"generating the crate in {crate_dir}")
         with _timed(timings, "codegen"):
-            generated = codegen.write_crate(model, crate_dir)
+            generated = codegen.write_crate(model, crate_dir, scheme=scheme)
             paths.write_atomic(crate_dir / "model.json", model.to_json())
         return _build_and_verify(model, crate_dir, generated.scheme.name, options, timings, say, backend)
 

@@ -33,6 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("text", help='a model name or equations, e.g. "Heston with mean reversion"')
     gen.add_argument("--out", type=Path, help="output folder (default ./architect-out/<model-slug>/)")
     gen.add_argument("--backend", default="symbolic", choices=["symbolic"], help="code generator")
+    gen.add_argument(
+        "--scheme",
+        default="auto",
+        choices=["auto", "exact", "euler"],
+        help="auto: exact transition law where the model has one, else a structural choice (default); "
+        "exact: insist on it; euler: plain Euler-Maruyama",
+    )
     gen.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     _simulation_options(gen)
 
@@ -98,7 +105,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     options = _options(args)
     if not args.json:
         print(model.describe(), end="\n\n", flush=True)
-    result = api.generate(model, out=args.out, backend=args.backend, options=options, progress=_say)
+    result = api.generate(model, out=args.out, backend=args.backend, options=options, progress=_say, scheme=args.scheme)
     return _finish(result, args.json)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sympy as sp
 
-from architect.codegen import choose_scheme, write_crate
+from architect.codegen import choose_scheme, exact_law, write_crate
 from architect.codegen.symbolic import crate_name, render_model_rs, rust_identifiers
-from architect.model import Parameter, SdeModel, symbol
+from architect.errors import UsageError
+from architect.model import TIME, Parameter, SdeModel, symbol
 
 X, S, v = symbol("X"), symbol("S"), symbol("v")
 kappa, theta, sigma, mu = (symbol(n) for n in ("kappa", "theta", "sigma", "mu"))
@@ -41,11 +43,41 @@ GBM = one_factor(
 
 
 def test_scheme_follows_the_structure() -> None:
-    assert choose_scheme(CIR).steps == ("FullTruncation",)
-    assert choose_scheme(OU).steps == ("Euler",)
-    assert choose_scheme(GBM).steps == ("LogEuler",)
-    assert choose_scheme(GBM).name == "log-euler"
-    assert "square-root" in choose_scheme(CIR).reason
+    assert choose_scheme(CIR, "euler").steps == ("FullTruncation",)
+    assert choose_scheme(OU, "euler").steps == ("Euler",)
+    assert choose_scheme(GBM, "euler") == choose_scheme(GBM, "euler")
+    assert choose_scheme(GBM, "euler").steps == ("Euler",)
+    assert "square-root" in choose_scheme(CIR, "euler").reason
+    # A time-dependent volatility has no exact law: log-Euler keeps the price positive.
+    seasonal = one_factor(
+        "GBM", "S", mu * S, sigma * S * (1 + TIME), "positive", (Parameter("mu", 0.05), Parameter("sigma", 0.2))
+    )
+    assert choose_scheme(seasonal).steps == ("LogEuler",)
+    assert choose_scheme(seasonal).name == "log-euler"
+
+
+def test_exact_laws_are_detected_from_the_structure_not_the_name() -> None:
+    assert choose_scheme(OU) == choose_scheme(OU, "exact")
+    assert (choose_scheme(OU).name, choose_scheme(OU).steps) == ("exact", ("ExactOu",))
+    assert choose_scheme(GBM).steps == ("ExactGbm",)
+    assert choose_scheme(CIR).steps == ("ExactCir",)
+    assert "chi-square" in choose_scheme(CIR).reason
+    # The same structures under other names and spellings.
+    abm = one_factor("drifting", "X", sp.Rational(1, 10), sigma, "real")
+    assert exact_law(abm)[0] == "ExactOu"
+    shifted = one_factor("square root", "X", 1 - 3 * X, 2 * sp.sqrt(X) * sigma, "nonnegative")
+    assert exact_law(shifted)[0] == "ExactCir"
+    # Not exact: nonlinear drift, time dependence, CIR with a negative level, GBM with a constant in
+    # the drift, a process that is not one-dimensional.
+    assert exact_law(one_factor("cubic", "X", -(X**3), sigma, "real")) is None
+    assert exact_law(one_factor("timed", "X", -X + TIME, sigma, "real")) is None
+    assert exact_law(one_factor("neg", "X", kappa * (-theta - X), sigma * sp.sqrt(X), "nonnegative")) is None
+    assert exact_law(one_factor("gbm+", "S", 1 + mu * S, sigma * S, "positive", GBM.parameters)) is None
+    assert choose_scheme(one_factor("cubic", "X", -(X**3), sigma, "real")).steps == ("Euler",)
+    with pytest.raises(UsageError, match="no exact transition"):
+        choose_scheme(one_factor("cubic", "X", -(X**3), sigma, "real"), "exact")
+    with pytest.raises(UsageError, match="unknown scheme"):
+        choose_scheme(OU, "milstein")
 
 
 def test_identifiers_are_snake_case_distinct_and_not_keywords() -> None:
@@ -63,7 +95,7 @@ def test_identifiers_are_snake_case_distinct_and_not_keywords() -> None:
 
 def test_model_rs_reads_parameters_and_binds_only_used_state() -> None:
     code = render_model_rs(GBM, choose_scheme(GBM))
-    assert "s * self.mu" in code and "Step::LogEuler" in code
+    assert "s * self.mu" in code and "Step::ExactGbm" in code and 'Scheme::new("exact"' in code
     assert '("mu", self.mu)' in code
     code = render_model_rs(OU, choose_scheme(OU))
     assert "fn diffusion(&self, _t: f64, _state: &[f64; 1])" in code  # constant noise: no unused bindings
@@ -82,3 +114,4 @@ def test_crate_layout_and_fixed_skeleton(tmp_path: Path) -> None:
 def test_crate_names_differ_by_content() -> None:
     assert crate_name(CIR) != crate_name(CIR.with_parameters(kappa=3.0))
     assert crate_name(CIR) == crate_name(CIR)
+    assert crate_name(CIR, choose_scheme(CIR)) != crate_name(CIR, choose_scheme(CIR, "euler"))

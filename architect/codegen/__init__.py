@@ -2,19 +2,23 @@
 
 from architect.codegen.rust_printer import UnsupportedExpression, rust_expr
 from architect.codegen.symbolic import (
+    SCHEME_KINDS,
     GeneratedCrate,
     SchemeChoice,
     choose_scheme,
+    exact_law,
     fixed_files,
     render_model_rs,
     write_crate,
 )
 
 __all__ = [
+    "SCHEME_KINDS",
     "GeneratedCrate",
     "SchemeChoice",
     "UnsupportedExpression",
     "choose_scheme",
+    "exact_law",
     "fixed_files",
     "render_model_rs",
     "rust_expr",

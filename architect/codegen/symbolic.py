@@ -20,6 +20,7 @@ import sympy as sp
 
 from architect import paths
 from architect.codegen.rust_printer import rust_expr, rust_float
+from architect.errors import UsageError
 from architect.model import TIME, SdeModel, symbol
 from architect.version import __version__
 
@@ -40,15 +41,37 @@ class SchemeChoice:
     reason: str
 
 
-def choose_scheme(model: SdeModel) -> SchemeChoice:
+#: What `choose_scheme` may pick: "auto" samples the exact transition law where the model's
+#: structure has one and discretises time otherwise; "exact" insists on the exact law;
+#: "euler" is plain Euler-Maruyama (full truncation where a square root needs it), the
+#: scheme every library implements, which the benchmarks compare.
+SCHEME_KINDS = ("auto", "exact", "euler")
+
+
+def choose_scheme(model: SdeModel, kind: str = "auto") -> SchemeChoice:
     """Pick a step kind per state variable from the model's structure.
 
+    - a one-dimensional, time-homogeneous model whose transition law is known -> that law, sampled
+      exactly once per observation date (`exact_law`): Gaussian for linear drift and constant noise
+      (OU, Vasicek, ABM), log-normal for GBM, scaled non-central chi-square for CIR;
     - non-negative variable under a square root -> full truncation (Lord et al. 2010), the
       least biased of the simple fixes for square-root diffusions;
     - positive variable whose every noise term is proportional to it -> log-Euler, which keeps
       it positive and is exact for geometric Brownian motion;
     - everything else -> Euler-Maruyama.
     """
+    if kind not in SCHEME_KINDS:
+        raise UsageError(f"unknown scheme {kind!r}: expected one of {', '.join(SCHEME_KINDS)}")
+    if kind in ("auto", "exact"):
+        law = exact_law(model)
+        if law is not None:
+            step, reason = law
+            return SchemeChoice(name="exact", steps=(step,), reason=reason)
+        if kind == "exact":
+            raise UsageError(
+                "no exact transition law for this model: exact sampling needs one state variable with "
+                "time-independent coefficients of the form of OU/ABM, GBM or CIR"
+            )
     steps, reasons = [], []
     for i, name in enumerate(model.state):
         x = symbol(name)
@@ -56,7 +79,7 @@ def choose_scheme(model: SdeModel) -> SchemeChoice:
         if model.domain[i] == "nonnegative" and any(_has_sqrt_of(c, x) for c in coefficients):
             steps.append("FullTruncation")
             reasons.append(f"{name}: square-root diffusion, full truncation keeps it non-negative")
-        elif model.domain[i] == "positive" and _noise_proportional_to(model.diffusion[i], x):
+        elif kind == "auto" and model.domain[i] == "positive" and _noise_proportional_to(model.diffusion[i], x):
             steps.append("LogEuler")
             reasons.append(f"{name}: positive with proportional noise, log-Euler keeps it positive")
         else:
@@ -68,6 +91,51 @@ def choose_scheme(model: SdeModel) -> SchemeChoice:
 
 
 _SCHEME_LABEL = {"Euler": "euler-maruyama", "FullTruncation": "full-truncation", "LogEuler": "log-euler"}
+
+
+def exact_law(model: SdeModel) -> tuple[str, str] | None:
+    """The SDK exact step (`ExactOu`, `ExactGbm`, `ExactCir`) whose law is this model's, with a reason.
+
+    Detected from the structure, not the name: one state variable, coefficients free of t, drift
+    a + b*x, and squared diffusion (quadratic variation over all noises, s rho s^T) constant
+    (Gaussian), sigma^2 x^2 with a = 0 (log-normal) or sigma^2 x (non-central chi-square). The
+    default parameter values must put the law in range (GBM started above 0, CIR with a >= 0 started
+    at or above 0); the SDK checks the same at start-up with the values the binary runs with.
+    """
+    if model.dim != 1:
+        return None
+    x = symbol(model.state[0])
+    drift = sp.expand(model.drift[0])
+    row = model.diffusion[0]
+    if any(TIME in e.free_symbols for e in (drift, *row)):
+        return None
+    if not drift.is_polynomial(x) or sp.Poly(drift, x).degree() > 1:
+        return None
+    a = drift.subs(x, 0)
+    m = model.noise_dim
+    qv = sp.expand(sp.simplify(sum(row[k] * model.correlation[k][j] * row[j] for k in range(m) for j in range(m))))
+    values = model.substitutions()
+    x0 = float(model.initial[0])
+
+    def value(e: sp.Expr) -> float | None:
+        try:
+            return float(e.subs(values))
+        except (TypeError, ValueError):
+            return None
+
+    if x not in qv.free_symbols:
+        return "ExactOu", f"{x}: linear drift and constant noise, Gaussian transition sampled exactly"
+    per_x2 = sp.simplify(qv / x**2)
+    if x not in per_x2.free_symbols and a == 0:
+        if model.domain[0] == "positive" and x0 > 0:
+            return "ExactGbm", f"{x}: geometric Brownian motion, log-normal transition sampled exactly"
+        return None
+    per_x = sp.simplify(qv / x)
+    if x not in per_x.free_symbols and qv.subs(x, 0) == 0 and model.domain[0] == "nonnegative":
+        a_value, s2_value = value(a), value(per_x)
+        if a_value is not None and s2_value is not None and a_value >= 0 and s2_value > 0 and x0 >= 0:
+            return "ExactCir", f"{x}: square-root diffusion, non-central chi-square transition sampled exactly"
+    return None
 
 
 def _has_sqrt_of(expr: sp.Expr, x: sp.Symbol) -> bool:
@@ -96,10 +164,13 @@ def rust_identifiers(names: list[str], taken: set[str] = frozenset()) -> dict[st
     return out
 
 
-def crate_name(model: SdeModel) -> str:
-    """A crate/binary name unique to the model's content, so crates never clash in the shared cache."""
-    digest = hashlib.sha256(model.to_json().encode()).hexdigest()[:10]
-    return f"{model.slug.replace('-', '_')[:40]}_{digest}"
+def crate_name(model: SdeModel, scheme: SchemeChoice | None = None) -> str:
+    """A crate/binary name unique to the model's content and scheme, so crates never clash in the shared cache."""
+    content = model.to_json() + ("" if scheme is None else f"\n{scheme.name}:{','.join(scheme.steps)}")
+    digest = hashlib.sha256(content.encode()).hexdigest()[:10]
+    stem = model.slug.replace("-", "_")[:40]
+    # cargo refuses package names that start with a digit ("3/2 model").
+    return f"{stem if stem[:1].isalpha() else 'model_' + stem}_{digest}"
 
 
 # ---------------------------------------------------------------------- rendering
@@ -219,7 +290,7 @@ class GeneratedCrate:
     scheme: SchemeChoice
 
 
-def fixed_files(model: SdeModel) -> dict[str, str]:
+def fixed_files(model: SdeModel, scheme: SchemeChoice | None = None) -> dict[str, str]:
     """Architect's own files of a model's crate: the manifest and the skeleton `src/main.rs`.
 
     They are the same for every backend and never come from the model; `architect.gate` checks
@@ -228,37 +299,84 @@ def fixed_files(model: SdeModel) -> dict[str, str]:
     env = _environment()
     context = {
         "architect_version": __version__,
-        "crate_name": crate_name(model),
+        "crate_name": crate_name(model, scheme),
         "sdk_path": paths.sdk_dir().as_posix(),
         "model_name": model.name,
     }
     return {
         "Cargo.toml": env.get_template("Cargo.toml.j2").render(context),
-        "src/main.rs": env.get_template("src/main.rs.j2").render(context),
+        "src/main.rs": _rustfmt(env.get_template("src/main.rs.j2").render(context)),
     }
 
 
-def write_crate(model: SdeModel, crate_dir: Path, model_rs: str | None = None) -> GeneratedCrate:
-    """Write the fixed skeleton plus `src/model.rs` (printed from the model unless given) into crate_dir."""
-    scheme = choose_scheme(model)
-    name = crate_name(model)
+def write_crate(
+    model: SdeModel, crate_dir: Path, model_rs: str | None = None, *, scheme: str = "auto"
+) -> GeneratedCrate:
+    """Write the fixed skeleton plus `src/model.rs` (printed from the model unless given) into crate_dir.
+
+    ``scheme`` is one of `SCHEME_KINDS` (see `choose_scheme`).
+    """
+    choice = choose_scheme(model, scheme)
+    name = crate_name(model, choice)
     files = {
-        **fixed_files(model),
-        "src/model.rs": model_rs if model_rs is not None else render_model_rs(model, scheme),
+        **fixed_files(model, choice),
+        "src/model.rs": model_rs if model_rs is not None else _rustfmt(render_model_rs(model, choice)),
     }
-    for relative, text in files.items():
-        paths.write_atomic(crate_dir / relative, text)
     lock = paths.repo_root() / "Cargo.lock"
-    if lock.exists():
+    if lock.exists() and not _lock_is_current(crate_dir / "Cargo.lock", lock.read_text()):
         # Pin the SDK's dependency versions to the ones the SDK was tested with.
-        paths.write_atomic(crate_dir / "Cargo.lock", lock.read_text())
-    _rustfmt(crate_dir / "src")
-    return GeneratedCrate(crate_dir=crate_dir, crate_name=name, scheme=scheme)
+        files["Cargo.lock"] = lock.read_text()
+    for relative, text in files.items():
+        _write_if_changed(crate_dir / relative, text)
+    return GeneratedCrate(crate_dir=crate_dir, crate_name=name, scheme=choice)
 
 
-def _rustfmt(src: Path) -> None:
-    """Format the generated sources like hand-written Rust; purely cosmetic, so skipped without rustfmt."""
+def _lock_is_current(crate_lock: Path, sdk_lock: str) -> bool:
+    """Whether the crate's Cargo.lock pins every registry package at the SDK's version. Cargo prunes the copied
+    lock to the packages the crate uses (and their dependency lists), so it never stays byte-identical."""
+    try:
+        text = crate_lock.read_text()
+    except (OSError, UnicodeDecodeError):
+        return False
+    ours = _registry_pins(text)
+    return bool(ours) and ours <= _registry_pins(sdk_lock)
+
+
+def _registry_pins(lock: str) -> set[tuple[str, str, str]]:
+    """(name, version, checksum) of every registry package in a Cargo.lock."""
+    pins = set()
+    for block in lock.split("[[package]]")[1:]:
+        fields = dict(re.findall(r'^(name|version|checksum) = "([^"]*)"', block, flags=re.M))
+        if "checksum" in fields:
+            pins.add((fields.get("name", ""), fields.get("version", ""), fields["checksum"]))
+    return pins
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Leave a file that already holds ``text`` untouched: cargo rebuilds on a newer mtime, so regenerating
+    an unchanged crate then costs no compilation."""
+    try:
+        if path.read_text() == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    paths.write_atomic(path, text)
+
+
+def _rustfmt(source: str) -> str:
+    """Format generated Rust like hand-written Rust; purely cosmetic, so unformatted without rustfmt."""
     rustfmt = shutil.which("rustfmt")
-    if rustfmt:
-        files = sorted(str(p) for p in src.glob("*.rs"))
-        subprocess.run([rustfmt, "--edition", "2024", *files], capture_output=True, timeout=60, check=False)
+    if not rustfmt:
+        return source
+    try:
+        done = subprocess.run(
+            [rustfmt, "--edition", "2024", "--emit", "stdout"],
+            input=source,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return source
+    return done.stdout if done.returncode == 0 and done.stdout else source

@@ -17,7 +17,7 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use serde::Serialize;
 
 use crate::engine::{self, RunConfig, RunOutput};
-use crate::files::{write_atomic, write_npy};
+use crate::files::{write_atomic, write_npy_flat};
 use crate::scheme::Scheme;
 use crate::sde::Sde;
 use crate::{SDK_VERSION, STATS_FORMAT};
@@ -123,7 +123,12 @@ impl std::error::Error for CliError {}
 
 /// Runs a model binary on the process's command line; the whole `main` of a generated crate.
 pub fn run<const D: usize, const M: usize, S: Sde<D, M>>(model: S, scheme: Scheme<D>) -> ExitCode {
-    match run_with_args(&model, &scheme, std::env::args_os()) {
+    exit(run_with_args(&model, &scheme, std::env::args_os()))
+}
+
+/// Prints what a run produced and turns it into the exit status.
+fn exit(result: Result<String, CliError>) -> ExitCode {
+    match result {
         Ok(text) => match std::io::stdout().lock().write_all(text.as_bytes()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -145,6 +150,10 @@ pub fn run<const D: usize, const M: usize, S: Sde<D, M>>(model: S, scheme: Schem
 /// Runs a model binary on `args` (the first item is the program name) and returns what it
 /// prints on stdout: the statistics JSON, the `--describe` JSON, or nothing when `--stats`
 /// names a file. Files named by `--terminal` and `--stats` are written here.
+///
+/// Only the simulation itself is generic in the model; parsing, the JSON and the files go
+/// through [`ModelInfo`] and [`OutputView`] to functions compiled once in the SDK, so that a
+/// generated crate compiles little more than its hot loop.
 pub fn run_with_args<const D: usize, const M: usize, S, I, T>(
     model: &S,
     scheme: &Scheme<D>,
@@ -155,16 +164,94 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let args = parse::<D, M, S, _, _>(scheme, args)?;
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let info = ModelInfo::of::<D, M, S>(model, scheme);
+    let args = parse(&info, args)?;
     if args.describe {
-        return Ok(describe_json(model, scheme));
+        return Ok(describe_info(&info));
     }
-    let output = engine::simulate(model, scheme, &args.config())
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
-    if let (Some(path), Some(rows)) = (&args.terminal, &output.terminal) {
-        write_file(path, |w| write_npy(w, rows))?;
+    let config = args.config();
+    let output =
+        engine::simulate(model, scheme, &config).map_err(|e| CliError::Runtime(e.to_string()))?;
+    finish(&info, &args, &config, &OutputView::of(&output))
+}
+
+/// What the command line and the JSON documents say about a model and its scheme.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelInfo {
+    /// `Sde::NAME`.
+    pub name: &'static str,
+    /// `Sde::STATE`.
+    pub state: Vec<&'static str>,
+    /// `M`, the number of Brownian motions.
+    pub noise_dim: usize,
+    /// The scheme's name.
+    pub scheme: &'static str,
+    /// The scheme's step labels, in state order.
+    pub step_kinds: Vec<&'static str>,
+    /// `Sde::initial_state`.
+    pub initial_state: Vec<f64>,
+    /// `Sde::parameters`.
+    pub parameters: Vec<(&'static str, f64)>,
+}
+
+impl ModelInfo {
+    /// The description of `model` simulated with `scheme`.
+    pub fn of<const D: usize, const M: usize, S: Sde<D, M>>(model: &S, scheme: &Scheme<D>) -> Self {
+        ModelInfo {
+            name: S::NAME,
+            state: S::STATE.to_vec(),
+            noise_dim: M,
+            scheme: scheme.name,
+            step_kinds: scheme.step_kinds().to_vec(),
+            initial_state: model.initial_state().to_vec(),
+            parameters: model.parameters(),
+        }
     }
-    let json = stats_json::<D, M, S>(scheme, &args.config(), &output);
+}
+
+/// A run's output with the state dimension erased (slices instead of arrays).
+#[derive(Clone, Debug)]
+pub struct OutputView<'a> {
+    /// [`RunOutput::shift`].
+    pub shift: &'a [f64],
+    /// [`RunOutput::exponents`].
+    pub exponents: Vec<&'a [u32]>,
+    /// [`RunOutput::checkpoints`].
+    pub checkpoints: &'a [engine::Checkpoint],
+    /// [`RunOutput::terminal`], row after row.
+    pub terminal: Option<&'a [f64]>,
+    /// [`RunOutput::threads`].
+    pub threads: usize,
+    /// [`RunOutput::elapsed_seconds`].
+    pub elapsed_seconds: f64,
+}
+
+impl<'a> OutputView<'a> {
+    /// A view of `output`.
+    pub fn of<const D: usize>(output: &'a RunOutput<D>) -> Self {
+        OutputView {
+            shift: &output.shift,
+            exponents: output.exponents.iter().map(|e| e.as_slice()).collect(),
+            checkpoints: &output.checkpoints,
+            terminal: output.terminal.as_deref().map(<[[f64; D]]>::as_flattened),
+            threads: output.threads,
+            elapsed_seconds: output.elapsed_seconds,
+        }
+    }
+}
+
+/// Writes the requested files and returns what goes to stdout.
+fn finish(
+    info: &ModelInfo,
+    args: &Args,
+    config: &RunConfig,
+    output: &OutputView<'_>,
+) -> Result<String, CliError> {
+    if let (Some(path), Some(rows)) = (&args.terminal, output.terminal) {
+        write_file(path, |w| write_npy_flat(w, rows, info.state.len()))?;
+    }
+    let json = render_stats(info, config, output);
     match &args.stats {
         Some(path) => {
             write_file(path, |w| w.write_all(json.as_bytes()))?;
@@ -175,28 +262,20 @@ where
 }
 
 /// Parses and validates `args`; every failure is a usage error.
-fn parse<const D: usize, const M: usize, S, I, T>(
-    scheme: &Scheme<D>,
-    args: I,
-) -> Result<Args, CliError>
-where
-    S: Sde<D, M>,
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
+fn parse(info: &ModelInfo, args: Vec<OsString>) -> Result<Args, CliError> {
     let mut cmd = Args::command().about(format!(
         "Simulates the SDE model '{}' (state dimension {}, noise dimension {}) with the scheme '{}'.",
-        S::NAME,
-        D,
-        M,
-        scheme.name
+        info.name,
+        info.state.len(),
+        info.noise_dim,
+        info.scheme
     ));
     let matches = cmd
         .try_get_matches_from_mut(args)
         .map_err(CliError::Usage)?;
     let args = Args::from_arg_matches(&matches).map_err(CliError::Usage)?;
     if !args.describe {
-        if let Err(e) = args.config().validate(D) {
+        if let Err(e) = args.config().validate(info.state.len()) {
             let msg = e.to_string().replace("invalid run configuration: ", "");
             return Err(CliError::Usage(cmd.error(ErrorKind::ValueValidation, msg)));
         }
@@ -233,20 +312,24 @@ pub fn describe_json<const D: usize, const M: usize, S: Sde<D, M>>(
     model: &S,
     scheme: &Scheme<D>,
 ) -> String {
-    let state = S::STATE;
-    let parameters = model
-        .parameters()
-        .into_iter()
+    describe_info(&ModelInfo::of::<D, M, S>(model, scheme))
+}
+
+/// [`describe_json`] from a [`ModelInfo`].
+pub fn describe_info(info: &ModelInfo) -> String {
+    let parameters = info
+        .parameters
+        .iter()
         .map(|(name, value)| (name.to_string(), serde_json::json!(value)))
         .collect();
     let describe = Describe {
         sdk_version: SDK_VERSION,
-        model: S::NAME,
-        state: &state,
-        noise_dim: M,
-        scheme: scheme.name,
-        step_kinds: &scheme.step_kinds(),
-        initial_state: &model.initial_state(),
+        model: info.name,
+        state: &info.state,
+        noise_dim: info.noise_dim,
+        scheme: info.scheme,
+        step_kinds: &info.step_kinds,
+        initial_state: &info.initial_state,
         parameters,
     };
     to_json_line(&describe)
@@ -267,7 +350,7 @@ struct Stats<'a> {
     seed: u64,
     threads: usize,
     shift: &'a [f64],
-    exponents: Vec<&'a [u32]>,
+    exponents: &'a [&'a [u32]],
     checkpoints: Vec<CheckpointJson<'a>>,
     elapsed_seconds: f64,
 }
@@ -288,21 +371,34 @@ pub fn stats_json<const D: usize, const M: usize, S: Sde<D, M>>(
     config: &RunConfig,
     output: &RunOutput<D>,
 ) -> String {
-    let state = S::STATE;
+    let info = ModelInfo {
+        name: S::NAME,
+        state: S::STATE.to_vec(),
+        noise_dim: M,
+        scheme: scheme.name,
+        step_kinds: scheme.step_kinds().to_vec(),
+        initial_state: Vec::new(),
+        parameters: Vec::new(),
+    };
+    render_stats(&info, config, &OutputView::of(output))
+}
+
+/// [`stats_json`] from a [`ModelInfo`] and an [`OutputView`].
+pub fn render_stats(info: &ModelInfo, config: &RunConfig, output: &OutputView<'_>) -> String {
     let stats = Stats {
         format: STATS_FORMAT,
         sdk_version: SDK_VERSION,
-        model: S::NAME,
-        state: &state,
-        scheme: scheme.name,
-        step_kinds: &scheme.step_kinds(),
+        model: info.name,
+        state: &info.state,
+        scheme: info.scheme,
+        step_kinds: &info.step_kinds,
         paths: config.paths,
         steps: config.steps,
         horizon: config.horizon,
         seed: config.seed,
         threads: output.threads,
-        shift: &output.shift,
-        exponents: output.exponents.iter().map(|e| e.as_slice()).collect(),
+        shift: output.shift,
+        exponents: &output.exponents,
         checkpoints: output
             .checkpoints
             .iter()

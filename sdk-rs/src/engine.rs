@@ -5,14 +5,20 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::error::SdkError;
+use crate::exact::{Sampler, Transition};
 use crate::moments::{Moments, PowerSums};
-use crate::rng::{Xoshiro256PlusPlus, path_rng, standard_normal};
+use crate::rng::{PathRng, path_rng, standard_normal};
 use crate::scheme::{Scheme, Step, Stepper};
 use crate::sde::Sde;
 
 /// Paths per block. Blocks are the unit of parallel work and of summation order, so this
 /// constant (not the thread count) fixes the result bit for bit.
 pub const BLOCK_PATHS: u64 = 1024;
+/// Paths advanced side by side in the inner loop. Their dependency chains (generator state,
+/// path state) are independent, so the CPU overlaps them; each path still draws only from its
+/// own stream, so the results do not depend on this constant. 4 keeps the four generators'
+/// state close to registers; 8 and 16 measured slower (docs/benchmarks.md).
+pub const LANES: usize = 4;
 /// Largest accepted `moment_degree`.
 pub const MAX_MOMENT_DEGREE: usize = 16;
 /// Largest accepted number of monomials (exponents) per checkpoint.
@@ -220,10 +226,16 @@ struct Block<const D: usize> {
     terminal: Vec<[f64; D]>,
 }
 
+/// How paths are advanced: by time steps, or by exact transitions between observation dates.
+enum Method<const D: usize, const M: usize> {
+    Steps(Stepper<D, M>),
+    Exact(Sampler),
+}
+
 /// Everything a worker needs to simulate a block; shared read-only between threads.
 struct Job<'a, const D: usize, const M: usize, S> {
     model: &'a S,
-    stepper: Stepper<D, M>,
+    method: Method<D, M>,
     moments: Moments<D>,
     x0: [f64; D],
     config: &'a RunConfig,
@@ -236,11 +248,28 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     fn new(model: &'a S, scheme: &Scheme<D>, config: &'a RunConfig) -> Result<Self, SdkError> {
         let x0 = model.initial_state();
         check_initial_state::<D, M, S>(&x0, scheme)?;
-        let stepper = Stepper::new(scheme, model.correlation())?;
+        let correlation = model.correlation();
         let h = config.horizon / config.steps as f64;
+        let method = match scheme.exact_step()? {
+            None => Method::Steps(Stepper::new(scheme, correlation)?),
+            Some(step) => {
+                // Validates the correlation matrix as a discretised scheme would.
+                crate::scheme::correlation_factor(&correlation)?;
+                let law = Transition::from_model(model, step, &correlation)?;
+                if !law.admits(x0[0]) {
+                    return Err(SdkError::Model(format!(
+                        "the {} step cannot start from {} = {}",
+                        step.label(),
+                        S::STATE[0],
+                        x0[0]
+                    )));
+                }
+                Method::Exact(law.over(config.horizon / config.checkpoints as f64)?)
+            }
+        };
         Ok(Job {
             model,
-            stepper,
+            method,
             moments: Moments::new(x0, config.moment_degree),
             x0,
             config,
@@ -262,32 +291,83 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
         if self.config.keep_terminal {
             terminal.reserve_exact((end - first) as usize);
         }
-        for path in first..end {
-            let mut rng = path_rng(self.config.seed, path);
-            let mut x = self.x0;
-            let mut observed = x;
-            for (k, acc) in sums.iter_mut().enumerate() {
-                self.advance(&mut x, &mut rng, k as u64 * self.steps_per_checkpoint);
-                observed = self.stepper.observe(&x);
-                self.moments.add(acc, &observed, &mut scratch);
+        match &self.method {
+            Method::Steps(stepper) => {
+                let out = (&mut sums[..], &mut scratch, &mut terminal);
+                if stepper.has_log_euler() {
+                    self.run_steps::<true>(stepper, first..end, out);
+                } else {
+                    self.run_steps::<false>(stepper, first..end, out);
+                }
             }
-            if self.config.keep_terminal {
-                terminal.push(observed);
+            Method::Exact(sampler) => {
+                for path in first..end {
+                    let mut rng = path_rng(self.config.seed, path);
+                    let mut x = self.x0;
+                    for acc in sums.iter_mut() {
+                        x[0] = sampler.sample(x[0], &mut rng);
+                        self.moments.add(acc, &x, &mut scratch);
+                    }
+                    if self.config.keep_terminal {
+                        terminal.push(x);
+                    }
+                }
             }
         }
         Block { sums, terminal }
     }
 
-    /// Advances one path over one checkpoint interval starting at step `first_step`.
-    #[inline]
-    fn advance(&self, x: &mut [f64; D], rng: &mut Xoshiro256PlusPlus, first_step: u64) {
-        for n in first_step..first_step + self.steps_per_checkpoint {
-            let mut z = [0.0; M];
-            for zk in &mut z {
-                *zk = standard_normal(rng);
+    /// Simulates `paths` with time steps, adding their observed states to `sums` in path order.
+    ///
+    /// Paths go in groups of [`LANES`]; a last, partial group simulates paths past the end too
+    /// (valid streams of their own) and ignores them.
+    fn run_steps<const LOG: bool>(
+        &self,
+        stepper: &Stepper<D, M>,
+        paths: std::ops::Range<u64>,
+        (sums, scratch, terminal): (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
+    ) {
+        for group in paths.clone().step_by(LANES) {
+            let live = ((paths.end - group) as usize).min(LANES);
+            let mut rngs: [PathRng; LANES] =
+                std::array::from_fn(|l| path_rng(self.config.seed, group + l as u64));
+            let mut xs = [self.x0; LANES];
+            let mut observed = xs;
+            for (k, acc) in sums.iter_mut().enumerate() {
+                let first_step = k as u64 * self.steps_per_checkpoint;
+                self.advance::<LOG>(stepper, &mut xs, &mut rngs, first_step);
+                for (obs, x) in observed.iter_mut().zip(&xs).take(live) {
+                    *obs = stepper.observe(x);
+                    self.moments.add(acc, obs, scratch);
+                }
             }
+            if self.config.keep_terminal {
+                terminal.extend_from_slice(&observed[..live]);
+            }
+        }
+    }
+
+    /// Advances [`LANES`] paths side by side over one checkpoint interval starting at step
+    /// `first_step`. Path `l` draws its normals from `rngs[l]` only, in the documented order.
+    #[inline(always)]
+    fn advance<const LOG: bool>(
+        &self,
+        stepper: &Stepper<D, M>,
+        xs: &mut [[f64; D]; LANES],
+        rngs: &mut [PathRng; LANES],
+        first_step: u64,
+    ) {
+        for n in first_step..first_step + self.steps_per_checkpoint {
             let t = n as f64 * self.h;
-            self.stepper.step(self.model, t, self.h, self.sqrt_h, x, &z);
+            let mut z = [[0.0; M]; LANES];
+            for (zl, rng) in z.iter_mut().zip(rngs.iter_mut()) {
+                for zk in zl.iter_mut() {
+                    *zk = standard_normal(rng);
+                }
+            }
+            for (x, zl) in xs.iter_mut().zip(&z) {
+                stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, x, zl);
+            }
         }
     }
 
@@ -304,7 +384,8 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     }
 }
 
-/// The initial state must be finite, and positive in log-Euler components.
+/// The initial state must be finite, and positive in log-Euler components (exact steps check
+/// their own range).
 fn check_initial_state<const D: usize, const M: usize, S: Sde<D, M>>(
     x0: &[f64; D],
     scheme: &Scheme<D>,

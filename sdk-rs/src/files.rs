@@ -46,11 +46,15 @@ fn temp_path(path: &Path) -> io::Result<PathBuf> {
 /// Writes `rows` as a NumPy `.npy` file (format 1.0): little-endian `f8`, C order,
 /// shape `(rows.len(), D)`.
 pub fn write_npy<W: Write, const D: usize>(out: &mut W, rows: &[[f64; D]]) -> io::Result<()> {
-    out.write_all(&npy_header(&[rows.len(), D]))?;
-    for row in rows {
-        for v in row {
-            out.write_all(&v.to_le_bytes())?;
-        }
+    write_npy_flat(out, rows.as_flattened(), D)
+}
+
+/// [`write_npy`] for rows of `width` values stored one after the other in `data`.
+pub fn write_npy_flat(out: &mut dyn Write, data: &[f64], width: usize) -> io::Result<()> {
+    let rows = data.len().checked_div(width).unwrap_or(0);
+    out.write_all(&npy_header(&[rows, width]))?;
+    for v in data {
+        out.write_all(&v.to_le_bytes())?;
     }
     Ok(())
 }

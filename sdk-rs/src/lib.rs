@@ -9,11 +9,14 @@
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod exact;
 pub mod files;
 pub mod moments;
 pub mod rng;
 pub mod scheme;
 pub mod sde;
+pub mod ziggurat;
+mod ziggurat_tables;
 
 pub use engine::{RunConfig, RunOutput, simulate};
 pub use error::SdkError;

@@ -12,6 +12,14 @@ pub enum Step {
     FullTruncation,
     /// Euler–Maruyama on `log x` (positive processes); exact for geometric Brownian motion.
     LogEuler,
+    /// Exact Gaussian transition of `dX = (a + bX) dt + σ dW` (Ornstein–Uhlenbeck, Vasicek,
+    /// arithmetic Brownian motion), one draw per observation date; see [`crate::exact`].
+    ExactOu,
+    /// Exact log-normal transition of `dX = μX dt + σX dW`, one draw per observation date.
+    ExactGbm,
+    /// Exact scaled non-central chi-square transition of `dX = (a + bX) dt + σ√X dW`
+    /// (Cox–Ingersoll–Ross), one draw per observation date.
+    ExactCir,
 }
 
 impl Step {
@@ -21,7 +29,16 @@ impl Step {
             Step::Euler => "euler",
             Step::FullTruncation => "full-truncation",
             Step::LogEuler => "log-euler",
+            Step::ExactOu => "exact-ou",
+            Step::ExactGbm => "exact-gbm",
+            Step::ExactCir => "exact-cir",
         }
+    }
+
+    /// Whether this step samples the exact transition law (one draw per observation date)
+    /// rather than discretising time.
+    pub const fn is_exact(&self) -> bool {
+        matches!(self, Step::ExactOu | Step::ExactGbm | Step::ExactCir)
     }
 }
 
@@ -43,6 +60,21 @@ impl<const D: usize> Scheme<D> {
     /// The labels of the steps, in state order.
     pub fn step_kinds(&self) -> [&'static str; D] {
         self.steps.map(|s| s.label())
+    }
+
+    /// The exact step of a one-dimensional exact scheme; `None` when no step is exact.
+    ///
+    /// An exact step replaces the whole time discretisation, so it cannot be mixed with other
+    /// steps: a scheme that does is an error.
+    pub fn exact_step(&self) -> Result<Option<Step>, SdkError> {
+        match self.steps.iter().find(|s| s.is_exact()) {
+            None => Ok(None),
+            Some(&step) if D == 1 => Ok(Some(step)),
+            Some(step) => Err(SdkError::Model(format!(
+                "the {} step needs a one-dimensional model, this scheme has {D} components",
+                step.label()
+            ))),
+        }
     }
 }
 
@@ -82,6 +114,7 @@ pub fn cholesky<const M: usize>(c: &[[f64; M]; M]) -> Result<[[f64; M]; M], SdkE
 }
 
 /// `Σ_{k<n} a_k b_k`.
+#[inline(always)]
 fn dot<const M: usize>(a: &[f64; M], b: &[f64; M], n: usize) -> f64 {
     a[..n].iter().zip(&b[..n]).map(|(x, y)| x * y).sum()
 }
@@ -131,17 +164,37 @@ pub struct Stepper<const D: usize, const M: usize> {
     correlation: [[f64; M]; M],
     factor: [[f64; M]; M],
     independent: bool,
+    // Per-component flags, so that the common step is straight-line code (no match per
+    // component): the engine's interleaved paths then compile to SIMD across paths.
+    // Evaluation floor: 0 for full-truncation components, −∞ for the others.
+    floor: [f64; D],
+    log_euler: bool,
 }
 
 impl<const D: usize, const M: usize> Stepper<D, M> {
-    /// Binds `scheme` to `correlation`, factorising it once.
+    /// Binds `scheme` to `correlation`, factorising it once. Exact steps are not discretisations
+    /// and are rejected here (the engine samples them through [`crate::exact`]).
     pub fn new(scheme: &Scheme<D>, correlation: [[f64; M]; M]) -> Result<Self, SdkError> {
+        if let Some(step) = scheme.steps.iter().find(|s| s.is_exact()) {
+            return Err(SdkError::Model(format!(
+                "the {} step samples an exact transition and cannot be used as a time step",
+                step.label()
+            )));
+        }
         let factor = correlation_factor(&correlation)?;
         Ok(Stepper {
             steps: scheme.steps,
             correlation,
             factor,
             independent: correlation == crate::sde::identity(),
+            floor: scheme.steps.map(|s| {
+                if s == Step::FullTruncation {
+                    0.0
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }),
+            log_euler: scheme.steps.contains(&Step::LogEuler),
         })
     }
 
@@ -151,7 +204,7 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
     }
 
     /// Advances `x` from time `t` by `h`, with `z` i.i.d. standard normals (`sqrt_h = √h`).
-    #[inline]
+    #[inline(always)]
     pub fn step<S: Sde<D, M>>(
         &self,
         model: &S,
@@ -161,19 +214,45 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
         x: &mut [f64; D],
         z: &[f64; M],
     ) {
+        if self.log_euler {
+            self.step_as::<true, S>(model, t, h, sqrt_h, x, z);
+        } else {
+            self.step_as::<false, S>(model, t, h, sqrt_h, x, z);
+        }
+    }
+
+    /// Whether some component uses the log-Euler step (the `LOG` of [`Stepper::step_as`]).
+    pub fn has_log_euler(&self) -> bool {
+        self.log_euler
+    }
+
+    /// [`Stepper::step`] for a scheme whose log-Euler components are known at compile time to
+    /// be absent (`LOG = false`: straight-line code) or possibly present (`LOG = true`).
+    /// `LOG` must equal [`Stepper::has_log_euler`].
+    #[inline(always)]
+    pub fn step_as<const LOG: bool, S: Sde<D, M>>(
+        &self,
+        model: &S,
+        t: f64,
+        h: f64,
+        sqrt_h: f64,
+        x: &mut [f64; D],
+        z: &[f64; M],
+    ) {
+        debug_assert_eq!(LOG, self.log_euler);
         let y = self.evaluation_point(x);
         let b = model.drift(t, &y);
         let s = model.diffusion(t, &y);
         let dw = self.increments(sqrt_h, z);
         for i in 0..D {
             let noise = dot_full(&s[i], &dw);
-            x[i] = match self.steps[i] {
-                Step::Euler | Step::FullTruncation => x[i] + b[i] * h + noise,
-                Step::LogEuler => {
-                    let xi = x[i];
-                    let a = self.quadratic_variation(&s[i]);
-                    xi * ((b[i] / xi - a / (2.0 * xi * xi)) * h + noise / xi).exp()
-                }
+            x[i] = if LOG && self.steps[i] == Step::LogEuler {
+                let xi = x[i];
+                let a = self.quadratic_variation(&s[i]);
+                xi * ((b[i] / xi - a / (2.0 * xi * xi)) * h + noise / xi).exp()
+            } else {
+                // Euler and full truncation; exact steps are rejected by `Stepper::new`.
+                x[i] + b[i] * h + noise
             };
         }
     }
@@ -181,7 +260,7 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
     /// The observed state: full-truncation components reported as `max(x_i, 0)`.
     ///
     /// Non-finite values pass through unchanged so that a diverged path is counted as such.
-    #[inline]
+    #[inline(always)]
     pub fn observe(&self, x: &[f64; D]) -> [f64; D] {
         std::array::from_fn(|i| match self.steps[i] {
             Step::FullTruncation if x[i] < 0.0 && x[i].is_finite() => 0.0,
@@ -190,36 +269,43 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
     }
 
     /// `x` with full-truncation components replaced by `max(x_i, 0)` (NaN stays NaN).
-    #[inline]
+    #[inline(always)]
     fn evaluation_point(&self, x: &[f64; D]) -> [f64; D] {
-        std::array::from_fn(|i| match self.steps[i] {
-            Step::FullTruncation if x[i] < 0.0 => 0.0,
-            _ => x[i],
+        // `max(x, floor)` as one SIMD-friendly select that keeps NaN.
+        std::array::from_fn(|i| {
+            if x[i] < self.floor[i] {
+                self.floor[i]
+            } else {
+                x[i]
+            }
         })
     }
 
-    /// `dW = √h L z`.
-    #[inline]
+    /// `dW = √h L z` (for independent noises `L = I` and this is `√h z` bit for bit).
+    #[inline(always)]
     fn increments(&self, sqrt_h: f64, z: &[f64; M]) -> [f64; M] {
-        if self.independent {
-            return z.map(|zk| sqrt_h * zk);
-        }
         std::array::from_fn(|k| sqrt_h * dot(&self.factor[k], z, k + 1))
     }
 
     /// `a_ii = s_i ρ s_iᵀ` for one row `s_i` of the diffusion matrix.
-    #[inline]
+    #[inline(always)]
     fn quadratic_variation(&self, row: &[f64; M]) -> f64 {
         if self.independent {
             return dot_full(row, row);
         }
-        (0..M)
-            .map(|k| row[k] * dot_full(&self.correlation[k], row))
-            .sum()
+        quadratic_variation(row, &self.correlation)
     }
 }
 
+/// `s ρ sᵀ` for one row `s` of a diffusion matrix and the correlation `ρ`.
 #[inline]
+pub fn quadratic_variation<const M: usize>(row: &[f64; M], correlation: &[[f64; M]; M]) -> f64 {
+    (0..M)
+        .map(|k| row[k] * dot_full(&correlation[k], row))
+        .sum()
+}
+
+#[inline(always)]
 fn dot_full<const M: usize>(a: &[f64; M], b: &[f64; M]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -21,6 +21,11 @@ fn labels() {
     assert_eq!(Step::Euler.label(), "euler");
     assert_eq!(Step::FullTruncation.label(), "full-truncation");
     assert_eq!(Step::LogEuler.label(), "log-euler");
+    assert_eq!(
+        [Step::ExactOu, Step::ExactGbm, Step::ExactCir].map(|s| s.label()),
+        ["exact-ou", "exact-gbm", "exact-cir"]
+    );
+    assert!(Step::ExactCir.is_exact() && !Step::FullTruncation.is_exact());
     assert_eq!(HESTON_SCHEME.step_kinds(), ["euler", "full-truncation"]);
 }
 

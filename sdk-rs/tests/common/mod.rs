@@ -74,6 +74,40 @@ impl Sde<1, 1> for Gbm {
     }
 }
 
+/// `dX = κ(θ − X) dt + σ √X dW` (Cox–Ingersoll–Ross).
+#[derive(Clone, Debug)]
+pub struct Cir {
+    pub kappa: f64,
+    pub theta: f64,
+    pub sigma: f64,
+    pub x0: f64,
+}
+
+impl Default for Cir {
+    fn default() -> Self {
+        Cir {
+            kappa: 2.0,
+            theta: 0.04,
+            sigma: 0.3,
+            x0: 0.03,
+        }
+    }
+}
+
+impl Sde<1, 1> for Cir {
+    const NAME: &'static str = "cir";
+    const STATE: [&'static str; 1] = ["x"];
+    fn initial_state(&self) -> [f64; 1] {
+        [self.x0]
+    }
+    fn drift(&self, _t: f64, x: &[f64; 1]) -> [f64; 1] {
+        [self.kappa * (self.theta - x[0])]
+    }
+    fn diffusion(&self, _t: f64, x: &[f64; 1]) -> [[f64; 1]; 1] {
+        [[self.sigma * x[0].sqrt()]]
+    }
+}
+
 /// Two Brownian motions with correlation `rho`: `dX_i = s_i dW_i`, plus an optional drift.
 #[derive(Clone, Debug)]
 pub struct Correlated {
@@ -196,14 +230,42 @@ pub fn normal_cdf(x: f64) -> f64 {
 
 /// Kolmogorov–Smirnov statistic of `sample` against N(0, 1).
 pub fn ks_statistic(sample: &mut [f64]) -> f64 {
+    ks_statistic_against(sample, normal_cdf)
+}
+
+/// Kolmogorov–Smirnov statistic of `sample` against the distribution function `cdf`.
+pub fn ks_statistic_against(sample: &mut [f64], cdf: impl Fn(f64) -> f64) -> f64 {
     sample.sort_by(f64::total_cmp);
     let n = sample.len() as f64;
     sample
         .iter()
         .enumerate()
         .map(|(i, &x)| {
-            let f = normal_cdf(x);
+            let f = cdf(x);
             (f - i as f64 / n).max((i as f64 + 1.0) / n - f)
         })
         .fold(0.0, f64::max)
+}
+
+/// Critical value of the one-sample KS statistic at level 0.001 (asymptotic): 1.949/√n.
+pub fn ks_critical(n: usize) -> f64 {
+    1.949 / (n as f64).sqrt()
+}
+
+/// The normal survival function `P(Z > x)` for `x ≥ 2`, to about 1e-15 relative error:
+/// `φ(x)` times Laplace's continued fraction for the Mills ratio.
+pub fn normal_tail(x: f64) -> f64 {
+    assert!(x >= 2.0);
+    let mut t = x;
+    for k in (1..=300).rev() {
+        t = x + k as f64 / t;
+    }
+    (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt() / t
+}
+
+/// The upper `level` quantile of the chi-square distribution with `df` degrees of freedom
+/// (Wilson–Hilferty; `z` is the matching upper standard normal quantile).
+pub fn chi2_quantile(df: f64, z: f64) -> f64 {
+    let c = 2.0 / (9.0 * df);
+    df * (1.0 - c + z * c.sqrt()).powi(3)
 }
