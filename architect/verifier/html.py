@@ -307,8 +307,8 @@ def _simulation_section(report: Report) -> str:
     rows = [
         ("paths per run", _num(sim.get("paths"))),
         ("horizon", _num(sim.get("horizon"))),
-        ("steps (coarse, fine)", _join(sim.get("steps"))),
-        ("seeds (coarse, fine)", _join(sim.get("seeds"))),
+        ("steps of the tested runs", _join(sim.get("steps"))),
+        ("seeds of the tested runs", _join(sim.get("seeds"))),
         ("threads", _num(sim.get("threads"))),
         ("checkpoint times", _join(sim.get("checkpoints"))),
     ]

@@ -94,7 +94,7 @@ def _simulation_section(sim: dict[str, Any]) -> list[str]:
     rows = [
         ("paths", _num(sim.get("paths"))),
         ("horizon", _num(sim.get("horizon"))),
-        ("steps (coarse, fine)", _join(sim.get("steps"))),
+        ("steps of the tested runs", _join(sim.get("steps"))),
         ("seeds", _join(sim.get("seeds"))),
         ("threads", _num(sim.get("threads"))),
         ("checkpoints", _join(sim.get("checkpoints"))),
