@@ -32,7 +32,15 @@ from scipy.optimize import brentq
 
 from architect.verifier.check import POWER, Check
 from architect.verifier.quantities import EXACT
-from architect.verifier.structure import Numeric, cir_type, gaussian_subset, gbm_type, restrict
+from architect.verifier.structure import (
+    EXACT_GBM_KINDS,
+    Numeric,
+    cir_type,
+    gaussian_exact,
+    gaussian_subset,
+    gbm_type,
+    restrict,
+)
 from architect.verifier.theory import PolynomialMoments
 
 #: Bins of the Richardson chi-square test (equal probability under the exact law).
@@ -93,11 +101,9 @@ def _gaussian_laws(num: Numeric, subset: tuple[int, ...], horizon: float) -> lis
     sub = restrict(num.model, subset)
     pm = PolynomialMoments.from_model(sub, 2)
     mean, cov = pm.mean(horizon), pm.covariance(horizon)
-    # Euler is exact in law only when nothing depends on the state: constant drift and diffusion (ABM).
-    constant = all(not num.drift[i].free_symbols for i in subset)
 
     def exact(kinds: Sequence[str]) -> bool:
-        return constant and len(kinds) == num.dim and all(kinds[i] == "euler" for i in subset)
+        return len(kinds) == num.dim and all(gaussian_exact(num, kinds, i) for i in subset)
 
     out = []
     top = float(np.max(np.diag(cov), initial=0.0))
@@ -128,7 +134,7 @@ def _lognormal(num: Numeric, i: int, m: float, s2: float, horizon: float) -> Law
     dist = stats.lognorm(s=sd_log, scale=math.exp(mu_log))
 
     def exact(kinds: Sequence[str]) -> bool:
-        return len(kinds) == num.dim and kinds[i] == "log-euler"
+        return len(kinds) == num.dim and kinds[i] in EXACT_GBM_KINDS
 
     return LawSpec(num.model.state[i], "lognormal", params, dist, _unit(num.dim, i), exact)
 
@@ -139,9 +145,11 @@ def _noncentral(num: Numeric, i: int, alpha: float, beta: float, c: float, horiz
     df, nc = 4 * alpha / c, x0 * math.exp(-kappa * horizon) / scale
     params = f"scale {scale:.6g}, df {df:.6g}, non-centrality {nc:.6g}"
     dist = stats.ncx2(df, nc, scale=scale)
-    return LawSpec(
-        num.model.state[i], "scaled non-central chi-square", params, dist, _unit(num.dim, i), lambda _kinds: False
-    )
+
+    def exact(kinds: Sequence[str]) -> bool:
+        return len(kinds) == num.dim and kinds[i] == "exact-cir"
+
+    return LawSpec(num.model.state[i], "scaled non-central chi-square", params, dist, _unit(num.dim, i), exact)
 
 
 # ------------------------------------------------------------------------------------- the tests

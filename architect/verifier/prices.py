@@ -25,7 +25,7 @@ from scipy.stats import norm
 from architect.verifier.check import Check, z_test
 from architect.verifier.quantities import EXACT, MAX_ESTIMATOR_SKEWNESS, RICHARDSON_SKEW, richardson
 from architect.verifier.sample import Estimate
-from architect.verifier.structure import HestonPair, Numeric, gbm_type, heston_pairs
+from architect.verifier.structure import EXACT_GBM_KINDS, HestonPair, Numeric, gbm_type, heston_pairs
 
 #: Strikes in standard deviations of log S_T around S0.
 STRIKE_SCORES = (-1.0, 0.0, 1.0)
@@ -120,7 +120,7 @@ def _black_scholes(num: Numeric, i: int, rate: float, vol: float, horizon: float
     s0, name = num.model.initial[i], num.model.state[i]
 
     def exact(kinds: Sequence[str]) -> bool:
-        return len(kinds) == num.dim and kinds[i] == "log-euler"
+        return len(kinds) == num.dim and kinds[i] in EXACT_GBM_KINDS
 
     out = []
     for z in STRIKE_SCORES:

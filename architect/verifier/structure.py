@@ -257,20 +257,36 @@ def log_transform(model: SdeModel, logged: tuple[int, ...]) -> SdeModel:
     )
 
 
+#: Step kinds that sample a GBM-type variable exactly in law.
+EXACT_GBM_KINDS = ("log-euler", "exact-gbm")
+
+
 def exact_in_law(num: Numeric, kinds: Sequence[str]) -> frozenset[int]:
-    """Variables the declared step kinds simulate exactly in law, jointly: log-Euler on GBM-type variables
-    whose noise coefficients are constant multiples of themselves, and Euler on a Gaussian subset whose
-    drift is constant (arithmetic Brownian motion). Their estimates need no Richardson correction."""
+    """Variables the declared step kinds simulate exactly in law, jointly: the SDK's exact steps on variables
+    of their type (`exact-ou`, `exact-gbm`, `exact-cir`), log-Euler on GBM-type variables whose noise
+    coefficients are constant multiples of themselves, and Euler on a Gaussian subset whose drift is constant
+    (arithmetic Brownian motion). Their estimates need no Richardson correction.
+
+    The kinds come from the binary, which is untrusted; claiming exactness only makes its tests stricter
+    (no bias is excused), so a lie cannot help a wrong binary pass."""
     if len(kinds) != num.dim:
         return frozenset()
     subs = num.model.substitutions()
     out = set()
     for i, x in enumerate(num.xs):
-        if kinds[i] != "log-euler" or gbm_type(num, i) is None:
+        if kinds[i] == "exact-cir" and cir_type(num, i) is not None:
+            out.add(i)
+        if kinds[i] not in EXACT_GBM_KINDS or gbm_type(num, i) is None:
             continue
         if all(not sp.simplify(e.subs(subs) / x).free_symbols for e in num.model.diffusion[i]):
             out.add(i)
     gaussian = gaussian_subset(num)
-    if gaussian and all(not num.drift[i].free_symbols and kinds[i] == "euler" for i in gaussian):
+    if gaussian and all(gaussian_exact(num, kinds, i) for i in gaussian):
         out |= set(gaussian)
     return frozenset(out)
+
+
+def gaussian_exact(num: Numeric, kinds: Sequence[str], i: int) -> bool:
+    """Whether variable ``i`` of a Gaussian subset is sampled exactly: the exact OU step, or Euler when its
+    drift is constant (then nothing depends on the state and Euler is exact)."""
+    return kinds[i] == "exact-ou" or (kinds[i] == "euler" and not num.drift[i].free_symbols)
