@@ -67,7 +67,8 @@ def markdown(rows: list[dict], options: architect.Options) -> str:
         "# Verifier power: planted bugs caught",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()} / {platform.system()} with "
-        f"`benches/verifier_power.py` ({options.paths} paths per run, {options.steps} and {2 * options.steps} steps, "
+        f"`benches/verifier_power.py` ({options.paths} paths per run, "
+        f"{options.steps}, {2 * options.steps} and {4 * options.steps} steps, "
         f"seed {options.seed}, total level alpha={options.alpha:g}).",
         "",
         f"**{caught} of {len(rows)} mutants caught ({100 * caught / max(len(rows), 1):.1f}%).**",
