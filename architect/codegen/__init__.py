@@ -1,14 +1,26 @@
 """Code generation: `SdeModel` -> Rust crate. `symbolic` is the trusted reference backend."""
 
 from architect.codegen.rust_printer import UnsupportedExpression, rust_expr
-from architect.codegen.symbolic import GeneratedCrate, SchemeChoice, choose_scheme, render_model_rs, write_crate
+from architect.codegen.symbolic import (
+    GeneratedCrate,
+    ModelBodies,
+    SchemeChoice,
+    choose_scheme,
+    model_identifiers,
+    render_model_rs,
+    symbolic_bodies,
+    write_crate,
+)
 
 __all__ = [
     "GeneratedCrate",
+    "ModelBodies",
     "SchemeChoice",
     "UnsupportedExpression",
     "choose_scheme",
+    "model_identifiers",
     "render_model_rs",
     "rust_expr",
+    "symbolic_bodies",
     "write_crate",
 ]
