@@ -14,11 +14,9 @@ from architect.llm.completion import Names
 from architect.model import SdeModel, _fmt
 
 SYSTEM = (
-    "You translate stochastic differential equations into Rust f64 expressions. Answer with the lines "
-    "`drift: [...]` (one entry per state variable) and `diffusion: [[...], ...]` (a row per state variable, "
-    "a column per Brownian motion), plus `correlation: [[...], ...]` when the Brownian motions are correlated. "
-    "Use only the Rust names given, float literals such as 2.0, and the f64 methods sqrt, exp, ln, abs, powi, "
-    "powf, max, min."
+    "Translate the SDE into Rust f64 expressions. Reply with `drift: [...]` (one per state variable), "
+    "`diffusion: [[...]]` (row per state variable, column per Brownian motion) and, if correlated, "
+    "`correlation: [[...]]`."
 )
 
 REPAIR = "That answer was rejected:\n{problems}\nWrite the corrected answer in the same format."
@@ -45,7 +43,10 @@ def user_prompt(model: SdeModel) -> str:
     ]
     lines.append("State in Rust: " + ", ".join(f"{n} -> {ident}" for n, ident in state.items()))
     if params:
-        lines.append("Parameters in Rust: " + ", ".join(f"{n} -> self.{ident}" for n, ident in params.items()))
+        values = model.parameter_values()
+        lines.append(
+            "Parameters in Rust: " + ", ".join(f"{n} = {values[n]:g} -> self.{ident}" for n, ident in params.items())
+        )
     lines.append("Brownian motions: " + ", ".join(model.noises))
     lines.append(f"Scheme: {choose_scheme(model).name}")
     return "\n".join(lines)
