@@ -24,6 +24,7 @@ from architect.version import __version__
 
 Progress = Callable[[str], None]
 DEFAULT_OUT = Path("architect-out")
+BACKENDS = ("auto", "llm", "symbolic")
 
 
 @dataclass(frozen=True)
@@ -90,16 +91,26 @@ def generate(
     backend: str = "symbolic",
     options: Options | None = None,
     progress: Progress | None = None,
+    generator: Any = None,
 ) -> Result:
-    """Parse, generate a crate, build, simulate and verify; everything lands in ``out``."""
-    if backend != "symbolic":
-        raise UsageError(f"unknown backend {backend!r}: this version has the 'symbolic' backend")
+    """Parse, generate a crate, build, simulate and verify; everything lands in ``out``.
+
+    ``backend``: ``symbolic`` (the compiler), ``llm`` (the fine-tuned LLM writes the expressions,
+    checked, compiled and verified, repaired on failure) or ``auto`` (``llm``, falling back to
+    ``symbolic``). ``generator`` replaces the LLM (any object with ``sample(messages, k, temperature)``).
+    """
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     options = options or Options()
     say = progress or (lambda _line: None)
     timings: dict[str, float] = {}
     with _timed(timings, "parse"):
         model = text if isinstance(text, SdeModel) else parse(text)
     crate_dir = Path(out) if out is not None else DEFAULT_OUT / model.slug
+    if backend != "symbolic":
+        from architect.llm.backend import generate_llm
+
+        return generate_llm(model, crate_dir, options, timings, say, backend=backend, generator=generator)
     say(f"generating the crate in {crate_dir}")
     with _timed(timings, "codegen"):
         generated = codegen.write_crate(model, crate_dir)

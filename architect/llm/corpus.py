@@ -145,18 +145,39 @@ def _own_cache(root: str, counter: Any) -> None:
 
 
 def verify_all(examples: list[Example], workers: int, cache_root: Path, log: Any = None) -> None:
-    """Verify every example, ``workers`` at a time; each worker compiles into its own target folder."""
+    """Verify every example, ``workers`` at a time, each worker in its own cargo target folder.
+
+    Verdicts are cached by model (``cache_root/verdicts.jsonl``), so an interrupted build resumes.
+    """
     import multiprocessing
 
+    cache_root.mkdir(parents=True, exist_ok=True)
+    known = load_verdicts(cache_root / "verdicts.jsonl")
+    todo = [ex for ex in examples if model_key(ex.model) not in known]
     counter = multiprocessing.Value("i", 0)
-    models = [ex.model.to_json() for ex in examples]
-    with ProcessPoolExecutor(workers, initializer=_own_cache, initargs=(str(cache_root), counter)) as pool:
-        for n, (ex, verdict) in enumerate(zip(examples, pool.map(verify_example, models), strict=True)):
-            ex.verdict = verdict
+    models = [ex.model.to_json() for ex in todo]
+    with (
+        ProcessPoolExecutor(workers, initializer=_own_cache, initargs=(str(cache_root), counter)) as pool,
+        (cache_root / "verdicts.jsonl").open("a") as store,
+    ):
+        for n, (ex, verdict) in enumerate(zip(todo, pool.map(verify_example, models), strict=True)):
+            known[model_key(ex.model)] = verdict
+            store.write(json.dumps({"key": model_key(ex.model), "verdict": verdict}) + "\n")
+            store.flush()
             if log is not None:
-                print(
-                    f"[{n + 1}/{len(examples)}] {ex.split} {ex.model.name}: {verdict['verdict']}", file=log, flush=True
-                )
+                print(f"[{n + 1}/{len(todo)}] {ex.split} {ex.model.name}: {verdict['verdict']}", file=log, flush=True)
+    for ex in examples:
+        ex.verdict = known[model_key(ex.model)]
+
+
+def model_key(model: SdeModel) -> str:
+    return hashlib.sha256(model.to_json().encode()).hexdigest()
+
+
+def load_verdicts(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    return {r["key"]: r["verdict"] for r in map(json.loads, path.read_text().splitlines()) if r}
 
 
 # ----------------------------------------------------------------------------- repair examples

@@ -150,7 +150,11 @@ def _dtype(torch: Any, wanted: str, device: str) -> Any:
 
 def _end_tokens(tokenizer: Any) -> list[int]:
     ids = [tokenizer.convert_tokens_to_ids(EOS_TOKEN)] if EOS_TOKEN in tokenizer.get_vocab() else []
-    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids and tokenizer.eos_token != "<|im_start|>":
+    if (
+        tokenizer.eos_token_id is not None
+        and tokenizer.eos_token_id not in ids
+        and tokenizer.eos_token != "<|im_start|>"
+    ):
         ids.append(tokenizer.eos_token_id)
     return ids
 
