@@ -160,7 +160,9 @@ def verify_all(examples: list[Example], workers: int, cache_root: Path, log: Any
         ProcessPoolExecutor(workers, initializer=_own_cache, initargs=(str(cache_root), counter)) as pool,
         (cache_root / "verdicts.jsonl").open("a") as store,
     ):
-        for n, (ex, verdict) in enumerate(zip(todo, pool.map(verify_example, models), strict=True)):
+        # One worker: verify in this process, with the shared cargo target (no second SDK build).
+        verdicts = map(verify_example, models) if workers <= 1 else pool.map(verify_example, models)
+        for n, (ex, verdict) in enumerate(zip(todo, verdicts, strict=True)):
             known[model_key(ex.model)] = verdict
             store.write(json.dumps({"key": model_key(ex.model), "verdict": verdict}) + "\n")
             store.flush()
