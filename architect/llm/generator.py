@@ -76,6 +76,7 @@ class LocalGenerator:
     def __post_init__(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # shared CPUs: idle threads sleep, not spin
         start = time.monotonic()
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
