@@ -108,13 +108,21 @@ def load_examples(data: Path, tokenizer: Any, max_tokens: int) -> list[tuple[lis
 
 
 def batches(examples: list, size: int, seed: int):
-    """Endless shuffled batches, each epoch a new permutation."""
+    """Endless batches: each epoch a new permutation, cut into pools of 16 batches sorted by length.
+
+    Examples of similar length share a batch, so little compute goes to padding (CPU time is the budget).
+    """
     rng = random.Random(seed)
     while True:
         order = list(range(len(examples)))
         rng.shuffle(order)
-        for i in range(0, len(order) - size + 1, size):
-            yield [examples[j] for j in order[i : i + size]]
+        epoch = []
+        for start in range(0, len(order), 16 * size):
+            pool = sorted(order[start : start + 16 * size], key=lambda j: len(examples[j][0]))
+            epoch += [pool[i : i + size] for i in range(0, len(pool) - size + 1, size)]
+        rng.shuffle(epoch)
+        for batch in epoch:
+            yield [examples[j] for j in batch]
 
 
 def collate(batch: list, pad_id: int, device: str):

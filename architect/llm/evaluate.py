@@ -147,8 +147,11 @@ def score_llm(generator: Any, model: SdeModel, held_out: str, judge: Judge, samp
 
 def score_symbolic(model: SdeModel, held_out: str, judge: Judge) -> ModelScore:
     start = time.monotonic()
-    judged = judge.source(model, codegen.render_model_rs(model, codegen.choose_scheme(model)))
-    seconds = time.monotonic() - start
+    model_rs = codegen.render_model_rs(model, codegen.choose_scheme(model))
+    render = time.monotonic() - start
+    # judged.seconds is the build + simulate + verify time, also when the LLM already wrote this source.
+    judged = judge.source(model, model_rs)
+    seconds = render + judged.seconds
     ok = int(judged.passed)
     return ModelScore(model.name, held_out, 1, int(judged.compiled), ok, bool(ok), 0, round(seconds, 2), 0, 0.0)
 
