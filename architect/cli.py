@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     _simulation_options(ver)
 
-    ev = commands.add_parser("eval", help="evaluate the LLM backend on the held-out corpus (see docs/llm.md)")
-    ev.add_argument("rest", nargs=argparse.REMAINDER, help="options of finetune/eval.py (--help lists them)")
+    # Its options belong to architect.llm.evaluate (`architect eval --help` lists them): passed through as they are.
+    commands.add_parser("eval", add_help=False, help="evaluate the LLM backend on the held-out corpus (docs/llm.md)")
     return parser
 
 
@@ -139,6 +139,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return evaluate.main(args.rest)
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    args, rest = build_parser().parse_known_args(argv)
+    if rest and args.command != "eval":
+        raise UsageError(f"unrecognized arguments: {' '.join(rest)} (see `architect --help`)")
+    args.rest = rest
+    return args
+
+
 def _backend_line(report: dict) -> str:
     llm = report["llm"]
     tries = len(llm.get("attempts", []))
@@ -153,7 +161,7 @@ COMMANDS = {"generate": _cmd_generate, "parse": _cmd_parse, "verify": _cmd_verif
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = _parse(argv)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"architect: error: {exc}", file=sys.stderr)

@@ -22,10 +22,13 @@ HERE = Path(__file__).resolve().parent
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--random", type=int, default=520, help="random models to draw (before the split)")
+    parser.add_argument("--random", type=int, default=260, help="random models to draw (before the split)")
     parser.add_argument("--test-slice", type=float, default=0.06, help="share of ordinary random models held out")
-    parser.add_argument("--max-test", type=int, default=60, help="cap on held-out examples (eval cost)")
+    parser.add_argument("--max-test", type=int, default=42, help="cap on held-out examples (eval cost)")
     parser.add_argument("--repair-share", type=float, default=0.15, help="repair examples per train example")
+    parser.add_argument("--sv", type=int, default=60, help="two-factor stochastic-volatility systems (train)")
+    parser.add_argument("--extra-random", type=int, default=160, help="train-only random models, more shapes")
+    parser.add_argument("--per-family", type=int, default=3, help="cap on train examples per named family")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=HERE)
@@ -33,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     rng = random.Random(args.seed)
     examples = list(corpus.family_examples(rng)) + list(corpus.random_examples(rng, args.random, args.test_slice))
+    # Their own random stream, so adding them leaves every other draw (and the whole test split) as it was.
+    examples += corpus.stochastic_volatility_examples(random.Random(args.seed + 1), args.sv)
+    examples += corpus.extra_random_examples(random.Random(args.seed + 2), args.extra_random)
     drawn = len(examples)
-    examples = corpus.dedupe(examples)
+    examples = corpus.cap_families(corpus.dedupe(examples), args.per_family)
     examples = _cap_test(examples, args.max_test, rng)
     print(f"{drawn} drawn, {len(examples)} after dedupe and the test cap; verifying...", flush=True)
     corpus.verify_all(examples, args.workers, paths.cache_dir() / "corpus-workers", log=sys.stdout)

@@ -170,12 +170,13 @@ def run(model, optimizer, examples, config, device, out: Path, log: dict, tokeni
         print(f"step {step + 1}/{config['steps']} loss {float(loss):.4f} lr {learning_rate(step, config):.2e} "
               f"{elapsed:.0f}s", flush=True)  # fmt: skip
         out_of_time = elapsed > 60 * config["max_minutes"]
-        if (step + 1) % config["save_every"] == 0 or out_of_time:
+        last = step + 1 == config["steps"]
+        if (step + 1) % config["save_every"] == 0 and not (last or out_of_time):
             save(model, out, log, step + 1, elapsed, finished=False)
         if out_of_time:
             print(f"stopping at step {step + 1}: the {config['max_minutes']}-minute limit is reached", flush=True)
             break
-    save(model, out, log, step + 1, time.monotonic() - start, finished=True)
+    save(model, out, log, step + 1, time.monotonic() - start, finished=step + 1 == config["steps"])
 
 
 def save(model, out: Path, log: dict, steps: int, seconds: float, finished: bool) -> None:

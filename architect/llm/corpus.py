@@ -28,14 +28,14 @@ from architect.codegen.symbolic import symbolic_bodies
 from architect.llm import prompt
 from architect.llm.checks import check_completion
 from architect.llm.completion import CompletionError, format_completion
-from architect.llm.randomsde import HELD_OUT_SHAPES, random_model
+from architect.llm.randomsde import HELD_OUT_SHAPES, random_model, stochastic_volatility_model
 
 __all__ = ["HELD_OUT_SHAPES", "Example"]
 from architect.model import SdeModel
 from architect.parser import catalog, parse
 
 #: Bump when the prompt, the answer format or the generators change: the corpus records it.
-GENERATOR_VERSION = "architect-corpus/1"
+GENERATOR_VERSION = "architect-corpus/2"  # 2: + stochastic-volatility systems, a second random stream; families capped
 HELD_OUT_FAMILIES = frozenset({"cir", "heston-with-mean-reversion"})
 
 
@@ -108,6 +108,44 @@ def random_examples(rng: random.Random, count: int, test_slice: float) -> Iterat
             yield Example(drawn.model, "test", "random", shapes=drawn.shapes, held_out="random slice")
         else:
             yield Example(drawn.model, "train", "random", shapes=drawn.shapes)
+
+
+def stochastic_volatility_examples(rng: random.Random, count: int) -> Iterator[Example]:
+    """Two-factor Heston-like systems with random names, for training (their shapes are not held out)."""
+    index = 10_000
+    made = 0
+    while made < count:
+        index += 1
+        drawn = stochastic_volatility_model(rng, index)
+        if drawn is not None:
+            made += 1
+            yield Example(drawn.model, "train", "random", shapes=drawn.shapes)
+
+
+def extra_random_examples(rng: random.Random, count: int) -> Iterator[Example]:
+    """More training models from a second stream with more shapes; any draw using a held-out shape is dropped."""
+    index, made = 20_000, 0
+    while made < count:
+        index += 1
+        drawn = random_model(rng, index, extra=True)
+        if drawn is None or set(drawn.shapes) & HELD_OUT_SHAPES:
+            continue
+        made += 1
+        yield Example(drawn.model, "train", "random", shapes=drawn.shapes)
+
+
+def cap_families(examples: list[Example], per_family: int) -> list[Example]:
+    """At most ``per_family`` training examples per named family: a family's answer is always the same,
+    and many copies of it teach the LLM to answer by the name instead of the equations."""
+    seen: dict[str, int] = {}
+    out = []
+    for ex in examples:
+        if ex.kind == "family" and ex.split == "train":
+            seen[ex.family or ""] = seen.get(ex.family or "", 0) + 1
+            if seen[ex.family or ""] > per_family:
+                continue
+        out.append(ex)
+    return out
 
 
 def dedupe(examples: list[Example]) -> list[Example]:

@@ -126,7 +126,7 @@ def score_llm(generator: Any, model: SdeModel, held_out: str, judge: Judge, samp
             loop_passed, repairs = True, attempt
             break
         history = (prompt.Turn(answer, tuple(judged.problems)),)
-        repairs = attempt + 1
+        repairs = attempt  # repairs tried so far (the first attempt is not a repair)
     loop_seconds = stats.seconds - seconds0 + verify_seconds
     loop_tokens = stats.new_tokens - tokens0
     answers = generator.sample(prompt.messages(model), samples, SAMPLE_TEMPERATURE) if samples else []

@@ -97,8 +97,25 @@ DIFFUSIONS: dict[str, tuple[Shape, bool]] = {
 DIFFUSION_WEIGHTS = {"diff:sigma*sqrt(x)": 3.0, "diff:sqrt(x)": 3.0, "diff:sigma*sqrt(x^2+c)": 1.5}
 
 
-def random_model(rng: random.Random, index: int) -> RandomModel | None:
+#: More shapes, drawn only by the second training stream (`random_model(..., extra=True)`), so the
+#: first stream (and with it the held-out split) stays exactly as it was drawn.
+EXTRA_DRIFTS: dict[str, Shape] = {
+    "drift:a*b-c*x": lambda d, x, o: d.param(0.1, 1.0) * d.param(0.02, 0.3) - d.param(0.2, 2.0) * x,
+    "drift:a*(b-x)-c*y": lambda d, x, o: (
+        d.param(0.5, 2.0) * (d.param(0.02, 0.3) - x) - (d.param(0.05, 0.5) * o[0] if o else sp.Integer(0))
+    ),
+}
+EXTRA_DIFFUSIONS: dict[str, tuple[Shape, bool]] = {
+    "diff:sqrt(a*x)": (lambda d, x, o: sp.sqrt(d.param(0.01, 0.2) * x), True),
+    "diff:n*sigma*sqrt(x)": (lambda d, x, o: d.literal() * d.param(0.05, 0.3) * sp.sqrt(x), True),
+    "diff:sqrt(a+b*x^2)": (lambda d, x, o: sp.sqrt(d.param(0.01, 0.1) + d.param(0.01, 0.1) * x**2), False),
+}
+
+
+def random_model(rng: random.Random, index: int, extra: bool = False) -> RandomModel | None:
     """One random polynomial diffusion, or None when the draw is not one (the caller draws again)."""
+    drifts = DRIFTS | EXTRA_DRIFTS if extra else DRIFTS
+    diffusions = DIFFUSIONS | EXTRA_DIFFUSIONS if extra else DIFFUSIONS
     dim = rng.choices((1, 2, 3), weights=(5, 4, 1))[0]
     noise_dim = dim if rng.random() < 0.8 else rng.choice((1, 2))
     state = rng.sample(STATE_NAMES, dim)
@@ -108,12 +125,12 @@ def random_model(rng: random.Random, index: int) -> RandomModel | None:
     drift, diffusion = [], []
     for i, x in enumerate(xs):
         others = xs[:i] + xs[i + 1 :]
-        key = rng.choice(list(DRIFTS))
+        key = rng.choice(list(drifts))
         if rng.random() < 0.3:  # mean reversion keeps square-root variables off zero: draw it more often
             key = "drift:a*(b-x)"
         shapes.append(key)
-        drift.append(DRIFTS[key](draw, x, others))
-        row, kinds = _diffusion_row(draw, x, others, i, noise_dim, rng)
+        drift.append(drifts[key](draw, x, others))
+        row, kinds = _diffusion_row(draw, x, others, i, noise_dim, rng, diffusions)
         shapes += kinds
         diffusion.append(row)
     correlation = _correlation(draw, noise_dim, rng)
@@ -121,19 +138,25 @@ def random_model(rng: random.Random, index: int) -> RandomModel | None:
 
 
 def _diffusion_row(
-    draw: _Draw, x: sp.Symbol, others: list[sp.Symbol], i: int, noise_dim: int, rng: random.Random
+    draw: _Draw,
+    x: sp.Symbol,
+    others: list[sp.Symbol],
+    i: int,
+    noise_dim: int,
+    rng: random.Random,
+    diffusions: dict[str, tuple[Shape, bool]] = DIFFUSIONS,
 ) -> tuple[list[sp.Expr], list[str]]:
     row: list[sp.Expr] = [sp.Integer(0)] * noise_dim
     kinds = []
     own = min(i, noise_dim - 1)
     columns = {own} | ({rng.randrange(noise_dim)} if noise_dim > 1 and rng.random() < 0.25 else set())
     for k in sorted(columns):
-        key = rng.choices(list(DIFFUSIONS), weights=[DIFFUSION_WEIGHTS.get(k, 1.0) for k in DIFFUSIONS])[0]
+        key = rng.choices(list(diffusions), weights=[DIFFUSION_WEIGHTS.get(k, 1.0) for k in diffusions])[0]
         if key == "diff:sqrt(x)" and others and rng.random() < 0.5:
             row[k] = sp.sqrt(others[0])  # Heston-like: noise scaled by another (non-negative) variable
             kinds.append("diff:sqrt(y)")
             continue
-        row[k] = DIFFUSIONS[key][0](draw, x, others)
+        row[k] = diffusions[key][0](draw, x, others)
         kinds.append(key)
     return row, kinds
 
@@ -206,3 +229,32 @@ def _feller_like(model: SdeModel) -> bool:
             if not at_zero.is_number or float(at_zero) <= 0.0:
                 return False
     return True
+
+
+#: Log-price drifts for stochastic-volatility systems (y is the variance).
+SV_DRIFTS = ("drift:a-y/2", "drift:a*(b-x)", "drift:a*x", "drift:a", "drift:a*y-b*x", "drift:-a*x")
+
+
+def stochastic_volatility_model(rng: random.Random, index: int) -> RandomModel | None:
+    """A two-factor Heston-like system with random names: x driven by sqrt(v), v a CIR variance, often correlated.
+
+    Structure that the named stochastic-volatility families share, so the LLM learns it from
+    expressions and not from a family name.
+    """
+    x_name, v_name = rng.sample(STATE_NAMES, 2)
+    draw = _Draw(rng)
+    x, v = symbol(x_name), symbol(v_name)
+    drift_key = rng.choice(SV_DRIFTS)
+    scaled = rng.random() < 0.4
+    drift = [DRIFTS[drift_key](draw, x, [v]), draw.param(0.5, 3.0) * (draw.param(0.02, 0.2) - v)]
+    diffusion = [
+        [draw.param(0.5, 1.5) * sp.sqrt(v) if scaled else sp.sqrt(v), sp.Integer(0)],
+        [sp.Integer(0), draw.param(0.05, 0.4) * sp.sqrt(v)],
+    ]
+    correlation = [[sp.Integer(1), sp.Integer(0)], [sp.Integer(0), sp.Integer(1)]]
+    if rng.random() < 0.8:
+        name = rng.choice(CORRELATION_NAMES)
+        draw.parameters.append(Parameter(name, round(rng.uniform(-0.9, 0.5), 2), "correlation"))
+        correlation[0][1] = correlation[1][0] = symbol(name)
+    shapes = [drift_key, "sv:sigma*sqrt(y)" if scaled else "diff:sqrt(y)", "drift:a*(b-x)", "diff:sigma*sqrt(x)"]
+    return _finish(draw, [x_name, v_name], drift, diffusion, correlation, shapes, index, rng)
