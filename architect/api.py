@@ -29,6 +29,7 @@ Progress = Callable[[str], None]
 DEFAULT_OUT = Path("architect-out")
 #: A model file is untrusted input (it comes with a crate folder); real ones are a few KiB.
 MAX_MODEL_FILE_BYTES = 10 * 1024 * 1024
+BACKENDS = ("auto", "llm", "symbolic")
 
 
 @dataclass(frozen=True)
@@ -112,14 +113,18 @@ def generate(
     options: Options | None = None,
     progress: Progress | None = None,
     scheme: str = "auto",
+    generator: Any = None,
 ) -> Result:
     """Parse, generate a crate, build, simulate and verify; everything lands in ``out``.
 
+    ``backend``: ``symbolic`` (the compiler), ``llm`` (the fine-tuned LLM writes the expressions,
+    checked, compiled and verified, repaired on failure) or ``auto`` (``llm``, falling back to
+    ``symbolic``). ``generator`` replaces the LLM (any object with ``sample(messages, k, temperature)``).
     ``scheme``: "auto" (the exact transition law where the model has one, else a discretisation
     chosen from its structure), "exact" (insist on the exact law) or "euler" (plain Euler-Maruyama).
     """
-    if backend != "symbolic":
-        raise UsageError(f"unknown backend {backend!r}: this version has the 'symbolic' backend")
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     options = options or Options()
     say = progress or (lambda _line: None)
     timings: dict[str, float] = {}
@@ -127,6 +132,10 @@ def generate(
         model = text if isinstance(text, SdeModel) else parse(text)
     crate_dir = Path(out) if out is not None else DEFAULT_OUT / model.slug
     with _output_lock(crate_dir, say):
+        if backend != "symbolic":
+            from architect.llm.backend import generate_llm
+
+            return generate_llm(model, crate_dir, options, timings, say, backend=backend, generator=generator)
         say(f"generating the crate in {crate_dir}")
         with _timed(timings, "codegen"):
             generated = codegen.write_crate(model, crate_dir, scheme=scheme)

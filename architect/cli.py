@@ -32,7 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen = commands.add_parser("generate", help="parse, generate, build, simulate and verify a model")
     gen.add_argument("text", help='a model name or equations, e.g. "Heston with mean reversion"')
     gen.add_argument("--out", type=Path, help="output folder (default ./architect-out/<model-slug>/)")
-    gen.add_argument("--backend", default="symbolic", choices=["symbolic"], help="code generator")
+    gen.add_argument(
+        "--backend",
+        default="auto",
+        choices=list(api.BACKENDS),
+        help="who writes the model code: llm (fine-tuned LLM, checked and verified, repaired on failure), "
+        "symbolic (the compiler), auto (llm, falling back to symbolic; the default)",
+    )
     gen.add_argument(
         "--scheme",
         default="auto",
@@ -52,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--model", type=Path, help="model JSON (default CRATE_DIR/model.json)")
     ver.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     _simulation_options(ver)
+
+    # Its options belong to architect.llm.evaluate (`architect eval --help` lists them): passed through as they are.
+    commands.add_parser("eval", add_help=False, help="evaluate the LLM backend on the held-out corpus (docs/llm.md)")
     return parser
 
 
@@ -135,6 +144,8 @@ def summary(result: api.Result) -> str:
         lines += [f"  FAILED {c['name']}: {c.get('detail', '')}" for c in checks if not c.get("passed")][:10]
     if report.get("diagnostics"):
         lines.append(report["diagnostics"][:3000])
+    if "llm" in report:
+        lines.append(_backend_line(report))
     if result.binary:
         lines.append(f"Binary: {result.binary}")
     lines.append(f"Report: {result.report_dir / 'report.html'} (also report.md, report.json)")
@@ -142,12 +153,35 @@ def summary(result: api.Result) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"generate": _cmd_generate, "parse": _cmd_parse, "verify": _cmd_verify}
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from architect.llm import evaluate
+
+    return evaluate.main(args.rest)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    args, rest = build_parser().parse_known_args(argv)
+    if rest and args.command != "eval":
+        raise UsageError(f"unrecognized arguments: {' '.join(rest)} (see `architect --help`)")
+    args.rest = rest
+    return args
+
+
+def _backend_line(report: dict) -> str:
+    llm = report["llm"]
+    tries = len(llm.get("attempts", []))
+    if llm.get("fallback"):
+        return f"Backend: symbolic (fallback: {llm['fallback']})"
+    adapter = (llm.get("adapter_sha256") or "none")[:12]
+    return f"Backend: llm ({llm.get('base')}, adapter {adapter}), {tries} attempt(s), {llm.get('repairs', 0)} repair(s)"
+
+
+COMMANDS = {"generate": _cmd_generate, "parse": _cmd_parse, "verify": _cmd_verify, "eval": _cmd_eval}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = _parse(argv)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"architect: error: {exc}", file=sys.stderr)

@@ -19,7 +19,7 @@ from architect import SdeModel, paths
 
 pytestmark = pytest.mark.slow
 
-FAST = ["--paths", "20000", "--steps", "20"]
+FAST = ["--paths", "20000", "--steps", "20", "--backend", "symbolic"]
 
 
 def architect_cmd(*args: str) -> list[str]:

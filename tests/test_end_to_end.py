@@ -31,7 +31,9 @@ SCOPED_MODELS = [
     "dx = -kappa*x*dt + sigma*dW1; dy = (x - y)*dt + eta*dW2; rho=-0.7, kappa=1.5, sigma=0.4, eta=0.2, x0=1, y0=0",
 ]
 
-FAST = ["--paths", "40000", "--steps", "40"]
+# The spine is tested with the symbolic compiler; tests/test_llm.py covers the LLM backend.
+SIM = ["--paths", "40000", "--steps", "40"]
+FAST = [*SIM, "--backend", "symbolic"]
 
 
 @pytest.mark.parametrize("text", SCOPED_MODELS)
@@ -92,7 +94,7 @@ def test_wrong_crate_fails_verification(tmp_path: Path, capsys) -> None:
     assert flipped != source
     model_rs.write_text(flipped)
     capsys.readouterr()
-    assert main(["verify", str(tmp_path), *FAST]) == 1
+    assert main(["verify", str(tmp_path), *SIM]) == 1
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["verdict"] == "fail"
     assert any(c["kind"] == "mean" and not c["passed"] for c in report["checks"])
@@ -102,7 +104,7 @@ def test_wrong_crate_fails_verification(tmp_path: Path, capsys) -> None:
 def test_crate_that_does_not_compile_gets_a_verdict(tmp_path: Path, capsys) -> None:
     assert main(["generate", "GBM", "--out", str(tmp_path), *FAST]) == 0
     (tmp_path / "src" / "model.rs").write_text("this is not rust\n")
-    assert main(["verify", str(tmp_path), *FAST]) == 1
+    assert main(["verify", str(tmp_path), *SIM]) == 1
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["verdict"] == "fail" and "rejected before compiling" in report["reason"]
     assert "not valid Rust" in report["reason"] and not report["gate"]["passed"]
@@ -112,7 +114,7 @@ def test_crate_that_does_not_compile_gets_a_verdict(tmp_path: Path, capsys) -> N
     assert main(["generate", "GBM", "--out", str(tmp_path), *FAST]) == 0
     head = "fn initial_state(&self) -> [f64; 1] {"
     source.write_text(source.read_text().replace(head, head + '\nlet _: f64 = "x";', 1))
-    assert main(["verify", str(tmp_path), *FAST]) == 1
+    assert main(["verify", str(tmp_path), *SIM]) == 1
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["verdict"] == "fail" and "does not compile" in report["reason"], report["reason"]
     assert report["gate"]["passed"] and "error" in report["diagnostics"]

@@ -227,37 +227,73 @@ class _FunctionBody:
     rows: list[list[str]]
 
 
-def _function_body(
-    exprs: list[sp.Expr], dims: tuple[int, ...], model: SdeModel, params: dict[str, str]
-) -> _FunctionBody:
-    """Bindings for the state variables actually used, then the printed expressions."""
-    state_idents = rust_identifiers(list(model.state), taken=set(params.values()) | {"t", "state"})
-    used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
-    bindings = [f"let {state_idents[n]} = state[{i}];" for i, n in enumerate(model.state) if symbol(n) in used]
-    names = {symbol(n): state_idents[n] for n in model.state}
+@dataclass(frozen=True)
+class ModelBodies:
+    """The model-specific Rust expressions spliced into the fixed skeleton of `src/model.rs`.
+
+    The symbolic printer (`symbolic_bodies`) or an LLM (`architect.llm`) writes them; the
+    skeleton (struct, Default, STATE, bindings of the state variables) is always the template's.
+    ``*_reads`` are the Rust identifiers (state locals, ``t``) each function reads.
+    """
+
+    drift: tuple[str, ...]
+    diffusion: tuple[tuple[str, ...], ...]
+    correlation: tuple[tuple[str, ...], ...] | None  # None: independent Brownian motions
+    drift_reads: frozenset[str]
+    diffusion_reads: frozenset[str]
+
+
+def model_identifiers(model: SdeModel) -> tuple[dict[str, str], dict[str, str]]:
+    """(parameter -> Rust field, state variable -> Rust local) as the generated code names them."""
+    params = rust_identifiers([p.name for p in model.parameters], taken={"t", "state"})
+    state = rust_identifiers(list(model.state), taken=set(params.values()) | {"t", "state"})
+    return params, state
+
+
+def symbolic_bodies(model: SdeModel) -> ModelBodies:
+    """Every expression printed from the model's sympy expressions (the trusted reference)."""
+    params, state = model_identifiers(model)
+    names = {symbol(n): state[n] for n in model.state}
     names |= {symbol(p): f"self.{ident}" for p, ident in params.items()}
     names[TIME] = "t"
-    printed = [rust_expr(e, names) for e in exprs]
-    rows = [printed[r * dims[1] : (r + 1) * dims[1]] for r in range(dims[0])] if len(dims) == 2 else []
+    flat = [e for row in model.diffusion for e in row]
+    printed = [rust_expr(e, names) for e in flat]
+    m = model.noise_dim
+    identity = all(model.correlation[k][j] == (1 if k == j else 0) for k in range(m) for j in range(m))
+    return ModelBodies(
+        drift=tuple(rust_expr(e, names) for e in model.drift),
+        diffusion=tuple(tuple(printed[r * m : (r + 1) * m]) for r in range(model.dim)),
+        correlation=None if identity else tuple(tuple(rust_expr(e, names) for e in row) for row in model.correlation),
+        drift_reads=frozenset(names[s] for e in model.drift for s in e.free_symbols if s not in _params(model)),
+        diffusion_reads=frozenset(names[s] for e in flat for s in e.free_symbols if s not in _params(model)),
+    )
+
+
+def _params(model: SdeModel) -> set[sp.Symbol]:
+    return {symbol(p.name) for p in model.parameters}
+
+
+def _function_body(values: list[str], rows: list[list[str]], reads: frozenset[str], model: SdeModel) -> _FunctionBody:
+    """Bindings for the state variables the expressions read, then the expressions."""
+    _, state_idents = model_identifiers(model)
+    bindings = [f"let {state_idents[n]} = state[{i}];" for i, n in enumerate(model.state) if state_idents[n] in reads]
     return _FunctionBody(
-        time="t" if TIME in used else "_t",
+        time="t" if "t" in reads else "_t",
         state="state" if bindings else "_state",
         bindings=bindings,
-        values=printed,
+        values=values,
         rows=rows,
     )
 
 
-def render_model_rs(model: SdeModel, scheme: SchemeChoice) -> str:
-    params = rust_identifiers([p.name for p in model.parameters], taken={"t", "state"})
-    names = {symbol(p): f"self.{ident}" for p, ident in params.items()}
-    drift = _function_body(list(model.drift), (model.dim,), model, params)
-    flat = [e for row in model.diffusion for e in row]
-    diffusion = _function_body(flat, (model.dim, model.noise_dim), model, params)
-    identity = all(
-        model.correlation[k][j] == (1 if k == j else 0) for k in range(model.noise_dim) for j in range(model.noise_dim)
-    )
-    correlation = None if identity else [[rust_expr(e, names) for e in row] for row in model.correlation]
+def render_model_rs(model: SdeModel, scheme: SchemeChoice, bodies: ModelBodies | None = None) -> str:
+    """`src/model.rs`: the fixed skeleton around ``bodies`` (printed from the model when not given)."""
+    bodies = bodies if bodies is not None else symbolic_bodies(model)
+    params, _ = model_identifiers(model)
+    drift = _function_body(list(bodies.drift), [], bodies.drift_reads, model)
+    flat = [e for row in bodies.diffusion for e in row]
+    diffusion = _function_body(flat, [list(row) for row in bodies.diffusion], bodies.diffusion_reads, model)
+    correlation = None if bodies.correlation is None else [list(row) for row in bodies.correlation]
     return (
         _environment()
         .get_template("src/model.rs.j2")

