@@ -59,9 +59,9 @@ class FakeGenerator:
         self.seen: list[list[dict[str, str]]] = []
 
     def sample(self, messages: list[dict[str, str]], k: int, temperature: float) -> list[str]:
+        """The first scripted answer to the first prompt, the second to a repair prompt (which has 4 turns)."""
         self.seen.append(messages)
-        answer = self.answers[min(len(self.seen), len(self.answers)) - 1]
-        return [answer] * k
+        return [self.answers[min((len(messages) - 2) // 2, len(self.answers) - 1)]] * k
 
 
 # ----------------------------------------------------------------------------- weights
@@ -180,7 +180,8 @@ def test_backend_llm_without_a_usable_answer_fails_without_compiling(tmp_path: P
     assert len(llm["attempts"]) == 4 and llm["repairs"] == 3 and llm["fallback"] is None
     assert all(a["stage"] == "check" for a in llm["attempts"])
     # Every repair shows the LLM its previous answer and what was wrong with it.
-    assert fake.seen[1][-2]["content"] == "I am a language model." and "rejected" in fake.seen[1][-1]["content"]
+    repair = next(m for m in fake.seen if len(m) > 2)
+    assert repair[-2]["content"] == "I am a language model." and "rejected" in repair[-1]["content"]
 
 
 @pytest.mark.slow
