@@ -11,7 +11,7 @@ import pytest
 
 import architect
 from architect import cli
-from architect.codegen import choose_scheme, render_model_rs, symbolic_bodies
+from architect.codegen import choose_scheme, render_model_rs, symbolic_bodies, write_crate
 from architect.llm import prompt
 from architect.llm.checks import check_completion
 from architect.llm.completion import CompletionError, format_completion, parse_completion
@@ -201,7 +201,8 @@ def test_a_repaired_llm_answer_is_compiled_and_verified(tmp_path: Path) -> None:
     result = architect.generate(model, out=tmp_path / "ou", backend="llm", generator=fake, options=FAST)
     assert result.passed and result.report["backend"] == "llm"
     assert [a["stage"] for a in result.report["llm"]["attempts"]] == ["check", "pass"]
-    assert (tmp_path / "ou" / "src" / "model.rs").read_text() == render_model_rs(model, choose_scheme(model))
+    write_crate(model, tmp_path / "symbolic")  # the same source as the symbolic compiler's, after rustfmt too
+    assert (tmp_path / "ou" / "src" / "model.rs").read_text() == (tmp_path / "symbolic/src/model.rs").read_text()
 
 
 @pytest.mark.slow
