@@ -11,7 +11,7 @@ import pytest
 
 import architect
 from architect import cli
-from architect.codegen import choose_scheme, render_model_rs, symbolic_bodies
+from architect.codegen import choose_scheme, render_model_rs, symbolic_bodies, write_crate
 from architect.llm import prompt
 from architect.llm.checks import check_completion
 from architect.llm.completion import CompletionError, format_completion, parse_completion
@@ -59,9 +59,9 @@ class FakeGenerator:
         self.seen: list[list[dict[str, str]]] = []
 
     def sample(self, messages: list[dict[str, str]], k: int, temperature: float) -> list[str]:
+        """The first scripted answer to the first prompt, the second to a repair prompt (which has 4 turns)."""
         self.seen.append(messages)
-        answer = self.answers[min(len(self.seen), len(self.answers)) - 1]
-        return [answer] * k
+        return [self.answers[min((len(messages) - 2) // 2, len(self.answers) - 1)]] * k
 
 
 # ----------------------------------------------------------------------------- weights
@@ -180,7 +180,8 @@ def test_backend_llm_without_a_usable_answer_fails_without_compiling(tmp_path: P
     assert len(llm["attempts"]) == 4 and llm["repairs"] == 3 and llm["fallback"] is None
     assert all(a["stage"] == "check" for a in llm["attempts"])
     # Every repair shows the LLM its previous answer and what was wrong with it.
-    assert fake.seen[1][-2]["content"] == "I am a language model." and "rejected" in fake.seen[1][-1]["content"]
+    repair = next(m for m in fake.seen if len(m) > 2)
+    assert repair[-2]["content"] == "I am a language model." and "rejected" in repair[-1]["content"]
 
 
 @pytest.mark.slow
@@ -200,7 +201,8 @@ def test_a_repaired_llm_answer_is_compiled_and_verified(tmp_path: Path) -> None:
     result = architect.generate(model, out=tmp_path / "ou", backend="llm", generator=fake, options=FAST)
     assert result.passed and result.report["backend"] == "llm"
     assert [a["stage"] for a in result.report["llm"]["attempts"]] == ["check", "pass"]
-    assert (tmp_path / "ou" / "src" / "model.rs").read_text() == render_model_rs(model, choose_scheme(model))
+    write_crate(model, tmp_path / "symbolic")  # the same source as the symbolic compiler's, after rustfmt too
+    assert (tmp_path / "ou" / "src" / "model.rs").read_text() == (tmp_path / "symbolic/src/model.rs").read_text()
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
 """The LLM backend: the LLM writes the expressions, then check -> compile -> verify -> repair, else fall back.
 
-For each attempt (up to ``attempts``): the first answer is greedy; each later one is a repair
-(the previous answer and everything wrong with it go back to the LLM) sampled at a
-temperature, so a retry is also a fresh sample. An answer must pass, in order:
+For each attempt (up to ``attempts``) the LLM writes ``CANDIDATES`` answers: on the first
+attempt the greedy one and samples, on later ones repairs (the previous answer and everything
+wrong with it go back to the LLM) sampled at a temperature. The free static checks pick the
+first candidate that passes them; only that one is compiled. An answer must pass, in order:
 
 1. the strict format parser and whitelist (`completion`), and the numeric comparison with
    the model's own equations (`checks`) -- no compile is spent on a wrong expression;
@@ -17,6 +18,7 @@ the code, every attempt, and the base model and adapter hash.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,7 +29,7 @@ from architect.codegen.symbolic import render_model_rs
 from architect.errors import ArchitectError, UsageError
 from architect.llm import prompt
 from architect.llm.checks import check_completion, native_source_problems
-from architect.llm.completion import CompletionError
+from architect.llm.completion import Completion, CompletionError
 from architect.model import SdeModel
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from architect.llm.generator import Generator
 
 DEFAULT_ATTEMPTS = 4
+#: Answers sampled per attempt; the static checks (no compile) pick the first that passes them.
+CANDIDATES = 4
 REPAIR_TEMPERATURE = 0.7
 MAX_REPORTED_PROBLEMS = 6
 
@@ -47,6 +51,7 @@ class Attempt:
     stage: str  # where it stopped: check | source | build | verify | pass
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    candidates: int = 1
 
 
 @dataclass
@@ -73,12 +78,22 @@ class LlmRun:
 
 
 def load_generator(base: str | None = None, adapter: Path | None = None) -> Generator:
-    """The default local generator (base model + committed adapter); raises `ArchitectError` when unavailable."""
-    from architect.llm.generator import LocalGenerator, default_adapter, llm_stack_problem
+    """The default local generator (base model + committed adapter); raises `ArchitectError` when unavailable.
+
+    Loaded once per process: later calls (the API in a loop, the test-suite) reuse it.
+    """
+    from architect.llm.generator import default_adapter, llm_stack_problem
 
     if (problem := llm_stack_problem()) is not None:
         raise ArchitectError(problem)
-    return LocalGenerator(base=base, adapter=adapter if adapter is not None else default_adapter())
+    return _cached_generator(base, adapter if adapter is not None else default_adapter())
+
+
+@functools.cache
+def _cached_generator(base: str | None, adapter: Path) -> Generator:
+    from architect.llm.generator import LocalGenerator
+
+    return LocalGenerator(base=base, adapter=adapter)
 
 
 def generate_llm(
@@ -131,13 +146,12 @@ def _attempts(
         say(f"LLM attempt {number}/{attempts} ({mode})")
         start = time.monotonic()
         with _timed(timings, "llm"):
-            answer = _sample(generator, model, history, run)
-        attempt = Attempt(number, mode, answer, "check")
+            answers = _sample(generator, model, history, run)
+        answer, completion, problems = first_checked(model, answers)
+        attempt = Attempt(number, mode, answer, "check", candidates=len(answers))
         run.attempts.append(attempt)
-        try:
-            completion = check_completion(model, answer)
-        except CompletionError as exc:
-            _reject(attempt, "check", exc.problems, start)
+        if completion is None:
+            _reject(attempt, "check", problems, start)
             history = (prompt.Turn(answer, tuple(attempt.problems)),)
             continue
         scheme = codegen.choose_scheme(model)
@@ -159,18 +173,39 @@ def _attempts(
     return last
 
 
-def _sample(generator: Generator, model: SdeModel, history: tuple[prompt.Turn, ...], run: LlmRun) -> str:
-    temperature = 0.0 if not history else REPAIR_TEMPERATURE
+def sample_candidates(
+    generator: Generator, messages: list[prompt.Message], first: bool, candidates: int = CANDIDATES
+) -> list[str]:
+    """The greedy answer plus sampled ones on a first attempt; sampled ones on a repair."""
+    if first:
+        greedy = generator.sample(messages, 1, 0.0)
+        return greedy + (generator.sample(messages, candidates - 1, REPAIR_TEMPERATURE) if candidates > 1 else [])
+    return generator.sample(messages, candidates, REPAIR_TEMPERATURE)
+
+
+def first_checked(model: SdeModel, answers: list[str]) -> tuple[str, Completion | None, list[str]]:
+    """The first answer that passes the static checks (free: no compile), else the first answer and its problems."""
+    problems: list[str] = []
+    for i, answer in enumerate(answers):
+        try:
+            return answer, check_completion(model, answer), []
+        except CompletionError as exc:
+            if i == 0:
+                problems = exc.problems
+    return answers[0], None, problems
+
+
+def _sample(generator: Generator, model: SdeModel, history: tuple[prompt.Turn, ...], run: LlmRun) -> list[str]:
     stats = getattr(generator, "stats", None)
     before = (stats.new_tokens, stats.seconds) if stats is not None else (0, 0.0)
     start = time.monotonic()
-    answer = generator.sample(prompt.messages(model, history), 1, temperature)[0]
+    answers = sample_candidates(generator, prompt.messages(model, history), first=not history)
     if stats is not None:
         run.new_tokens += stats.new_tokens - before[0]
         run.generation_seconds += stats.seconds - before[1]
     else:
         run.generation_seconds += time.monotonic() - start
-    return answer
+    return answers
 
 
 def _reject(attempt: Attempt, stage: str, problems: list[str], start: float) -> None:
