@@ -32,7 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument(
+        "--reprompt",
+        action="store_true",
+        help="keep the examples (models, split, verdicts) and render their prompts anew (no compile)",
+    )
     args = parser.parse_args(argv)
+    if args.reprompt:
+        return reprompt(args.out)
     start = time.monotonic()
     rng = random.Random(args.seed)
     examples = list(corpus.family_examples(rng)) + list(corpus.random_examples(rng, args.random, args.test_slice))
@@ -57,6 +64,24 @@ def main(argv: list[str] | None = None) -> int:
     meta = _metadata(args, drawn, examples, kept, rejected, train, test, repairs, hashes, time.monotonic() - start)
     (args.out / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(meta["counts"], indent=2))
+    return 0
+
+
+def reprompt(out: Path) -> int:
+    """Rewrite train/test.jsonl with the current prompt; the split and the verified answers stay as built.
+
+    A rebuild would draw other examples (the family catalog changed since the seed was drawn) and
+    spend hours of compiles on the same question; the prompt is not part of what was verified.
+    """
+    meta = json.loads((out / "metadata.json").read_text())
+    hashes = {}
+    for name in ("train.jsonl", "test.jsonl"):
+        records = [json.loads(line) for line in (out / name).read_text().splitlines() if line.strip()]
+        hashes[name] = corpus.write_jsonl(out / name, [corpus.reprompt(r) for r in records])
+    meta["reprompted"] = {"from_generator_version": meta["generator_version"], "from_sha256": meta["sha256"]}
+    meta["generator_version"], meta["sha256"] = corpus.GENERATOR_VERSION, hashes
+    (out / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(json.dumps(hashes, indent=2))
     return 0
 
 

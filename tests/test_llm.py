@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 import architect
 from architect import cli
@@ -169,6 +170,37 @@ def test_the_prompt_names_every_rust_identifier() -> None:
     text = prompt.user_prompt(model)
     assert "S -> s" in text and "self.lambda_" in text and "dS = " in text
     assert prompt.messages(model)[0]["content"] == prompt.SYSTEM
+    assert text.endswith("drift: [self.lambda_ * s]\ndiffusion: [[s * self.sigma]]")
+
+
+def test_the_prompt_shows_each_coefficient_in_the_answers_order_with_only_syntax_left_to_change() -> None:
+    heston = catalog.model("heston-with-mean-reversion")
+    assert prompt.math_coefficients(heston) == [
+        "drift: [self.kappa_x * (self.theta_x - x), self.kappa * (self.theta - v)]",
+        "diffusion: [[sqrt(v), 0], [0, self.xi * sqrt(v)]]",
+        "correlation: [[1, self.rho], [self.rho, 1]]",
+    ]
+    x, c, s = symbol("x"), symbol("c"), symbol("sigma")
+    model = architect.SdeModel(
+        name="shapes",
+        state=("x",),
+        noises=("W",),
+        drift=(-x / 2 + 3 * x**2 - sp.exp(x) + sp.Max(x, 0),),
+        diffusion=((s * sp.sqrt(x**2 + c) + sp.sqrt(2) * s,),),
+        correlation=((1,),),
+        parameters=(architect.Parameter("c", 0.1, "positive"), architect.Parameter("sigma", 0.2, "positive")),
+        initial=(1.0,),
+        domain=("real",),
+    )
+    math, answer = prompt.math_coefficients(model), format_completion(symbolic_bodies(model)).splitlines()
+    assert math == [
+        "drift: [3 * x**2 + max(0, x) - exp(x) - x / 2]",
+        "diffusion: [[self.sigma * sqrt(2) + self.sigma * sqrt(self.c + x**2)]]",
+    ]
+    assert answer == [
+        "drift: [3.0 * x.powi(2) + 0.0_f64.max(x) - x.exp() - x / 2.0]",
+        "diffusion: [[self.sigma * 2.0_f64.sqrt() + self.sigma * (self.c + x.powi(2)).sqrt()]]",
+    ]
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -182,6 +214,26 @@ def test_backend_llm_without_a_usable_answer_fails_without_compiling(tmp_path: P
     # Every repair shows the LLM its previous answer and what was wrong with it.
     repair = next(m for m in fake.seen if len(m) > 2)
     assert repair[-2]["content"] == "I am a language model." and "rejected" in repair[-1]["content"]
+
+
+def test_the_first_attempt_samples_only_when_the_greedy_answer_fails_the_checks() -> None:
+    from architect.llm.backend import checked_candidate
+
+    model = catalog.model("ou")
+    right = format_completion(symbolic_bodies(model))
+    messages = prompt.messages(model)
+    greedy_right = FakeGenerator([right])
+    answer, completion, _, count = checked_candidate(greedy_right, model, messages, first=True)
+    assert completion is not None and count == 1 and len(greedy_right.seen) == 1
+
+    class GreedyWrong(FakeGenerator):
+        def sample(self, messages: list[dict[str, str]], k: int, temperature: float) -> list[str]:
+            self.seen.append(messages)
+            return ["drift: [oops]"] if temperature == 0 else ["drift: [nope]", right, right][:k]
+
+    wrong = GreedyWrong([])
+    answer, completion, _, count = checked_candidate(wrong, model, messages, first=True, candidates=4)
+    assert completion is not None and answer == right and count == 4 and len(wrong.seen) == 2
 
 
 @pytest.mark.slow

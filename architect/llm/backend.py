@@ -1,9 +1,10 @@
 """The LLM backend: the LLM writes the expressions, then check -> compile -> verify -> repair, else fall back.
 
-For each attempt (up to ``attempts``) the LLM writes ``CANDIDATES`` answers: on the first
-attempt the greedy one and samples, on later ones repairs (the previous answer and everything
-wrong with it go back to the LLM) sampled at a temperature. The free static checks pick the
-first candidate that passes them; only that one is compiled. An answer must pass, in order:
+On the first attempt the LLM answers greedily; only when that answer fails the free static
+checks are ``CANDIDATES - 1`` more sampled (greedy is right almost always, and a sample costs
+seconds on a CPU). Later attempts are repairs (the previous answer and everything wrong with it
+go back to the LLM), ``CANDIDATES`` sampled at a temperature. The static checks pick the first
+candidate that passes them; only that one is compiled. An answer must pass, in order:
 
 1. the strict format parser and whitelist (`completion`), and the numeric comparison with
    the model's own equations (`checks`) -- no compile is spent on a wrong expression;
@@ -146,9 +147,8 @@ def _attempts(
         say(f"LLM attempt {number}/{attempts} ({mode})")
         start = time.monotonic()
         with _timed(timings, "llm"):
-            answers = _sample(generator, model, history, run)
-        answer, completion, problems = first_checked(model, answers)
-        attempt = Attempt(number, mode, answer, "check", candidates=len(answers))
+            answer, completion, problems, count = _sample(generator, model, history, run)
+        attempt = Attempt(number, mode, answer, "check", candidates=count)
         run.attempts.append(attempt)
         if completion is None:
             _reject(attempt, "check", problems, start)
@@ -173,14 +173,26 @@ def _attempts(
     return last
 
 
-def sample_candidates(
-    generator: Generator, messages: list[prompt.Message], first: bool, candidates: int = CANDIDATES
-) -> list[str]:
-    """The greedy answer plus sampled ones on a first attempt; sampled ones on a repair."""
+def checked_candidate(
+    generator: Generator, model: SdeModel, messages: list[prompt.Message], first: bool, candidates: int = CANDIDATES
+) -> tuple[str, Completion | None, list[str], int]:
+    """(answer, its parsed completion or None, the problems, answers sampled) for one attempt.
+
+    A first attempt is greedy, and samples ``candidates - 1`` more only when the greedy answer
+    fails the static checks; a repair samples ``candidates`` at once.
+    """
     if first:
         greedy = generator.sample(messages, 1, 0.0)
-        return greedy + (generator.sample(messages, candidates - 1, REPAIR_TEMPERATURE) if candidates > 1 else [])
-    return generator.sample(messages, candidates, REPAIR_TEMPERATURE)
+        answer, completion, problems = first_checked(model, greedy)
+        if completion is not None or candidates <= 1:
+            return answer, completion, problems, 1
+        more = generator.sample(messages, candidates - 1, REPAIR_TEMPERATURE)
+        picked, completion, _ = first_checked(model, more)
+        if completion is not None:
+            return picked, completion, [], candidates
+        return answer, None, problems, candidates
+    answers = generator.sample(messages, candidates, REPAIR_TEMPERATURE)
+    return (*first_checked(model, answers), len(answers))
 
 
 def first_checked(model: SdeModel, answers: list[str]) -> tuple[str, Completion | None, list[str]]:
@@ -195,17 +207,19 @@ def first_checked(model: SdeModel, answers: list[str]) -> tuple[str, Completion 
     return answers[0], None, problems
 
 
-def _sample(generator: Generator, model: SdeModel, history: tuple[prompt.Turn, ...], run: LlmRun) -> list[str]:
+def _sample(
+    generator: Generator, model: SdeModel, history: tuple[prompt.Turn, ...], run: LlmRun
+) -> tuple[str, Completion | None, list[str], int]:
     stats = getattr(generator, "stats", None)
     before = (stats.new_tokens, stats.seconds) if stats is not None else (0, 0.0)
     start = time.monotonic()
-    answers = sample_candidates(generator, prompt.messages(model, history), first=not history)
+    picked = checked_candidate(generator, model, prompt.messages(model, history), first=not history)
     if stats is not None:
         run.new_tokens += stats.new_tokens - before[0]
         run.generation_seconds += stats.seconds - before[1]
     else:
         run.generation_seconds += time.monotonic() - start
-    return answers
+    return picked
 
 
 def _reject(attempt: Attempt, stage: str, problems: list[str], start: float) -> None:

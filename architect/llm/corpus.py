@@ -35,7 +35,7 @@ from architect.model import SdeModel
 from architect.parser import catalog, parse
 
 #: Bump when the prompt, the answer format or the generators change: the corpus records it.
-GENERATOR_VERSION = "architect-corpus/2"  # 2: + stochastic-volatility systems, a second random stream; families capped
+GENERATOR_VERSION = "architect-corpus/3"  # 3: the prompt shows the coefficients with the Rust names in math syntax
 HELD_OUT_FAMILIES = frozenset({"cir", "heston-with-mean-reversion"})
 
 
@@ -255,6 +255,28 @@ def repair_example(record: dict[str, Any], rng: random.Random) -> dict[str, Any]
             history = (prompt.Turn(wrong, tuple(exc.problems)),)
             return record | {"kind": "repair", "mutation": name, "messages": prompt.messages(model, history)}
     return None
+
+
+# ----------------------------------------------------------------------------- a new prompt, same examples
+def reprompt(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its messages rendered by the current prompt: same model, split, answer and verdict.
+
+    A repair record keeps its wrong answer; the checker's complaint is computed again.
+    """
+    model = SdeModel.from_dict(record["model"])
+    completion = format_completion(symbolic_bodies(model))
+    if completion != record["completion"]:
+        raise ValueError(f"{model.name}: the symbolic answer changed since the corpus was built; rebuild it")
+    history: tuple[prompt.Turn, ...] = ()
+    if record["kind"] == "repair":
+        wrong = record["messages"][-2]["content"]
+        try:
+            check_completion(model, wrong)
+        except CompletionError as exc:
+            history = (prompt.Turn(wrong, tuple(exc.problems)),)
+        else:
+            raise ValueError(f"{model.name}: the repair example's wrong answer now passes the checks")
+    return record | {"messages": prompt.messages(model, history)}
 
 
 # ----------------------------------------------------------------------------- files

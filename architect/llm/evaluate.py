@@ -3,7 +3,7 @@
 `architect eval` (or `python finetune/eval.py`) runs the held-out split of the corpus and
 reports, per system: compile rate, verified pass@1 and pass@4 (the unbiased estimator of Chen
 et al. 2021 from n independent samples per model), the end-to-end success of the backend's own
-loop (4 candidates per attempt, the static checks pick one; up to 3 repairs) and the repairs it
+loop (greedy first, 3 samples more only when greedy fails the static checks; up to 3 repairs) and the repairs it
 needed, tokens/s, and seconds per model.
 
 A sample counts as *compiled* when it passes the static checks and `cargo build`, and as
@@ -27,7 +27,7 @@ from typing import Any
 
 from architect import codegen, paths
 from architect.llm import prompt
-from architect.llm.backend import DEFAULT_ATTEMPTS, first_checked, sample_candidates
+from architect.llm.backend import DEFAULT_ATTEMPTS, checked_candidate
 from architect.llm.checks import check_completion, native_source_problems
 from architect.llm.completion import CompletionError
 from architect.model import SdeModel
@@ -119,8 +119,7 @@ def score_llm(generator: Any, model: SdeModel, held_out: str, judge: Judge, samp
     history: tuple[prompt.Turn, ...] = ()
     loop_passed, repairs, verify_seconds = False, 0, 0.0
     for attempt in range(DEFAULT_ATTEMPTS):
-        answers = sample_candidates(generator, prompt.messages(model, history), first=attempt == 0)
-        answer, _, _ = first_checked(model, answers)
+        answer, _, _, _ = checked_candidate(generator, model, prompt.messages(model, history), first=attempt == 0)
         judged = judge.answer(model, answer)
         verify_seconds += judged.seconds
         if judged.passed:

@@ -3,20 +3,30 @@
 One prompt format for the corpus, fine-tuning, generation and evaluation. The model-specific
 part of the crate is all the LLM writes (see `completion`); the scheme is chosen by the
 symbolic side and shown only as context.
+
+The prompt ends with every coefficient already written with the Rust names substituted, in
+plain math syntax and in the order and layout of the answer (`MathPrinter`): the LLM's task
+is a faithful copy with syntax changes (``sqrt(a)`` -> ``a.sqrt()``, ``x**2`` ->
+``x.powi(2)``, ``2`` -> ``2.0``), which a 135M model can learn, not a recall of which
+expression a model name usually has (adapter v2 answered held-out shapes with trained ones).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sympy as sp
+
+from architect.codegen.rust_printer import ATOM, MUL, UNARY, RustPrinter, rust_float
 from architect.codegen.symbolic import choose_scheme, model_identifiers
 from architect.llm.completion import Names
-from architect.model import SdeModel, _fmt
+from architect.model import TIME, SdeModel, _fmt, symbol
 
 SYSTEM = (
     "Translate the SDE into Rust f64 expressions. Reply with `drift: [...]` (one per state variable), "
     "`diffusion: [[...]]` (row per state variable, column per Brownian motion) and, if correlated, "
-    "`correlation: [[...]]`."
+    "`correlation: [[...]]`: the coefficients given in math syntax, rewritten in Rust syntax "
+    "(sqrt(a) -> a.sqrt(), a**2 -> a.powi(2), exp(a) -> a.exp(), max(a, b) -> a.max(b), 2 -> 2.0)."
 )
 
 REPAIR = "That answer was rejected:\n{problems}\nWrite the corrected answer in the same format."
@@ -49,7 +59,66 @@ def user_prompt(model: SdeModel) -> str:
         )
     lines.append("Brownian motions: " + ", ".join(model.noises))
     lines.append(f"Scheme: {choose_scheme(model).name}")
+    lines.append("The coefficients with the Rust names, in math syntax:")
+    lines += math_coefficients(model)
     return "\n".join(lines)
+
+
+class MathPrinter(RustPrinter):
+    """The Rust printer's walk (same term order, spacing and parentheses) in math syntax.
+
+    Only the pieces the LLM must translate differ from the Rust answer: functions are
+    prefix calls (``sqrt(a)``, ``max(a, b)``), powers are ``a**n``, integer-valued literals
+    have no ``.0`` and constants are ``pi`` and ``e``.
+    """
+
+    def _code_Number(self, expr: sp.Number) -> tuple[str, int]:
+        text = str(int(expr)) if expr.is_Integer else rust_float(float(expr))
+        return text, UNARY if text.startswith("-") else ATOM
+
+    def _code_Pi(self, expr: sp.Basic) -> tuple[str, int]:
+        return "pi", ATOM
+
+    def _code_Exp1(self, expr: sp.Basic) -> tuple[str, int]:
+        return "e", ATOM
+
+    def _receiver(self, expr: sp.Basic) -> str:
+        text, precedence = self._code(expr)
+        return text if precedence >= ATOM else f"({text})"
+
+    def _code_Pow(self, expr: sp.Pow) -> tuple[str, int]:
+        base, exponent = expr.args
+        if exponent == sp.Rational(1, 2):
+            return f"sqrt({self._code(base)[0]})", ATOM
+        if exponent == -1:
+            return f"1 / {self._wrap(base, MUL + 1)}", MUL
+        if exponent == sp.Rational(-1, 2):
+            return f"1 / sqrt({self._code(base)[0]})", MUL
+        if base == sp.E:
+            return self._code(sp.exp(exponent))
+        return f"{self._receiver(base)}**{self._receiver(exponent)}", ATOM
+
+    def _method(self, name: str, expr: sp.Function) -> tuple[str, int]:
+        return f"{name}({self._code(expr.args[0])[0]})", ATOM
+
+    def _fold(self, method: str, args: tuple[sp.Basic, ...]) -> tuple[str, int]:
+        return f"{method}({', '.join(self._code(a)[0] for a in args)})", ATOM
+
+
+def math_coefficients(model: SdeModel) -> list[str]:
+    """The answer's lines with math syntax: drift per state, diffusion row per state, correlation if any."""
+    params, state = model_identifiers(model)
+    names = {symbol(n): state[n] for n in model.state} | {symbol(p): f"self.{i}" for p, i in params.items()}
+    printer = MathPrinter(names | {TIME: "t"})
+
+    def row(exprs: tuple[sp.Expr, ...]) -> str:
+        return "[" + ", ".join(printer.code(e) for e in exprs) + "]"
+
+    lines = [f"drift: {row(model.drift)}", "diffusion: [" + ", ".join(row(r) for r in model.diffusion) + "]"]
+    m = model.noise_dim
+    if any(model.correlation[k][j] != int(k == j) for k in range(m) for j in range(m)):
+        lines.append("correlation: [" + ", ".join(row(r) for r in model.correlation) + "]")
+    return lines
 
 
 @dataclass(frozen=True)
