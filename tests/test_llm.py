@@ -59,7 +59,7 @@ class FakeGenerator:
         self.stats = Stats()
         self.seen: list[list[dict[str, str]]] = []
 
-    def sample(self, messages: list[dict[str, str]], k: int, temperature: float) -> list[str]:
+    def sample(self, messages: list[dict[str, str]], k: int, temperature: float, names: object = None) -> list[str]:
         """The first scripted answer to the first prompt, the second to a repair prompt (which has 4 turns)."""
         self.seen.append(messages)
         return [self.answers[min((len(messages) - 2) // 2, len(self.answers) - 1)]] * k
@@ -203,6 +203,60 @@ def test_the_prompt_shows_each_coefficient_in_the_answers_order_with_only_syntax
     ]
 
 
+NAMES = prompt.names(catalog.model("cir"))
+
+
+@pytest.mark.parametrize(
+    ("prefix", "viable"),
+    [
+        ("", True),
+        ("dri", True),
+        ("drift: [self.kap", True),
+        ("drift: [self.kappa * (self.theta - r)]\ndiffusion: [[self.sigma * r.sq", True),
+        ("drift: [0.", True),
+        ("drift: [2.0_f", True),
+        ("drift: [r.powi(2)", True),
+        ("drift: [std::f64::consts::P", True),
+        ("drift: [0,", False),  # an integer literal outside powi does not compile
+        ("drift: [r / 4 ", False),
+        ("drift: [kappa", False),  # a parameter without self.
+        ("drift: [self.mu", False),  # not a parameter of this model
+        ("drift: [x", False),  # not a state variable of this model
+        ("drift: [r.sine", False),
+        ("drift: [r]\ndrift: [", False),
+        ("```rust", False),
+    ],
+)
+def test_viable_prefixes_of_an_answer(prefix: str, viable: bool) -> None:
+    from architect.llm.completion import viable_prefix
+
+    assert viable_prefix(prefix, NAMES) is viable
+
+
+def test_grammar_constrained_decoding_keeps_only_viable_tokens_and_ends_when_complete() -> None:
+    torch = pytest.importorskip("torch")
+    from architect.llm.completion import complete_answer
+    from architect.llm.generator import GrammarConstraint
+
+    vocab = ["<end>", "drift: [", "0", "0.0", "kappa", "self.kappa", "]", "\ndiffusion: [[", "]]", "r"]
+
+    class Tokens:
+        def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
+            return "".join(vocab[int(i)] for i in ids if not (skip_special_tokens and int(i) == 0))
+
+    constraint = GrammarConstraint(Tokens(), prompt_length=0, names=NAMES, eos_ids=[0])
+
+    def allowed(ids: list[int]) -> set[str]:
+        scores = constraint(torch.tensor([ids], dtype=torch.long), torch.zeros((1, len(vocab))))
+        return {vocab[i] for i in range(len(vocab)) if scores[0, i] > -float("inf")}
+
+    assert allowed([]) == {"drift: [", "\ndiffusion: [["}  # the lines may come in any order
+    assert allowed([1]) == {"0", "0.0", "self.kappa", "r", "]"}  # no kappa without self.
+    assert "]" not in allowed([1, 2]) and "]" in allowed([1, 3])  # an integer literal does not compile
+    assert allowed([1, 3, 6]) == {"\ndiffusion: [["}  # cannot end before the diffusion
+    assert "<end>" in allowed([1, 3, 6, 7, 9, 8]) and complete_answer("drift: [0.0]\ndiffusion: [[r]]", NAMES)
+
+
 # ----------------------------------------------------------------------------- the loop
 def test_backend_llm_without_a_usable_answer_fails_without_compiling(tmp_path: Path) -> None:
     fake = FakeGenerator(["I am a language model.", "drift: [oops]"])
@@ -227,7 +281,7 @@ def test_the_first_attempt_samples_only_when_the_greedy_answer_fails_the_checks(
     assert completion is not None and count == 1 and len(greedy_right.seen) == 1
 
     class GreedyWrong(FakeGenerator):
-        def sample(self, messages: list[dict[str, str]], k: int, temperature: float) -> list[str]:
+        def sample(self, messages: list[dict[str, str]], k: int, temperature: float, names: object = None) -> list[str]:
             self.seen.append(messages)
             return ["drift: [oops]"] if temperature == 0 else ["drift: [nope]", right, right][:k]
 

@@ -181,17 +181,18 @@ def checked_candidate(
     A first attempt is greedy, and samples ``candidates - 1`` more only when the greedy answer
     fails the static checks; a repair samples ``candidates`` at once.
     """
+    allowed = prompt.names(model)
     if first:
-        greedy = generator.sample(messages, 1, 0.0)
+        greedy = generator.sample(messages, 1, 0.0, names=allowed)
         answer, completion, problems = first_checked(model, greedy)
         if completion is not None or candidates <= 1:
             return answer, completion, problems, 1
-        more = generator.sample(messages, candidates - 1, REPAIR_TEMPERATURE)
+        more = generator.sample(messages, candidates - 1, REPAIR_TEMPERATURE, names=allowed)
         picked, completion, _ = first_checked(model, more)
         if completion is not None:
             return picked, completion, [], candidates
         return answer, None, problems, candidates
-    answers = generator.sample(messages, candidates, REPAIR_TEMPERATURE)
+    answers = generator.sample(messages, candidates, REPAIR_TEMPERATURE, names=allowed)
     return (*first_checked(model, answers), len(answers))
 
 

@@ -435,6 +435,120 @@ def _matrix(value: list[object], rows: int, cols: int, what: str, problems: list
     return [[v for v in r if isinstance(v, Expression)] for r in value if isinstance(r, list)]
 
 
+# ----------------------------------------------------------------------------- prefixes (constrained decoding)
+class _Incomplete(Exception):
+    """The parser reached the end of a prefix: more text could still make it valid."""
+
+
+class _PrefixParser(_Parser):
+    """`_Parser` over the beginning of a line: running out of text is not an error, a wrong token is.
+
+    Stricter than the full parser where that is free: an integer literal that is complete
+    (followed by anything) must be powi's exponent, since Rust has no implicit int -> f64.
+    """
+
+    def __init__(self, text: str, names: Names) -> None:
+        self.open = _open_tail(text, names)
+        super().__init__(text[: len(text) - len(self.open)], names)
+        self.in_powi = 0
+
+    @property
+    def peek(self) -> Token:
+        token = self.tokens[self.i]
+        if token.kind == "end":
+            raise _Incomplete
+        return token
+
+    def take(self) -> Token:
+        token = self.peek
+        self.i += 1
+        return token
+
+    def parse_line(self) -> list[object]:
+        value = self.parse_list()
+        if self.open or self.tokens[self.i].kind != "end":
+            raise self.fail("text after the closing bracket")
+        return value
+
+    def parse_args(self, method: str) -> tuple[Node, ...]:
+        self.in_powi += method == "powi"
+        try:
+            return super().parse_args(method)
+        finally:
+            self.in_powi -= method == "powi"
+
+    def parse_primary(self) -> Node:
+        node = super().parse_primary()
+        if isinstance(node, Num) and node.integer and not self.in_powi:
+            raise self.fail("an integer literal outside powi()")
+        return node
+
+
+_OPEN_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d*)?(?:_?f?6?4?)?$")
+_OPEN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$|std(?::{0,2}\w*)*$")
+
+
+def _open_tail(text: str, names: Names) -> str:
+    """The last lexeme when it may still grow (``2.``, ``self.kap``, ``sq``), else ''."""
+    if match := _OPEN_NUMBER.search(text):
+        start = match.start()
+        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_"):
+            return match.group()
+    if match := _OPEN_WORD.search(text):
+        word, before = match.group(), text[: match.start()].rstrip()
+        if before.endswith("self."):
+            words: list[str] = [*names.fields]
+        elif before.endswith("."):
+            words = [*METHODS]
+        else:
+            words = [*names.locals, "self", *CONSTANTS]
+        if any(w.startswith(word) for w in words):
+            return word
+        raise CompletionError([f"no allowed name starts with {word!r}"])
+    return ""
+
+
+def viable_prefix(text: str, names: Names) -> bool:
+    """Whether ``text`` can still be continued into an answer of the right format and whitelist."""
+    *done, last = text.split("\n")
+    used: set[str] = set()
+    try:
+        for line in done:
+            if line.strip():
+                key, _, rest = line.partition(":")
+                key = key.strip().lower()
+                if key not in _KEYS or key in used:
+                    return False
+                used.add(key)
+                tree_list = _Parser(rest.strip(), names).parse_line()
+                if any(_integer_misuse(e.tree) for e in _expressions(tree_list)):
+                    return False
+        head, colon, rest = last.lstrip().partition(":")
+        if not colon:
+            return any(k.startswith(head.lower()) for k in _KEYS if k not in used)
+        if head.strip().lower() not in _KEYS or head.strip().lower() in used:
+            return False
+        _PrefixParser(rest.lstrip(), names).parse_line()
+    except _Incomplete:
+        return True
+    except (CompletionError, RecursionError):
+        return False
+    return True
+
+
+def complete_answer(text: str, names: Names) -> bool:
+    """Whether ``text`` may end here: every line is whole and valid, and drift and diffusion are there."""
+    keys = {line.partition(":")[0].strip().lower() for line in text.splitlines()}
+    return {"drift", "diffusion"} <= keys and viable_prefix(text.rstrip() + "\n", names)
+
+
+def _expressions(value: list[object]) -> list[Expression]:
+    out: list[Expression] = []
+    for item in value:
+        out += _expressions(item) if isinstance(item, list) else [item] if isinstance(item, Expression) else []
+    return out
+
+
 # ----------------------------------------------------------------------------- evaluation
 def evaluate(node: Node, values: Mapping[str, float]) -> float:
     """The f64 value of an expression (NaN where Rust would give NaN or inf)."""

@@ -129,7 +129,8 @@ def score_llm(generator: Any, model: SdeModel, held_out: str, judge: Judge, samp
         repairs = attempt  # repairs tried so far (the first attempt is not a repair)
     loop_seconds = stats.seconds - seconds0 + verify_seconds
     loop_tokens = stats.new_tokens - tokens0
-    answers = generator.sample(prompt.messages(model), samples, SAMPLE_TEMPERATURE) if samples else []
+    messages, names = prompt.messages(model), prompt.names(model)
+    answers = generator.sample(messages, samples, SAMPLE_TEMPERATURE, names=names) if samples else []
     judged_samples = [judge.answer(model, a) for a in answers]
     return ModelScore(
         name=model.name,

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from architect import paths
 from architect.llm import prompt
+from architect.llm.completion import Names, complete_answer, viable_prefix
 from architect.llm.weights import DEFAULT_BASE, EOS_TOKEN, PAD_TOKEN, base_model_dir
 
 MAX_NEW_TOKENS = 256  # the longest answer in the corpus (3 variables, correlated) is ~110 tokens
@@ -24,7 +25,9 @@ MAX_NEW_TOKENS = 256  # the longest answer in the corpus (3 variables, correlate
 class Generator(Protocol):
     name: str
 
-    def sample(self, messages: list[prompt.Message], k: int, temperature: float) -> list[str]: ...
+    def sample(
+        self, messages: list[prompt.Message], k: int, temperature: float, names: Names | None = None
+    ) -> list[str]: ...
 
 
 def default_adapter() -> Path:
@@ -71,6 +74,7 @@ class LocalGenerator:
     dtype: str = "auto"  # auto: bfloat16 on CPUs that have it fast, else float32
     threads: int | None = None
     max_new_tokens: int = MAX_NEW_TOKENS
+    constrained: bool = True  # grammar- and whitelist-constrained decoding when the caller passes names
     stats: Stats = field(default_factory=Stats)
 
     def __post_init__(self) -> None:
@@ -107,18 +111,29 @@ class LocalGenerator:
     def render(self, messages: list[prompt.Message]) -> str:
         return render_chat(self.tokenizer, messages)
 
-    def sample(self, messages: list[prompt.Message], k: int = 1, temperature: float = 0.0) -> list[str]:
-        """k answers; temperature 0 is greedy (and then k identical answers are computed once)."""
+    def sample(
+        self, messages: list[prompt.Message], k: int = 1, temperature: float = 0.0, names: Names | None = None
+    ) -> list[str]:
+        """k answers; temperature 0 is greedy (and then k identical answers are computed once).
+
+        With ``names`` (and ``constrained``), every token keeps the answer a viable prefix of the
+        answer grammar that reads only those names (`GrammarConstraint`).
+        """
         import torch
+        from transformers import LogitsProcessorList
 
         text = self.render(messages)
         inputs = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.device)
         greedy = temperature <= 0
         n = 1 if greedy else k
+        processors = LogitsProcessorList()
+        if names is not None and self.constrained:
+            processors.append(GrammarConstraint(self.tokenizer, inputs["input_ids"].shape[1], names, self.eos_ids))
         start = time.monotonic()
         with torch.inference_mode():
             out = self.model.generate(
                 **inputs,
+                logits_processor=processors,
                 do_sample=not greedy,
                 temperature=temperature if not greedy else None,
                 top_p=0.95 if not greedy else None,
@@ -134,6 +149,38 @@ class LocalGenerator:
         self.stats.new_tokens += int(sum(_length(row, self.eos_ids, self.pad_id) for row in new.tolist()))
         answers = [self.tokenizer.decode(row, skip_special_tokens=True).strip() for row in new]
         return answers * k if greedy else answers
+
+
+class GrammarConstraint:
+    """A transformers logits processor: only tokens that keep the answer a viable prefix survive.
+
+    Of the ``top`` most likely next tokens of each sequence, those after which the answer is
+    still a prefix of the answer grammar (`completion.viable_prefix`: the line format, the
+    expression syntax, names from the prompt only, no integer literal outside powi) stay; the
+    end token only once the answer is complete. When none of them does, the step is left
+    alone (the static checks then judge the answer). Checking a few candidates costs far
+    less than the forward pass of the model.
+    """
+
+    def __init__(self, tokenizer: Any, prompt_length: int, names: Names, eos_ids: list[int], top: int = 12) -> None:
+        self.tokenizer, self.prompt_length, self.names = tokenizer, prompt_length, names
+        self.eos_ids, self.top = set(eos_ids), top
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        for row in range(input_ids.shape[0]):
+            text = self.tokenizer.decode(input_ids[row, self.prompt_length :], skip_special_tokens=True)
+            candidates = scores[row].topk(min(self.top, scores.shape[1])).indices.tolist()
+            allowed = [t for t in candidates if self._keeps_viable(text, t)]
+            if allowed:
+                keep = scores[row, allowed].clone()
+                scores[row, :] = -float("inf")
+                scores[row, allowed] = keep
+        return scores
+
+    def _keeps_viable(self, text: str, token: int) -> bool:
+        if token in self.eos_ids:
+            return complete_answer(text, self.names)
+        return viable_prefix(text + self.tokenizer.decode([token]), self.names)
 
 
 def render_chat(tokenizer: Any, messages: list[prompt.Message]) -> str:
