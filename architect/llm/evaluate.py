@@ -221,7 +221,9 @@ def evaluate(
     options: Any,
     base_limit: int | None = None,
     log: Callable[[str], None] = print,
+    on_row: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
+    """One row per system; ``on_row`` gets the rows so far after each system (a long run saves as it goes)."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="architect-eval-") as tmp:
         judge = Judge(options, Path(tmp))
@@ -241,6 +243,8 @@ def evaluate(
             row = summarise(system, scores)
             row["per_model"] = [s.__dict__ for s in scores]
             rows.append(row)
+            if on_row is not None:
+                on_row(rows)
     return rows
 
 
@@ -269,11 +273,14 @@ def main(argv: list[str] | None = None) -> int:
 
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     test = load_test(args.test, args.limit)
-    rows = evaluate(systems, test, args.samples, make_generator, Options(paths=args.paths), args.base_limit)
-    table = markdown(rows)
-    print(table)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"test": str(args.test), "rows": rows}, indent=1) + "\n")
-        args.out.with_suffix(".md").write_text(table)
+
+    def save(rows: list[dict[str, Any]]) -> None:
+        if args.out is not None:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps({"test": str(args.test), "rows": rows}, indent=1) + "\n")
+            args.out.with_suffix(".md").write_text(markdown(rows))
+
+    options = Options(paths=args.paths)
+    rows = evaluate(systems, test, args.samples, make_generator, options, args.base_limit, on_row=save)
+    print(markdown(rows))
     return 0
