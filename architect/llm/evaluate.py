@@ -171,6 +171,7 @@ def summarise(system: str, scores: list[ModelScore]) -> dict[str, Any]:
         "pass@1": _mean([pass_at_k(s.samples, s.verified, 1) for s in usable]),
         "pass@4": _mean([pass_at_k(s.samples, s.verified, 4) for s in k4]) if k4 else None,
         "loop_success": _mean([float(s.loop_passed) for s in scores]),
+        "first_attempt": _mean([float(s.loop_passed and s.repairs == 0) for s in scores]),
         "mean_repairs": _mean([float(s.repairs) for s in scores if s.loop_passed]),
         "tokens_per_second": round(sum(s.new_tokens for s in scores) / generation, 1) if generation else None,
         "seconds_per_model": _mean([s.seconds for s in scores]),
@@ -188,12 +189,13 @@ def _mean(values: list[float]) -> float | None:
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     head = (
-        "| system | models | compile rate | verified pass@1 | pass@4 | loop success (≤4 tries) | mean repairs "
-        "| tokens/s | s per model (mean / max) |\n|---|---|---|---|---|---|---|---|---|\n"
+        "| system | models | compile rate | verified pass@1 | pass@4 | loop success (≤4 tries) | first attempt "
+        "| mean repairs | tokens/s | s per model (mean / max) |\n|---|---|---|---|---|---|---|---|---|---|\n"
     )
     return head + "".join(
         f"| {r['system']} | {r['models']} | {_pct(r['compile_rate'])} | {_pct(r['pass@1'])} | {_pct(r['pass@4'])} "
-        f"| {_pct(r['loop_success'])} | {_num(r['mean_repairs'])} | {_num(r['tokens_per_second'])} "
+        f"| {_pct(r['loop_success'])} | {_pct(r.get('first_attempt'))} | {_num(r['mean_repairs'])} "
+        f"| {_num(r['tokens_per_second'])} "
         f"| {_num(r['seconds_per_model'])} / {_num(r['seconds_per_model_max'])} |\n"
         for r in rows
     )
