@@ -12,10 +12,11 @@ Tests. A simulator whose scheme is exact in law for that component (log-Euler on
 constant coefficients) has no time-step bias: its terminal states from all runs are pooled and compared
 with the law by the Kolmogorov-Smirnov test. Every other scheme has an O(h) weak error, also for the
 probabilities of intervals (Bally & Talay 1996), so its empirical law is not the exact one. We take K
-bins of equal probability under the exact law, form the Richardson frequencies R_b = 2 f_b(h/2) - f_b(h)
-of two independent runs, whose bias is O(h²), and use Pearson's statistic Q = n_eff Σ_b (R_b - p_b)² / p_b
-with n_eff = 1 / (4/n_fine + 1/n_coarse): the Richardson vector has covariance (diag p - p pᵀ)/n_eff, so
-Q ~ χ²(K - 1) under the null. This is the Richardson-corrected CDF at K - 1 grid points with its exact
+bins of equal probability under the exact law, form the extrapolated frequencies R_b = Σ_k w_k f_b(h_k) of
+the independent runs at N, 2N, 4N steps (weights (-1/2, 1/2, 1), `quantities.EXTRAPOLATION`; Richardson's
+(-1, 2) with two runs), whose bias is O(h²), and use Pearson's statistic Q = n_eff Σ_b (R_b - p_b)² / p_b
+with n_eff = 1 / Σ_k (w_k² / n_k): the extrapolated vector has covariance (diag p - p pᵀ)/n_eff, so
+Q ~ χ²(K - 1) under the null. This is the bias-corrected CDF at K - 1 grid points with its exact
 multinomial covariance (Mahalanobis form), not a heuristic band.
 """
 
@@ -31,7 +32,7 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from architect.verifier.check import POWER, Check
-from architect.verifier.quantities import EXACT
+from architect.verifier.quantities import EXACT, extrapolation_weights
 from architect.verifier.structure import (
     EXACT_GBM_KINDS,
     Numeric,
@@ -67,12 +68,15 @@ class LawSpec:
         return terminal @ self.weights
 
 
-def exact_laws(num: Numeric, horizon: float, notes: list[str] | None = None) -> list[LawSpec]:
+def exact_laws(
+    num: Numeric, horizon: float, notes: list[str] | None = None, kinds: Sequence[str] = ()
+) -> list[LawSpec]:
     """Every exact terminal law the model's structure gives (possibly none); reasons for laws left out go to notes.
 
-    A CIR-type law with 4 alpha/c < 2 degrees of freedom (the Feller condition fails) is left out: the
-    process then reaches zero, a truncated scheme piles an atom there whose mass shrinks like sqrt(h), not h,
-    so no Richardson-corrected law test is valid (its moments still are tested)."""
+    A CIR-type law with 4 alpha/c < 2 degrees of freedom (the Feller condition fails) is tested only when the
+    step ``kinds`` sample it exactly (`exact-cir`: the non-central chi-square transition holds whatever the
+    Feller condition). Otherwise the process reaches zero, a truncated scheme piles an atom there whose mass
+    shrinks like sqrt(h), not h, so no extrapolated law test is valid (its moments still are tested)."""
     gaussian = gaussian_subset(num)
     out = _gaussian_laws(num, gaussian, horizon) if gaussian else []
     for i in range(num.dim):
@@ -81,8 +85,9 @@ def exact_laws(num: Numeric, horizon: float, notes: list[str] | None = None) -> 
         if (g := gbm_type(num, i)) is not None:
             out.append(_lognormal(num, g.index, g.m, g.s2, horizon))
         elif (c := cir_type(num, i)) is not None:
-            if 4 * c.alpha / c.c >= 2:
-                out.append(_noncentral(num, c.index, c.alpha, c.beta, c.c, horizon))
+            law = _noncentral(num, c.index, c.alpha, c.beta, c.c, horizon)
+            if 4 * c.alpha / c.c >= 2 or law.exact_when(kinds):
+                out.append(law)
             elif notes is not None:
                 notes.append(
                     f"law of {num.model.state[i]} not tested: the Feller condition fails (it reaches zero), and the "
@@ -174,14 +179,16 @@ def ks_detectable(n: int, level: float, power: float) -> float:
     return math.sqrt(math.log(2 / level) / (2 * n)) + math.sqrt(math.log(2 / (1 - power)) / (2 * n))
 
 
-def richardson_chi_square(coarse: np.ndarray, fine: np.ndarray, spec: LawSpec) -> tuple[float, float, float]:
-    """(Q, p-value, n_eff) of the Richardson-corrected Pearson test on BINS equiprobable bins."""
+def richardson_chi_square(samples: Sequence[np.ndarray], spec: LawSpec) -> tuple[float, float, float]:
+    """(Q, p-value, n_eff) of the Pearson test of the extrapolated frequencies of runs at N, 2N (, 4N) steps
+    on BINS equiprobable bins."""
     p = np.full(BINS, 1.0 / BINS)
     edges = spec.dist.ppf(np.arange(1, BINS) / BINS)
-    f_coarse = np.bincount(np.searchsorted(edges, coarse, side="right"), minlength=BINS) / len(coarse)
-    f_fine = np.bincount(np.searchsorted(edges, fine, side="right"), minlength=BINS) / len(fine)
-    n_eff = 1.0 / (4.0 / len(fine) + 1.0 / len(coarse))
-    q = float(n_eff * np.sum((2 * f_fine - f_coarse - p) ** 2 / p))
+    w = extrapolation_weights(len(samples))
+    freqs = [np.bincount(np.searchsorted(edges, x, side="right"), minlength=BINS) / len(x) for x in samples]
+    extrapolated = sum(wk * f for wk, f in zip(w, freqs, strict=True))
+    n_eff = 1.0 / sum(wk**2 / len(x) for wk, x in zip(w, samples, strict=True))
+    q = float(n_eff * np.sum((extrapolated - p) ** 2 / p))
     return q, float(stats.chi2.sf(q, BINS - 1)), n_eff
 
 
@@ -239,14 +246,16 @@ def _distribution_check(spec: LawSpec, terminal: Sequence[np.ndarray], kinds: Se
             return ks_detectable(n, level, POWER)
 
     else:
-        q, p, n_eff = richardson_chi_square(samples[0], samples[1], spec)
+        q, p, n_eff = richardson_chi_square(samples, spec)
         d = q
+        how = "Richardson frequencies 2·f(h/2) - f(h)" if len(samples) == 2 else "extrapolated frequencies "
+        how += "" if len(samples) == 2 else "(-f(h) + f(h/2) + 2·f(h/4))/2"
         detail = (
-            f"Richardson frequencies 2·f(h/2) - f(h) on {BINS} bins of equal probability under {spec.law} "
+            f"{how} on {BINS} bins of equal probability under {spec.law} "
             f"({spec.parameters}); Pearson Q = {q:.4g} on {BINS - 1} degrees of freedom, effective sample size "
             f"{n_eff:.0f}"
         )
-        test, plot_sample = "Richardson chi-square", samples[1]
+        test, plot_sample = "Richardson chi-square", samples[-1]
 
         def detector(level: float) -> float:
             return chi_square_detectable(n_eff, level, POWER)

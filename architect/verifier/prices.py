@@ -23,7 +23,13 @@ from scipy import integrate
 from scipy.stats import norm
 
 from architect.verifier.check import Check, z_test
-from architect.verifier.quantities import EXACT, MAX_ESTIMATOR_SKEWNESS, RICHARDSON_SKEW, richardson
+from architect.verifier.quantities import (
+    EXACT,
+    MAX_ESTIMATOR_SKEWNESS,
+    RICHARDSON_SKEW,
+    extrapolate,
+    extrapolation_note,
+)
 from architect.verifier.sample import Estimate
 from architect.verifier.structure import EXACT_GBM_KINDS, HestonPair, Numeric, gbm_type, heston_pairs
 
@@ -184,7 +190,7 @@ def price_checks(
     notes: list[str],
 ) -> list[Check]:
     """Discounted payoff means against the closed-form prices: pooled over all runs when the scheme is
-    exact in law, Richardson 2·fine - coarse (terminal[0], terminal[1]) otherwise.
+    exact in law, extrapolated from the N, 2N (, 4N) step runs otherwise (`quantities.extrapolate`).
 
     The skewness guard of the moment checks applies, with the payoffs' sample skewness (there is no closed
     form for it under Heston): a deep out-of-the-money call under a large volatility is left out."""
@@ -221,8 +227,8 @@ def _price_check(spec: PriceSpec, terminal: Sequence[np.ndarray], kinds: Sequenc
         estimate = _mean(np.concatenate([spec.discounted_payoffs(x) for x in terminal]))
         how = f"the scheme is exact in law here: {len(terminal)} runs pooled"
     else:
-        estimate = richardson(runs[0], runs[1])
-        how = "Richardson 2·fine - coarse"
+        estimate = extrapolate(runs)
+        how = extrapolation_note(len(runs))
     margin = tolerance * abs(spec.theory)
     z, p = z_test(estimate.value - spec.theory, estimate.std_error, margin)
     per_run = "; ".join(f"{r.value:.6g} ± {r.std_error:.2g}" for r in runs)
@@ -238,6 +244,7 @@ def _price_check(spec: PriceSpec, terminal: Sequence[np.ndarray], kinds: Sequenc
         detail=f"{spec.engine}; discounted payoff means per run {per_run}; {how}: {estimate.value:.6g}",
         coarse=runs[0].value,
         fine=runs[1].value,
+        finer=runs[2].value if len(runs) > 2 else None,
         theory_kind=EXACT,
         margin=margin,
     )
