@@ -152,6 +152,28 @@ def test_wrong_volatility_fails_the_exact_law() -> None:
     assert not law.passed and "extrapolated frequencies" in law.detail
 
 
+FELLER_FAILS = {"kappa": 0.5, "theta": 0.04, "sigma": 0.3}  # 2·kappa·theta = 0.04 < sigma² = 0.09
+CIR_NO_FELLER = make_model("cir", ["r"], ["kappa*(theta - r)"], [["sigma*sqrt(r)"]], FELLER_FAILS, [0.03])
+
+
+def test_exact_cir_law_is_tested_when_the_feller_condition_fails() -> None:
+    """The non-central chi-square transition holds whatever the Feller condition: under the exact step the
+    law is tested (KS on the pooled runs) and a wrong sigma fails it; under a truncated Euler step it is not."""
+
+    def sim(sigma: float) -> Simulate:
+        return lambda n, s: exact_cir(FELLER_FAILS["kappa"], FELLER_FAILS["theta"], sigma, 0.03, s)
+
+    exact = verify(CIR_NO_FELLER, **runs(CIR_NO_FELLER, sim(0.3), ["exact-cir"]))
+    assert_pass(exact)
+    assert [e["test"] for e in exact.extras["distribution"]] == ["Kolmogorov-Smirnov"]
+    assert "3 runs are pooled" in next(c for c in exact.checks if c.name == "variance of r at t=1").detail
+    wrong = verify(CIR_NO_FELLER, **runs(CIR_NO_FELLER, sim(0.33), ["exact-cir"]))
+    assert not next(c for c in wrong.checks if c.kind == "distribution").passed
+    truncated = verify(CIR_NO_FELLER, **runs(CIR_NO_FELLER, sim(0.3), ["full-truncation"]))
+    assert not any(c.kind == "distribution" for c in truncated.checks)
+    assert any("Feller condition fails" in n for n in truncated.extras["theory"]["not_tested"])
+
+
 def test_wrong_correlation_fails_the_projection() -> None:
     def flipped(steps: int, seed: int) -> Observations:
         sig = np.diag([0.4, 0.25])
