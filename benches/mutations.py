@@ -96,14 +96,13 @@ def dt_confusion(model: SdeModel, step: float = 0.01) -> Iterator[Mutant]:
 
 
 def wrong_floor(model: SdeModel) -> Iterator[Mutant]:
-    """A square-root variable floored at a made-up epsilon instead of zero."""
+    """A square-root variable floored at a made-up epsilon instead of zero, wherever the coefficients read it
+    (as a truncation step `max(v, eps)` would); the observed value itself is left alone."""
     for i, name in enumerate(model.state):
         x = symbol(name)
         if model.domain[i] == "nonnegative" and any(e.has(sp.sqrt(x)) for row in model.diffusion for e in row):
-            floored = _map_coefficients(
-                model, lambda e, x=x: e.subs(sp.sqrt(x), sp.sqrt(sp.Max(x, sp.Rational(1, 50))))
-            )
-            yield Mutant("variance floored wrongly", f"sqrt({name}) floored at 0.02", floored)
+            floored = _map_coefficients(model, lambda e, x=x: e.subs(x, sp.Max(x, sp.Rational(1, 50))))
+            yield Mutant("variance floored wrongly", f"{name} floored at 0.02 in drift and diffusion", floored)
 
 
 def parameter_typo(model: SdeModel) -> Iterator[Mutant]:
