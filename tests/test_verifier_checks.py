@@ -37,7 +37,8 @@ from test_verifier import (
 
 from architect.model import SdeModel
 from architect.verifier import PolynomialMoments, Verification, holm, render_markdown, verify
-from architect.verifier.quantities import Quantity, estimator_skewness, theory_central
+from architect.verifier.quantities import EXTRAPOLATION, Quantity, estimator_skewness, extrapolate, theory_central
+from architect.verifier.sample import Estimate
 
 Simulate = Callable[[int, int], Observations]
 STEPS = 64
@@ -108,7 +109,7 @@ def test_correct_simulators_pass_every_check(
 
 
 def test_linear_bias_is_removed_but_square_root_bias_is_caught() -> None:
-    """q_h = q + c·h passes Richardson and the convergence check; q_h = q + c·sqrt(h) fails the convergence check."""
+    """q_h = q + c·h passes the extrapolation and the convergence check; q_h = q + c·sqrt(h) fails convergence."""
 
     def biased(power: float, c: float) -> Simulate:
         def simulate(steps: int, seed: int) -> Observations:
@@ -123,6 +124,23 @@ def test_linear_bias_is_removed_but_square_root_bias_is_caught() -> None:
         c.kind == "convergence" and c.name.startswith("weak order 1 of the mean") and not c.passed
         for c in result.checks
     )
+
+
+def test_three_run_extrapolation_removes_linear_bias_with_least_variance() -> None:
+    """The intercept (-q_N + q_2N + 2 q_4N)/2 is exact on q + c·h, has variance 1.5 se² (Richardson: 5 se²), and is
+    the least-variance combination that cancels the O(h) term: any other such weights differ by a multiple of the
+    convergence contrast (1, -3, 2), which is orthogonal to them."""
+    h = np.array([1.0, 0.5, 0.25])
+    line = [Estimate(2.0 + 3.0 * hk, 0.1) for hk in h]
+    combined = extrapolate(line)
+    assert combined.value == pytest.approx(2.0) and combined.std_error == pytest.approx(0.1 * math.sqrt(1.5))
+    assert extrapolate(line[:2]).std_error == pytest.approx(0.1 * math.sqrt(5.0))
+    w, contrast = np.array(EXTRAPOLATION[3]), np.array([1.0, -3.0, 2.0])
+    assert w.sum() == pytest.approx(1.0) and w @ h == pytest.approx(0.0) and w @ contrast == pytest.approx(0.0)
+    for t in (-0.3, 0.2, 1.0):
+        assert np.sum((w + t * contrast) ** 2) > np.sum(w**2)
+    with pytest.raises(ValueError, match="2 or 3 runs"):
+        extrapolate(line[:1])
 
 
 # ------------------------------------------------------------------------------ wrong simulators
