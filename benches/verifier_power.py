@@ -2,6 +2,7 @@
 in each model, builds it with the symbolic compiler, and verifies it against the original model.
 
     .venv/bin/python benches/verifier_power.py [--paths 100000] [--out docs/verifier-power.md]
+    .venv/bin/python benches/verifier_power.py --from-json docs/verifier-power.json   # only rewrite the table
 
 Writes a Markdown table (caught share per operator and per model, survivors with their details)
 and a JSON file beside it.
@@ -82,6 +83,11 @@ def markdown(rows: list[dict], options: architect.Options) -> str:
     survivors = [r for r in rows if not r["caught"]]
     lines += ["", "## Survivors", ""]
     lines += [f"- {r['model']}: {r['mutation']} — {r['reason']}" for r in survivors] or ["None."]
+    if survivors:
+        lines += [
+            "",
+            "Why they survive: [verification.md §9](verification.md#9-proving-the-verifier-power-and-calibration).",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -91,9 +97,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("docs/verifier-power.md"))
     parser.add_argument("--models", nargs="*", default=list(MODELS))
+    parser.add_argument("--from-json", type=Path, help="rewrite the Markdown from an earlier run's JSON")
     args = parser.parse_args()
     options = architect.Options(paths=args.paths, seed=args.seed)
-    rows = run(tuple(args.models), options)
+    rows = json.loads(args.from_json.read_text()) if args.from_json else run(tuple(args.models), options)
     args.out.write_text(markdown(rows, options))
     args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
     print(f"wrote {args.out}")
