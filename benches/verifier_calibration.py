@@ -83,6 +83,10 @@ def markdown(rows: list[dict], alpha: float) -> str:
         f"All models: {total} false rejections in {runs} verifications "
         f"(upper 95% bound {float(beta.ppf(0.95, total + 1, runs - total)):.4f}).",
     ]
+    failed = [(r["model"], f) for r in rows for f in r["failed_seeds"]]
+    if failed:
+        lines += ["", "The false rejections:", ""]
+        lines += [f"- {model}, seed {f['seed']}: {f['reason']}" for model, f in failed]
     return "\n".join(lines) + "\n"
 
 
