@@ -44,7 +44,7 @@ from architect.verifier.structure import (
 )
 from architect.verifier.theory import PolynomialMoments
 
-#: Bins of the Richardson chi-square test (equal probability under the exact law).
+#: Bins of the (generalised) Richardson chi-square test (equal probability under the exact law).
 BINS = 20
 #: Histogram bins and density grid points for the report's plots.
 HISTOGRAM_BINS = 60
@@ -248,8 +248,11 @@ def _distribution_check(spec: LawSpec, terminal: Sequence[np.ndarray], kinds: Se
     else:
         q, p, n_eff = richardson_chi_square(samples, spec)
         d = q
-        how = "Richardson frequencies 2·f(h/2) - f(h)" if len(samples) == 2 else "extrapolated frequencies "
-        how += "" if len(samples) == 2 else "(-f(h) + f(h/2) + 2·f(h/4))/2"
+        how = (
+            "Richardson frequencies 2·f(h/2) - f(h)"
+            if len(samples) == 2
+            else "extrapolated frequencies (-f(h) + f(h/2) + 2·f(h/4))/2"
+        )
         detail = (
             f"{how} on {BINS} bins of equal probability under {spec.law} "
             f"({spec.parameters}); Pearson Q = {q:.4g} on {BINS - 1} degrees of freedom, effective sample size "

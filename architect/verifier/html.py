@@ -385,7 +385,7 @@ def _mean_figures(report: Report) -> str:
         return ""
     blocks = [_render(lambda s=s: _mean_figure(s)) for s in series]
     caption = (
-        "Simulated mean (Richardson-extrapolated estimate) with a ±2·SE band against the exact mean from the "
+        "Simulated mean (extrapolated to h = 0) with a ±2·SE band against the exact mean from the "
         "generator, at t = 0 and every checkpoint; right: the deviation estimate − theory, which should stay "
         "within its band."
     )
