@@ -5,9 +5,8 @@ and, for models without exact moments, two runs of a trusted reference simulator
 
 - moments (mean, variance, covariance, third and fourth central moments) at every checkpoint, of the
   extrapolated estimate (-q_N + q_2N + 2 q_4N)/2 (Richardson 2 q_2N - q_N from two runs) against exact
-  values from the generator (`moments`), or against the
-  reference's own Richardson estimate (`quantities.reference_targets`); log-transformed states at the
-  horizon where only they are polynomial;
+  values from the generator (`moments`), or against the reference's own Richardson estimate
+  (`quantities.reference_targets`); log-transformed states at the horizon where only they are polynomial;
 - exact terminal laws (`distribution`) and closed-form option prices (`prices`);
 - convergence at weak order 1 from the N, 2N, 4N runs (`convergence`);
 - deterministic sanity checks (`sanity`).
