@@ -67,8 +67,10 @@ FORMS = {
     "named-jacobi-wide": "Jacobi sigma=2",
     "named-three-halves-v0": "3/2 model v0=0.09",
     "named-latex-overrides": r"Vasicek \kappa=1, \theta=0.03, \sigma=0.02",
+    "named-gbm-with-jumps": "GBM with jumps lam=0.5",
+    "named-heston-with-jumps": "Heston with jumps S0=50 delta=0.2",
 }
-CASES = {f"family-{f.key}": f.label for f in FAMILIES if f.jumps is None} | FORMS
+CASES = {f"family-{f.key}": f.label for f in FAMILIES} | FORMS
 
 
 def golden_json(text: str) -> str:

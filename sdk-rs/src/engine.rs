@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use crate::error::SdkError;
 use crate::exact::{Sampler, Transition};
+use crate::jumps::JumpSampler;
 use crate::moments::{Moments, PowerSums};
 use crate::rng::{PathRng, path_rng, standard_normal};
 use crate::scheme::{Scheme, Step, Stepper};
@@ -242,6 +243,7 @@ struct Job<'a, const D: usize, const M: usize, S> {
     h: f64,
     sqrt_h: f64,
     steps_per_checkpoint: u64,
+    jumps: JumpSampler,
 }
 
 impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
@@ -267,6 +269,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 Method::Exact(law.over(config.horizon / config.checkpoints as f64)?)
             }
         };
+        let jumps = jump_sampler(model, scheme, &method, h)?;
         Ok(Job {
             model,
             method,
@@ -276,6 +279,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             h,
             sqrt_h: h.sqrt(),
             steps_per_checkpoint: config.steps / config.checkpoints,
+            jumps,
         })
     }
 
@@ -365,8 +369,11 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                     *zk = standard_normal(rng);
                 }
             }
-            for (x, zl) in xs.iter_mut().zip(&z) {
+            for ((x, zl), rng) in xs.iter_mut().zip(&z).zip(rngs.iter_mut()) {
                 stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, x, zl);
+                if !self.jumps.is_empty() {
+                    self.jumps.apply(x, rng);
+                }
             }
         }
     }
@@ -382,6 +389,36 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             })
             .collect()
     }
+}
+
+/// The model's jumps over one step. They are added to the stepped state, so they need plain
+/// (Euler or full-truncation) steps: exact transitions jump between observation dates only, and
+/// a log-Euler component holds log x, to which an additive jump in x cannot be added.
+fn jump_sampler<const D: usize, const M: usize, S: Sde<D, M>>(
+    model: &S,
+    scheme: &Scheme<D>,
+    method: &Method<D, M>,
+    h: f64,
+) -> Result<JumpSampler, SdkError> {
+    let jumps = JumpSampler::new(&model.jumps(), D, h)?;
+    if jumps.is_empty() {
+        return Ok(jumps);
+    }
+    if matches!(method, Method::Exact(_)) {
+        return Err(SdkError::Model(
+            "exact transition steps do not simulate jumps; use Euler steps".into(),
+        ));
+    }
+    if let Some(i) = jumps
+        .variables()
+        .find(|&i| scheme.steps[i] == Step::LogEuler)
+    {
+        return Err(SdkError::Model(format!(
+            "{} jumps, so it cannot use the log-euler step (use euler)",
+            S::STATE[i]
+        )));
+    }
+    Ok(jumps)
 }
 
 /// The initial state must be finite, and positive in log-Euler components (exact steps check
