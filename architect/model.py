@@ -96,29 +96,38 @@ class JumpPart:
 
     def problem(self, subs: dict[sp.Symbol, sp.Expr]) -> str | None:
         """Why these values make no jump law (negative rate, sd <= 0, p outside [0, 1], E[e^Y] infinite)."""
+        found = self.first_problem(subs)
+        return None if found is None else found[1]
+
+    def first_problem(self, subs: dict[sp.Symbol, sp.Expr]) -> tuple[str, str] | None:
+        """(the field at fault: "intensity" or a size parameter, why), or None."""
         try:
             v = self.values(subs)
         except (TypeError, ValueError):
-            return f"the jumps of {self.variable} must have numeric parameters"
+            return "intensity", f"the jumps of {self.variable} must have numeric parameters"
         where = f"jumps of {self.variable}"
-        if any(x != x or x in (float("inf"), float("-inf")) for x in v.values()):
-            return f"{where}: parameters must be finite numbers"
+        for name, x in v.items():
+            if x != x or x in (float("inf"), float("-inf")):
+                return name, f"{where}: {name} must be a finite number"
         if v["intensity"] < 0:
-            return f"{where}: the intensity must be non-negative, got {v['intensity']:g}"
+            return "intensity", f"{where}: the intensity must be non-negative, got {v['intensity']:g}"
         if self.law == "normal" and not v["sd"] > 0:
-            return f"{where}: the jump-size standard deviation must be positive, got {v['sd']:g}"
+            return "sd", f"{where}: the jump-size standard deviation must be positive, got {v['sd']:g}"
         if self.law == "double-exponential":
             if not 0 <= v["p"] <= 1:
-                return f"{where}: p is the probability of an upward jump and must lie in [0, 1], got {v['p']:g}"
+                return "p", f"{where}: p is the probability of an upward jump and must lie in [0, 1], got {v['p']:g}"
             if not v["eta1"] > 1:
-                return f"{where}: eta1 must exceed 1 (else E[exp(Y)] is infinite: no compensator), got {v['eta1']:g}"
+                return (
+                    "eta1",
+                    f"{where}: eta1 must exceed 1 (else E[exp(Y)] is infinite: no compensator), got {v['eta1']:g}",
+                )
             if not v["eta2"] > 0:
-                return f"{where}: eta2 must be positive, got {v['eta2']:g}"
+                return "eta2", f"{where}: eta2 must be positive, got {v['eta2']:g}"
         return None
 
     def describe(self) -> str:
-        names = JUMP_LAWS[self.law]
-        args = ", ".join(f"{n}={_fmt(e)}" for n, e in zip(names, self.size, strict=True))
+        """The law in the syntax the equation reader takes (``J_x ~ CompoundPoisson(lam, Normal(m, delta))``)."""
+        args = ", ".join(_fmt(e) for e in self.size)
         law = "Normal" if self.law == "normal" else "DoubleExponential"
         return f"J_{self.variable} ~ CompoundPoisson({_fmt(self.intensity)}, {law}({args}))"
 

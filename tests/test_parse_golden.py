@@ -36,6 +36,11 @@ FORMS = {
     "form-plain-named-noises": "dx = -x*dt + dW_x; dy = -y*dt + 0.5*dW_y; corr(W_x, W_y) = -0.25; x0=0; y0=0",
     "form-plain-drift-free": "dS = sigma*S*dW, sigma=0.2, S0=100",
     "form-plain-unicode": "d X = κ(θ − X) dt + σ sqrt(X) dW, κ=2, θ=0.04, σ=0.3, X0=0.04",  # noqa: RUF001
+    "form-plain-jumps-normal": "dx = (r - sigma^2/2 - lam*(exp(m + s^2/2) - 1))*dt + sigma*dW + dJ\n"
+    "J ~ CompoundPoisson(lam, Normal(m, s))\nr=0.05, sigma=0.2, lam=1, m=-0.1, s=0.15, x0=4.6",
+    "form-plain-jumps-double-exponential": "dX = -kappa*X*dt + sigma*dW + dJ_X; "
+    "J_X ~ CompoundPoisson(lambda, DoubleExponential(p, eta1, eta2)); "
+    "kappa=1, sigma=0.2, lambda=2, p=0.3, eta1=4, eta2=3, X0=0",
     # LaTeX
     "form-latex-gbm": r"dS_t = \mu S_t\,dt + \sigma S_t\,dW_t, \mu = 0.05, \sigma = 0.2, S_0 = 100",
     "form-latex-mathrm": r"\mathrm{d}X_t = \kappa(\theta - X_t)\,\mathrm{d}t + \sigma\sqrt{X_t}\,\mathrm{d}W_t"
