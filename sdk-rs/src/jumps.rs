@@ -74,9 +74,7 @@ impl Jump {
                 ))
             }
             JumpSize::DoubleExponential { p, eta1, eta2 }
-                if !((0.0..=1.0).contains(&p) && eta1 > 1.0 && eta2 > 0.0)
-                    || !eta1.is_finite()
-                    || !eta2.is_finite() =>
+                if !(double_exponential_ok(p, eta1) && eta2.is_finite() && eta2 > 0.0) =>
             {
                 fail(format!(
                     "double-exponential jumps need p in [0, 1], eta1 > 1 and eta2 > 0, got p {p}, eta1 {eta1}, eta2 {eta2}"
@@ -85,6 +83,11 @@ impl Jump {
             _ => Ok(()),
         }
     }
+}
+
+/// `p` a probability and `1 < eta1 < ∞` (so that `E[e^Y]` is finite).
+fn double_exponential_ok(p: f64, eta1: f64) -> bool {
+    (0.0..=1.0).contains(&p) && eta1.is_finite() && eta1 > 1.0
 }
 
 /// The jump parts of a model, ready to add their increments over steps of one length.
