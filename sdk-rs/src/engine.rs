@@ -269,7 +269,8 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 Method::Exact(law.over(config.horizon / config.checkpoints as f64)?)
             }
         };
-        let jumps = jump_sampler(model, scheme, &method, h)?;
+        let exact = matches!(method, Method::Exact(_));
+        let jumps = JumpSampler::for_run(&model.jumps(), &scheme.steps, S::STATE, exact, h)?;
         Ok(Job {
             model,
             method,
@@ -389,36 +390,6 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             })
             .collect()
     }
-}
-
-/// The model's jumps over one step. They are added to the stepped state, so they need plain
-/// (Euler or full-truncation) steps: exact transitions jump between observation dates only, and
-/// a log-Euler component holds log x, to which an additive jump in x cannot be added.
-fn jump_sampler<const D: usize, const M: usize, S: Sde<D, M>>(
-    model: &S,
-    scheme: &Scheme<D>,
-    method: &Method<D, M>,
-    h: f64,
-) -> Result<JumpSampler, SdkError> {
-    let jumps = JumpSampler::new(&model.jumps(), D, h)?;
-    if jumps.is_empty() {
-        return Ok(jumps);
-    }
-    if matches!(method, Method::Exact(_)) {
-        return Err(SdkError::Model(
-            "exact transition steps do not simulate jumps; use Euler steps".into(),
-        ));
-    }
-    if let Some(i) = jumps
-        .variables()
-        .find(|&i| scheme.steps[i] == Step::LogEuler)
-    {
-        return Err(SdkError::Model(format!(
-            "{} jumps, so it cannot use the log-euler step (use euler)",
-            S::STATE[i]
-        )));
-    }
-    Ok(jumps)
 }
 
 /// The initial state must be finite, and positive in log-Euler components (exact steps check

@@ -18,6 +18,7 @@ use rand_distr::{Distribution, Poisson};
 
 use crate::error::SdkError;
 use crate::rng::{PathRng, standard_normal};
+use crate::scheme::Step;
 
 /// The law of one jump's size.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,6 +118,35 @@ impl JumpSampler {
             parts.push((jump.variable, count, jump.size));
         }
         Ok(JumpSampler { parts })
+    }
+
+    /// The sampler of a run with steps of length `h`: jumps are added to the stepped state, so
+    /// jumping components need plain (Euler or full-truncation) steps — an exact transition
+    /// moves only between observation dates, and a log-Euler component holds log x, to which an
+    /// additive jump in x cannot be added.
+    pub fn for_run<const D: usize>(
+        jumps: &[Jump],
+        steps: &[Step; D],
+        names: [&str; D],
+        exact: bool,
+        h: f64,
+    ) -> Result<Self, SdkError> {
+        let sampler = JumpSampler::new(jumps, D, h)?;
+        if sampler.is_empty() {
+            return Ok(sampler);
+        }
+        if exact {
+            return Err(SdkError::Model(
+                "exact transition steps do not simulate jumps; use Euler steps".into(),
+            ));
+        }
+        if let Some(i) = sampler.variables().find(|&i| steps[i] == Step::LogEuler) {
+            return Err(SdkError::Model(format!(
+                "{} jumps, so it cannot use the log-euler step (use euler)",
+                names[i]
+            )));
+        }
+        Ok(sampler)
     }
 
     /// Whether the model has no jump part.
