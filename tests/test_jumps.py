@@ -4,6 +4,7 @@ and `architect generate` passing verification for every jump family and an expli
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 import architect
 from architect.api import _backend_for
 from architect.cli import main
+from architect.codegen import write_crate
 from architect.codegen.symbolic import choose_scheme, render_model_rs
 from architect.errors import ModelError, ParseError, UsageError
 from architect.gate import check_model_source
@@ -163,3 +165,18 @@ def test_jump_models_generate_and_pass(text: str, engine: str | None, tmp_path: 
         assert sum(engine in c["name"] for c in report["checks"]) == 3
     if text == "GBM with jumps":
         assert report["backend"] == "symbolic" and "does not know jumps" in report["backend_note"]
+
+
+NON_POLYNOMIAL = "dX = -X^3*dt + 0.3*dW + dJ; J ~ CompoundPoisson(2, Normal(0.1, 0.2)); X0=0.5"
+
+
+@pytest.mark.slow
+def test_the_empirical_reference_simulates_the_jumps(tmp_path: Path) -> None:
+    """A non-polynomial model with jumps passes against the reference runs (the symbolic crate, jumps included),
+    and the same crate without its jumps fails against them."""
+    report = _generate(NON_POLYNOMIAL, tmp_path / "model")
+    assert report["theory"]["empirical_reference"] == ["X"] and report["simulation"]["reference"]["used"]
+    original = architect.parse(NON_POLYNOMIAL)
+    write_crate(replace(original, jumps=()), tmp_path / "without")
+    result = architect.verify(tmp_path / "without", model=original, options=architect.Options(steps=40, paths=40000))
+    assert not result.passed, result.report["reason"]
