@@ -84,6 +84,8 @@ VALID_LATEX = [
     r"dX_t = -\lambda X_t dt + e^{-t} \cdot |X_t| \, dW_{1,t} + \tfrac12 dW^2_t, \lambda=1, X(0)=1",
     r"dr_t = \kappa(\bar r - r_t)\,dt + \sigma \max\{r_t, 0\}^{1/2} dW_t, \kappa=1, \bar r = 0.05, \sigma=0.1, "
     r"r_0=0.03",
+    r"\mathrm{d}x_t = \mu\,\mathrm{d}t + \mathrm{d}W_t + \mathrm{d}J_t, J \sim \mathrm{CompoundPoisson}(\lambda, "
+    r"\mathcal{N}(m, s)), \mu=0.1, \lambda=1, m=0, s=0.1, x_0=0",
     r"\mathrm{d}x_t = \mathrm{d}W^1_t; \mathrm{d}y_t = \mathrm{d}W^2_t; \mathrm{d}\langle W^1, W^2\rangle_t = "
     r"\rho\,\mathrm{d}t; \rho=0.3; x_0=0; y_0=0",
     r"$dy_t = -\ln y_t \, y_t\, dt + \exp\left(-\frac{t}{2}\right) dW_t$, y_0 = 1",
