@@ -57,8 +57,8 @@ FORMS = {
     "form-latex-functions": r"dX_t = \left(e^{-t} + \ln X_t - |X_t| + \max\{X_t, 0\}\right)dt"
     r" + \frac{\sigma}{2}\sqrt[3]{X_t}\cdot dW_{1,t}, \sigma = 0.4, X_0 = 1",
     "form-latex-jumps": r"\mathrm{d}x_t = \left(r - \lambda\kappa\right)\mathrm{d}t + \sigma\,\mathrm{d}W_t"
-    r" + \mathrm{d}J_t \\ J \sim \mathrm{CompoundPoisson}(\lambda, \mathcal{N}(m, s)) \\ r=0.05, \kappa=0.1, \sigma=0.2, \lambda=1,"
-    r" m=-0.1, s=0.15, x_0=4.6",
+    r" + \mathrm{d}J_t \\ J \sim \mathrm{CompoundPoisson}(\lambda, \mathcal{N}(m, s)) \\ "
+    r"r=0.05, \kappa=0.1, \sigma=0.2, \lambda=1, m=-0.1, s=0.15, x_0=4.6",
     "form-latex-bracket": r"\mathrm{d}x_t = \mathrm{d}W^1_t; \mathrm{d}y_t = \mathrm{d}W^2_t; "
     r"\mathrm{d}\langle W^1, W^2\rangle_t = \rho\,\mathrm{d}t; \rho=0.3; x_0=0; y_0=0",
     # named models with overrides and modifiers
