@@ -6,7 +6,9 @@ Laws (at the horizon T, from the initial state):
   direction of least variance (the one most sensitive to a wrong correlation) are tested;
 - GBM type, b = m x, a = s² x²: log X_T ~ N(log x0 + (m - s²/2) T, s² T);
 - CIR type, b = alpha + beta x, a = c x (kappa = -beta): X_T = k·chi'²(4 alpha/c, x0 e^{-kappa T}/k),
-  k = c (1 - e^{-kappa T}) / (4 kappa).
+  k = c (1 - e^{-kappa T}) / (4 kappa);
+- Lévy type with normal jump sizes (Merton 1976 in log-price form), dx = b dt + s dW + dJ: a Poisson mixture
+  of normals, Σ_n P(N_T = n) N(x0 + bT + n m, s²T + n δ²).
 
 Tests. A simulator whose scheme is exact in law for that component (log-Euler on GBM type, Euler on
 constant coefficients) has no time-step bias: its terminal states from all runs are pooled and compared
@@ -32,6 +34,7 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from architect.verifier.check import POWER, Check
+from architect.verifier.jumps import NormalMixture
 from architect.verifier.quantities import EXACT, extrapolation_weights
 from architect.verifier.structure import (
     EXACT_GBM_KINDS,
@@ -40,6 +43,8 @@ from architect.verifier.structure import (
     gaussian_exact,
     gaussian_subset,
     gbm_type,
+    levy_exact,
+    levy_type,
     restrict,
 )
 from architect.verifier.theory import PolynomialMoments
@@ -82,7 +87,9 @@ def exact_laws(
     for i in range(num.dim):
         if i in gaussian:
             continue
-        if (g := gbm_type(num, i)) is not None:
+        if (levy := levy_type(num, i)) is not None and levy.jump.law == "normal":
+            out.append(_normal_mixture(num, i, levy.b, levy.s2, horizon))
+        elif (g := gbm_type(num, i)) is not None:
             out.append(_lognormal(num, g.index, g.m, g.s2, horizon))
         elif (c := cir_type(num, i)) is not None:
             law = _noncentral(num, c.index, c.alpha, c.beta, c.c, horizon)
@@ -142,6 +149,22 @@ def _lognormal(num: Numeric, i: int, m: float, s2: float, horizon: float) -> Law
         return len(kinds) == num.dim and kinds[i] in EXACT_GBM_KINDS
 
     return LawSpec(num.model.state[i], "lognormal", params, dist, _unit(num.dim, i), exact)
+
+
+def _normal_mixture(num: Numeric, i: int, b: float, s2: float, horizon: float) -> LawSpec:
+    jump = num.jumps[i]
+    m, delta = jump.size
+    mean, poisson = num.model.initial[i] + b * horizon, jump.intensity * horizon
+    dist = NormalMixture(mean, s2 * horizon, poisson, m, delta * delta)
+    params = (
+        f"x0 + bT = {mean:.6g}, diffusion variance {s2 * horizon:.6g}, "
+        f"Poisson({poisson:.6g}) jumps N({m:g}, {delta:g}²)"
+    )
+
+    def exact(kinds: Sequence[str]) -> bool:
+        return levy_exact(num, kinds, i)
+
+    return LawSpec(num.model.state[i], "Poisson mixture of normals", params, dist, _unit(num.dim, i), exact)
 
 
 def _noncentral(num: Numeric, i: int, alpha: float, beta: float, c: float, horizon: float) -> LawSpec:

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use crate::error::SdkError;
 use crate::exact::{Sampler, Transition};
+use crate::jumps::JumpSampler;
 use crate::moments::{Moments, PowerSums};
 use crate::rng::{PathRng, path_rng, standard_normal};
 use crate::scheme::{Scheme, Step, Stepper};
@@ -242,6 +243,7 @@ struct Job<'a, const D: usize, const M: usize, S> {
     h: f64,
     sqrt_h: f64,
     steps_per_checkpoint: u64,
+    jumps: JumpSampler,
 }
 
 impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
@@ -267,6 +269,8 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 Method::Exact(law.over(config.horizon / config.checkpoints as f64)?)
             }
         };
+        let exact = matches!(method, Method::Exact(_));
+        let jumps = JumpSampler::for_run(&model.jumps(), &scheme.steps, S::STATE, exact, h)?;
         Ok(Job {
             model,
             method,
@@ -276,6 +280,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             h,
             sqrt_h: h.sqrt(),
             steps_per_checkpoint: config.steps / config.checkpoints,
+            jumps,
         })
     }
 
@@ -365,8 +370,11 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                     *zk = standard_normal(rng);
                 }
             }
-            for (x, zl) in xs.iter_mut().zip(&z) {
+            for ((x, zl), rng) in xs.iter_mut().zip(&z).zip(rngs.iter_mut()) {
                 stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, x, zl);
+                if !self.jumps.is_empty() {
+                    self.jumps.apply(x, rng);
+                }
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod exact;
 pub mod files;
+pub mod jumps;
 pub mod moments;
 pub mod rng;
 pub mod scheme;
@@ -20,6 +21,7 @@ mod ziggurat_tables;
 
 pub use engine::{RunConfig, RunOutput, simulate};
 pub use error::SdkError;
+pub use jumps::{Jump, JumpSize};
 pub use scheme::{Scheme, Step};
 pub use sde::Sde;
 
