@@ -28,6 +28,7 @@ import numpy as np
 from scipy.stats import norm
 
 from architect.verifier.check import Check, z_test
+from architect.verifier.jumps import JumpLaw, cf_call, levy_log_cf, merton_call
 from architect.verifier.quantities import (
     EXACT,
     MAX_ESTIMATOR_SKEWNESS,
@@ -35,7 +36,6 @@ from architect.verifier.quantities import (
     extrapolate,
     extrapolation_note,
 )
-from architect.verifier.jumps import JumpLaw, cf_call, levy_log_cf, merton_call
 from architect.verifier.sample import Estimate
 from architect.verifier.structure import (
     EXACT_GBM_KINDS,
