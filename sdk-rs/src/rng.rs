@@ -43,6 +43,18 @@ impl PathRng {
         PathRng { s }
     }
 
+    /// The generator with the given 256-bit state (not all zero); used by the SIMD lanes.
+    #[inline(always)]
+    pub(crate) fn from_words(s: [u64; 4]) -> Self {
+        PathRng { s }
+    }
+
+    /// The 256-bit state.
+    #[inline(always)]
+    pub(crate) fn words(&self) -> [u64; 4] {
+        self.s
+    }
+
     /// The next 64 random bits.
     #[inline(always)]
     pub fn next_bits(&mut self) -> u64 {
