@@ -7,18 +7,21 @@ use rayon::prelude::*;
 use crate::error::SdkError;
 use crate::exact::{Sampler, Transition};
 use crate::moments::{Moments, PowerSums};
-use crate::rng::{PathRng, path_rng, standard_normal};
+use crate::rng::path_rng;
 use crate::scheme::{Scheme, Step, Stepper};
 use crate::sde::Sde;
+use crate::simd::{Kernel, NormalLanes, Row};
 
 /// Paths per block. Blocks are the unit of parallel work and of summation order, so this
 /// constant (not the thread count) fixes the result bit for bit.
 pub const BLOCK_PATHS: u64 = 1024;
-/// Paths advanced side by side in the inner loop. Their dependency chains (generator state,
-/// path state) are independent, so the CPU overlaps them; each path still draws only from its
-/// own stream, so the results do not depend on this constant. 4 keeps the four generators'
-/// state close to registers; 8 and 16 measured slower (docs/benchmarks.md).
-pub const LANES: usize = 4;
+/// Paths advanced side by side in the inner loop: one [`NormalLanes`] draws their normals
+/// together (AVX-512 where the CPU has it). Each path still draws only from its own stream, so
+/// the results do not depend on this constant.
+pub const LANES: usize = crate::simd::LANES;
+/// Rows of normals drawn per call of the sampler (at most; fewer when a checkpoint interval is
+/// shorter): long enough to amortise the call, short enough to stay in the L1 cache (16 KiB).
+const NORMAL_ROWS: usize = 256;
 /// Largest accepted `moment_degree`.
 pub const MAX_MOMENT_DEGREE: usize = 16;
 /// Largest accepted number of monomials (exponents) per checkpoint.
@@ -47,6 +50,9 @@ pub struct RunConfig {
     pub moment_degree: usize,
     /// Whether to keep every path's final observed state.
     pub keep_terminal: bool,
+    /// The normal sampler's kernel (a kernel the CPU lacks falls back to the scalar one);
+    /// the numbers are the same for every kernel.
+    pub kernel: Kernel,
 }
 
 impl Default for RunConfig {
@@ -60,6 +66,7 @@ impl Default for RunConfig {
             checkpoints: 1,
             moment_degree: 4,
             keep_terminal: false,
+            kernel: Kernel::detect(),
         }
     }
 }
@@ -327,15 +334,15 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
         paths: std::ops::Range<u64>,
         (sums, scratch, terminal): (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
     ) {
+        let mut z = vec![[0.0; LANES]; (NORMAL_ROWS / M).max(1) * M];
         for group in paths.clone().step_by(LANES) {
             let live = ((paths.end - group) as usize).min(LANES);
-            let mut rngs: [PathRng; LANES] =
-                std::array::from_fn(|l| path_rng(self.config.seed, group + l as u64));
+            let mut normals = NormalLanes::new(self.config.seed, group, self.config.kernel);
             let mut xs = [self.x0; LANES];
             let mut observed = xs;
             for (k, acc) in sums.iter_mut().enumerate() {
                 let first_step = k as u64 * self.steps_per_checkpoint;
-                self.advance::<LOG>(stepper, &mut xs, &mut rngs, first_step);
+                self.advance::<LOG>(stepper, &mut xs, &mut normals, &mut z, first_step);
                 for (obs, x) in observed.iter_mut().zip(&xs).take(live) {
                     *obs = stepper.observe(x);
                     self.moments.add(acc, obs, scratch);
@@ -348,25 +355,31 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     }
 
     /// Advances [`LANES`] paths side by side over one checkpoint interval starting at step
-    /// `first_step`. Path `l` draws its normals from `rngs[l]` only, in the documented order.
+    /// `first_step`. Path `l` draws its normals from lane `l` of `normals` only, in the
+    /// documented order: row `M n + m` of the normals is `z_m` of step `n`. `z` is scratch
+    /// space for a whole number of steps' rows.
     #[inline(always)]
     fn advance<const LOG: bool>(
         &self,
         stepper: &Stepper<D, M>,
         xs: &mut [[f64; D]; LANES],
-        rngs: &mut [PathRng; LANES],
+        normals: &mut NormalLanes,
+        z: &mut [Row],
         first_step: u64,
     ) {
-        for n in first_step..first_step + self.steps_per_checkpoint {
-            let t = n as f64 * self.h;
-            let mut z = [[0.0; M]; LANES];
-            for (zl, rng) in z.iter_mut().zip(rngs.iter_mut()) {
-                for zk in zl.iter_mut() {
-                    *zk = standard_normal(rng);
+        let end = first_step + self.steps_per_checkpoint;
+        let mut n = first_step;
+        while n < end {
+            let len = ((end - n) as usize * M).min(z.len());
+            let rows = &mut z[..len];
+            normals.fill(rows);
+            for step in rows.chunks_exact(M) {
+                let t = n as f64 * self.h;
+                for (l, x) in xs.iter_mut().enumerate() {
+                    let zl: [f64; M] = std::array::from_fn(|m| step[m][l]);
+                    stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, x, &zl);
                 }
-            }
-            for (x, zl) in xs.iter_mut().zip(&z) {
-                stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, x, zl);
+                n += 1;
             }
         }
     }
