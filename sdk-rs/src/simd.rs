@@ -115,6 +115,21 @@ impl NormalLanes {
     }
 }
 
+/// Runs `f` compiled for `kernel`'s instruction set: with [`Kernel::Avx512`] the code that `f`
+/// inlines (the engine's step loop) may use AVX-512 instructions. `kernel` must be one that
+/// this CPU runs (as [`Kernel::or_scalar`] returns).
+///
+/// Generic, so compiled in each generated crate: a second copy of the step loop only.
+#[inline(always)]
+pub fn with_kernel<R>(kernel: Kernel, f: impl FnOnce() -> R) -> R {
+    match kernel.or_scalar() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `or_scalar` returned `Avx512`, so this CPU has AVX-512 F and DQ.
+        Kernel::Avx512 => unsafe { avx512::call(f) },
+        _ => f(),
+    }
+}
+
 /// The portable kernel: [`LANES`] independent dependency chains, interleaved.
 fn fill_scalar(s: &mut [[u64; LANES]; 4], rows: &mut [Row]) {
     let mut rngs: [PathRng; LANES] = std::array::from_fn(|l| PathRng::from_words(s.map(|w| w[l])));
@@ -139,14 +154,14 @@ fn put_lanes(s: &mut [[u64; LANES]; 4], rngs: &[PathRng; LANES]) {
 #[cold]
 #[inline(never)]
 fn finish_misses(s: &mut [[u64; LANES]; 4], bits: &[u64; LANES], miss: u8, row: &mut Row) {
-    for (l, (z, &b)) in row.iter_mut().zip(bits).enumerate() {
-        if miss & (1 << l) != 0 {
-            let mut rng = PathRng::from_words(s.map(|w| w[l]));
-            *z = ziggurat::finish_edge(&mut rng, b);
-            for (sw, w) in s.iter_mut().zip(rng.words()) {
-                sw[l] = w;
-            }
-        }
+    let mut rest = miss;
+    while rest != 0 {
+        let l = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        let mut rng = PathRng::from_words([s[0][l], s[1][l], s[2][l], s[3][l]]);
+        row[l] = ziggurat::finish_edge(&mut rng, bits[l]);
+        let [w0, w1, w2, w3] = rng.words();
+        (s[0][l], s[1][l], s[2][l], s[3][l]) = (w0, w1, w2, w3);
     }
 }
 
@@ -167,8 +182,7 @@ mod avx512 {
         // SAFETY (all loads and stores below): each `[u64; 8]` / `[f64; 8]` is exactly 64
         // bytes, valid for reads and writes through the `&mut` it comes from; the unaligned
         // forms need no alignment.
-        let [mut s0, mut s1, mut s2, mut s3] =
-            s.each_ref().map(|w| unsafe { _mm512_loadu_si512(w.as_ptr().cast()) });
+        let [mut s0, mut s1, mut s2, mut s3] = unsafe { load(s) };
         let mask = _mm512_set1_epi64(LAYER_MASK as i64);
         for row in rows.iter_mut() {
             let bits = _mm512_add_epi64(_mm512_rol_epi64::<23>(_mm512_add_epi64(s0, s3)), s0);
@@ -202,11 +216,36 @@ mod avx512 {
                 }
                 finish_misses(s, &first, !inside, row);
                 // SAFETY: see above.
-                [s0, s1, s2, s3] = s.each_ref().map(|w| unsafe { _mm512_loadu_si512(w.as_ptr().cast()) });
+                [s0, s1, s2, s3] = unsafe { load(s) };
             }
         }
         // SAFETY: see above.
         unsafe { store(s, [s0, s1, s2, s3]) };
+    }
+
+    /// `f`, with AVX-512 enabled for the code it inlines.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F and DQ.
+    #[target_feature(enable = "avx512f,avx512dq")]
+    pub(super) unsafe fn call<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
+    /// # Safety
+    /// The CPU must support AVX-512 F.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn load(s: &[[u64; LANES]; 4]) -> [__m512i; 4] {
+        // SAFETY: each `s[w]` is 64 readable bytes.
+        unsafe {
+            [
+                _mm512_loadu_si512(s[0].as_ptr().cast()),
+                _mm512_loadu_si512(s[1].as_ptr().cast()),
+                _mm512_loadu_si512(s[2].as_ptr().cast()),
+                _mm512_loadu_si512(s[3].as_ptr().cast()),
+            ]
+        }
     }
 
     /// # Safety
