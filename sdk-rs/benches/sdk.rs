@@ -84,7 +84,10 @@ fn normal(c: &mut Criterion) {
         })
     });
     for kernel in [Kernel::Scalar, Kernel::Avx512.or_scalar()] {
-        let name = format!("ziggurat-1024 (architect), 8 lanes, {} kernel", kernel.label());
+        let name = format!(
+            "ziggurat-1024 (architect), 8 lanes, {} kernel",
+            kernel.label()
+        );
         g.bench_function(name, |b| {
             let mut lanes = NormalLanes::new(1, 0, kernel);
             let mut rows = vec![[0.0; LANES]; DRAWS as usize / LANES];

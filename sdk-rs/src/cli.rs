@@ -295,11 +295,11 @@ fn parse(info: &ModelInfo, args: Vec<OsString>) -> Result<Args, CliError> {
         .try_get_matches_from_mut(args)
         .map_err(CliError::Usage)?;
     let args = Args::from_arg_matches(&matches).map_err(CliError::Usage)?;
-    if !args.describe {
-        if let Err(e) = args.config().validate(info.state.len()) {
-            let msg = e.to_string().replace("invalid run configuration: ", "");
-            return Err(CliError::Usage(cmd.error(ErrorKind::ValueValidation, msg)));
-        }
+    if !args.describe
+        && let Err(e) = args.config().validate(info.state.len())
+    {
+        let msg = e.to_string().replace("invalid run configuration: ", "");
+        return Err(CliError::Usage(cmd.error(ErrorKind::ValueValidation, msg)));
     }
     Ok(args)
 }

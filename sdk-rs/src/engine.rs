@@ -16,18 +16,19 @@ use crate::simd::{Kernel, NormalLanes, Row, with_kernel};
 /// constant (not the thread count) fixes the result bit for bit.
 pub const BLOCK_PATHS: u64 = 1024;
 /// Paths advanced side by side in the inner loop. A path's step is a dependency chain of
-/// about 20 cycles (OU: subtract, multiply, multiply, add, add); 32 independent chains keep the
-/// core busy (8 paths ran at 0.6 of the speed of 32 with the AVX-512 sampler). Each path still
-/// draws only from its own stream, so the results do not depend on this constant.
-pub const LANES: usize = 32;
+/// about 20 cycles (OU: max, subtract, multiply, multiply, add, add); many independent chains
+/// keep the core busy. Measured on OU with the AVX-512 sampler, M path-steps per CPU-second:
+/// 8 lanes 606, 32 lanes 1090, **64 lanes 1150**, 128 lanes 1150 (docs/performance.md). Each
+/// path still draws only from its own stream, so the results do not depend on this constant.
+pub const LANES: usize = 64;
 /// [`NormalLanes`] per group of [`LANES`] paths; each draws the normals of 8 paths together
 /// (AVX-512 where the CPU has it).
 const SAMPLERS: usize = LANES / crate::simd::LANES;
 const _: () = assert!(LANES.is_multiple_of(crate::simd::LANES));
 /// Rows of normals drawn per call of a sampler (at most; fewer when a checkpoint interval is
 /// shorter): long enough to amortise the call, short enough that the [`SAMPLERS`] buffers
-/// (16 KiB) stay in the L1 cache.
-const NORMAL_ROWS: usize = 64;
+/// (16 KiB) stay in the L1 cache. 16, 32 and 64 rows measured the same.
+const NORMAL_ROWS: usize = 32;
 /// Largest accepted `moment_degree`.
 pub const MAX_MOMENT_DEGREE: usize = 16;
 /// Largest accepted number of monomials (exponents) per checkpoint.
@@ -93,7 +94,7 @@ impl RunConfig {
                 self.horizon
             ));
         }
-        if self.checkpoints == 0 || self.steps % self.checkpoints != 0 {
+        if self.checkpoints == 0 || !self.steps.is_multiple_of(self.checkpoints) {
             return fail(format!(
                 "steps ({}) must be a positive multiple of checkpoints ({})",
                 self.steps, self.checkpoints
@@ -311,11 +312,17 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 // (8 paths per instruction instead of 2), used where the sampler uses it.
                 let kernel = self.config.kernel.or_scalar();
                 if stepper.has_log_euler() {
-                    with_kernel(kernel, #[inline(always)]
-                    || self.run_steps::<true>(stepper, first..end, out));
+                    with_kernel(
+                        kernel,
+                        #[inline(always)]
+                        || self.run_steps::<true>(stepper, first..end, out),
+                    );
                 } else {
-                    with_kernel(kernel, #[inline(always)]
-                    || self.run_steps::<false>(stepper, first..end, out));
+                    with_kernel(
+                        kernel,
+                        #[inline(always)]
+                        || self.run_steps::<false>(stepper, first..end, out),
+                    );
                 }
             }
             Method::Exact(sampler) => {
@@ -382,6 +389,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
         z: &mut [Row],
         first_step: u64,
     ) {
+        let mut xv: [[f64; LANES]; D] = std::array::from_fn(|d| xs.map(|x| x[d]));
         let cap = z.len() / SAMPLERS;
         let end = first_step + self.steps_per_checkpoint;
         let mut n = first_step;
@@ -391,22 +399,29 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 sampler.fill(&mut part[..steps * M]);
             }
             for s in 0..steps {
-                // This step's normals, path by path: a plain array, so that LLVM vectorises
-                // the paths' arithmetic as it would for one path.
-                let mut zs = [[0.0; M]; LANES];
-                for (part, zg) in z.chunks_exact(cap).zip(zs.chunks_exact_mut(crate::simd::LANES)) {
-                    for (m, row) in part[s * M..(s + 1) * M].iter().enumerate() {
-                        for (zl, &v) in zg.iter_mut().zip(row) {
-                            zl[m] = v;
-                        }
+                // This step's normals and the states as structure-of-arrays (one array per
+                // component, lanes side by side), so that LLVM vectorises the lanes' arithmetic
+                // without shuffles.
+                let mut zv = [[0.0; LANES]; M];
+                for (part, g) in z.chunks_exact(cap).zip((0..).step_by(crate::simd::LANES)) {
+                    for (zm, row) in zv.iter_mut().zip(&part[s * M..(s + 1) * M]) {
+                        zm[g..g + crate::simd::LANES].copy_from_slice(row);
                     }
                 }
                 let t = n as f64 * self.h;
-                for (x, zl) in xs.iter_mut().zip(&zs) {
-                    stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, x, zl);
+                for l in 0..LANES {
+                    let mut x: [f64; D] = std::array::from_fn(|d| xv[d][l]);
+                    let zl: [f64; M] = std::array::from_fn(|m| zv[m][l]);
+                    stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, &mut x, &zl);
+                    for (xd, v) in xv.iter_mut().zip(x) {
+                        xd[l] = v;
+                    }
                 }
                 n += 1;
             }
+        }
+        for (l, x) in xs.iter_mut().enumerate() {
+            *x = std::array::from_fn(|d| xv[d][l]);
         }
     }
 

@@ -46,7 +46,10 @@ fn check_kernel(kernel: Kernel) {
     }
     // The comparison must have covered the slow paths: draws beyond 3 come from wedges of the
     // outer layers or the tail (P(|Z| > 3) = 0.27%, P(|Z| > R) ≈ 5.4e-5).
-    assert!(misses > 1000 && tails > 10, "{misses} beyond 3, {tails} tails");
+    assert!(
+        misses > 1000 && tails > 10,
+        "{misses} beyond 3, {tails} tails"
+    );
 }
 
 #[test]
@@ -80,6 +83,12 @@ fn lanes_continue_their_streams_after_a_fill() {
 fn only_a_supported_kernel_is_used() {
     let lanes = NormalLanes::new(0, 0, Kernel::Avx512);
     assert_eq!(lanes.kernel(), Kernel::Avx512.or_scalar());
-    assert_eq!(lanes.kernel() == Kernel::Avx512, Kernel::detect() == Kernel::Avx512);
-    assert_eq!(NormalLanes::new(0, 0, Kernel::Scalar).kernel(), Kernel::Scalar);
+    assert_eq!(
+        lanes.kernel() == Kernel::Avx512,
+        Kernel::detect() == Kernel::Avx512
+    );
+    assert_eq!(
+        NormalLanes::new(0, 0, Kernel::Scalar).kernel(),
+        Kernel::Scalar
+    );
 }
