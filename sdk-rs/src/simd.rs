@@ -186,13 +186,16 @@ mod avx512 {
         let mask = _mm512_set1_epi64(LAYER_MASK as i64);
         for row in rows.iter_mut() {
             let bits = _mm512_add_epi64(_mm512_rol_epi64::<23>(_mm512_add_epi64(s0, s3)), s0);
+            // The scalar update `s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 45)`
+            // with the three-way XORs as single instructions (truth table 0x96 = a ^ b ^ c).
             let t = _mm512_slli_epi64::<17>(s1);
-            s2 = _mm512_xor_si512(s2, s0);
-            s3 = _mm512_xor_si512(s3, s1);
-            s1 = _mm512_xor_si512(s1, s2);
-            s0 = _mm512_xor_si512(s0, s3);
-            s2 = _mm512_xor_si512(s2, t);
-            s3 = _mm512_rol_epi64::<45>(s3);
+            let s3x = _mm512_xor_si512(s3, s1);
+            (s0, s1, s2, s3) = (
+                _mm512_ternarylogic_epi64::<0x96>(s0, s3, s1),
+                _mm512_ternarylogic_epi64::<0x96>(s1, s2, s0),
+                _mm512_ternarylogic_epi64::<0x96>(s2, s0, t),
+                _mm512_rol_epi64::<45>(s3x),
+            );
 
             let layer = _mm512_and_si512(bits, mask);
             let j = _mm512_srai_epi64::<11>(bits);
