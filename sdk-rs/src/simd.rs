@@ -116,8 +116,8 @@ impl NormalLanes {
 }
 
 /// Runs `f` compiled for `kernel`'s instruction set: with [`Kernel::Avx512`] the code that `f`
-/// inlines (the engine's step loop) may use AVX-512 instructions. `kernel` must be one that
-/// this CPU runs (as [`Kernel::or_scalar`] returns).
+/// inlines (the engine's step loop) may use AVX-512 instructions. A kernel this CPU lacks runs
+/// `f` as it is ([`Kernel::or_scalar`]).
 ///
 /// Generic, so compiled in each generated crate: a second copy of the step loop only.
 #[inline(always)]
