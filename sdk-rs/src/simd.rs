@@ -151,6 +151,7 @@ fn put_lanes(s: &mut [[u64; LANES]; 4], rngs: &[PathRng; LANES]) {
 
 /// Finishes the rows' draws that missed the inner rectangle with the scalar code, lane by lane.
 /// `bits` are the lanes' first draws, `miss` has bit `l` set for each lane to finish.
+#[cfg(target_arch = "x86_64")]
 #[cold]
 #[inline(never)]
 fn finish_misses(s: &mut [[u64; LANES]; 4], bits: &[u64; LANES], miss: u8, row: &mut Row) {

@@ -50,9 +50,12 @@ const K: [u64; LAYERS] = {
 };
 
 /// [`K`] and [`W`] at fixed addresses, for the SIMD sampler's table gathers (`crate::simd`).
+#[cfg(target_arch = "x86_64")]
 pub(crate) static K_TABLE: [u64; LAYERS] = K;
+#[cfg(target_arch = "x86_64")]
 pub(crate) static W_TABLE: [f64; LAYERS] = W;
 /// The layer-index mask, for the SIMD sampler.
+#[cfg(target_arch = "x86_64")]
 pub(crate) const LAYER_MASK: u64 = MASK;
 
 /// Draws one standard normal from `rng`.
@@ -71,6 +74,7 @@ pub fn sample<G: Rng + ?Sized>(rng: &mut G) -> f64 {
 /// Finishes a draw whose first 64 bits `bits` (already taken from `rng`) missed the inner
 /// rectangle: the scalar fallback of the SIMD sampler, so that its lanes continue exactly as
 /// [`sample`] would.
+#[cfg(target_arch = "x86_64")]
 pub(crate) fn finish_edge(rng: &mut crate::rng::PathRng, bits: u64) -> f64 {
     sample_edge(rng, bits)
 }
