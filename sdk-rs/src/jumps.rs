@@ -7,12 +7,12 @@
 //! of `n` sizes; the engine adds it after the diffusion step (the jump part is independent of
 //! the Brownian increments, so the order inside a step does not matter for the law).
 //!
-//! Draw order, per path and step, after the step's `M` normals: for each jump part in model
-//! order, the count (nothing when the intensity is 0), then the sizes — one normal for a
-//! normal law whatever `n ≥ 1` is (`n m + √n s Z` is exactly the sum of `n` normals), and one
-//! uniform for the direction plus one uniform for the magnitude per double-exponential jump.
-//! Everything comes from the path's own stream, so results stay bit-identical for any thread
-//! count.
+//! Draw order, per path and step, from the path's own jump stream ([`crate::rng::jump_rng`],
+//! separate from its normals): for each jump part in model order, the count (nothing when the
+//! intensity is 0), then the sizes — one normal for a normal law whatever `n ≥ 1` is
+//! (`n m + √n s Z` is exactly the sum of `n` normals), and one uniform for the direction plus
+//! one uniform for the magnitude per double-exponential jump. Everything comes from the path's
+//! own streams, so results stay bit-identical for any thread count.
 
 use rand_distr::{Distribution, Poisson};
 
