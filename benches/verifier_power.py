@@ -33,6 +33,9 @@ MODELS = (
     "CIR",
     "Heston",
     "Heston with mean reversion",
+    "Merton jump diffusion",
+    "Kou",
+    "Bates",
     "dx = -kappa*x*dt + sigma*dW1; dy = (x - y)*dt + eta*dW2; rho=-0.7, kappa=1.5, sigma=0.4, eta=0.2, x0=1, y0=0",
 )
 
