@@ -7,9 +7,11 @@
 //! the generator step is the same integer arithmetic, and the ziggurat's fast path (layer
 //! index, signed 53-bit integer, comparison with `K[i]`, conversion, multiplication by `W[i]`)
 //! is exact integer work followed by the same two correctly rounded operations. The 0.4% of
-//! draws that miss the inner rectangle are finished by the scalar code for that lane alone,
-//! from that lane's own generator, which then goes back into its register. A test compares
-//! both kernels on many paths and seeds (`tests/simd.rs`).
+//! draws that miss the inner rectangle are finished as the scalar code does: the wedge test on
+//! the missed lanes together (masked generator steps, the same floating-point operations in the
+//! same order, the same scalar `exp` per lane), the rare tail draws by the scalar code for that
+//! lane from that lane's own generator. A test compares both kernels on many paths and seeds,
+//! wedges and tails included (`tests/simd.rs`).
 //!
 //! The kernel is chosen at run time ([`Kernel::detect`]): AVX-512 (F and DQ: 64-bit rotates,
 //! shifts, comparisons and `i64 → f64` conversion) where the CPU has it, otherwise the scalar
@@ -17,7 +19,7 @@
 //! again in every generated crate.
 //!
 //! This is the SDK's only `unsafe` code (docs/security.md): the intrinsics' loads, stores and
-//! table gathers, and the call of the kernel compiled for AVX-512 after the CPU was checked.
+//! table gathers, and the calls of code compiled for AVX-512 after the CPU was checked.
 
 use crate::rng::{PathRng, path_rng};
 use crate::ziggurat;
@@ -197,7 +199,7 @@ mod avx512 {
             unsafe { _mm512_storeu_pd(row.as_mut_ptr(), x) };
             if inside != 0xff {
                 let mut st = [s0, s1, s2, s3];
-                // SAFETY: the caller's CPU check covers this function's.
+                // SAFETY: `edges` needs the same features as this function.
                 unsafe { edges(&mut st, bits, x, !inside, row) };
                 [s0, s1, s2, s3] = st;
             }
@@ -252,7 +254,7 @@ mod avx512 {
             let tail = pending & _mm512_cmpeq_epi64_mask(layer, zero);
             if tail != 0 {
                 let j = _mm512_srai_epi64::<11>(bits);
-                // SAFETY: `st` is four registers, not memory shared with anything else.
+                // SAFETY: `tails` needs AVX-512 F, which this function requires too.
                 unsafe { tails(st, j, tail, row) };
                 pending &= !tail;
             }
@@ -261,7 +263,7 @@ mod avx512 {
             }
             // Wedge: y = F[i] + u (F[i+1] − F[i]) with u the lane's next uniform draw.
             let mut advanced = *st;
-            // SAFETY: this function's target features.
+            // SAFETY: `next` needs AVX-512 F, which this function requires too.
             let ubits = unsafe { next(&mut advanced) };
             for (w, a) in st.iter_mut().zip(advanced) {
                 *w = _mm512_mask_mov_epi64(*w, pending, a);
@@ -296,7 +298,7 @@ mod avx512 {
             }
             // Rejected: a new first draw, with the fast-path test again.
             let mut advanced = *st;
-            // SAFETY: this function's target features.
+            // SAFETY: `next` needs AVX-512 F, which this function requires too.
             let fresh = unsafe { next(&mut advanced) };
             for (w, a) in st.iter_mut().zip(advanced) {
                 *w = _mm512_mask_mov_epi64(*w, pending, a);
