@@ -7,9 +7,11 @@
 //! the generator step is the same integer arithmetic, and the ziggurat's fast path (layer
 //! index, signed 53-bit integer, comparison with `K[i]`, conversion, multiplication by `W[i]`)
 //! is exact integer work followed by the same two correctly rounded operations. The 0.4% of
-//! draws that miss the inner rectangle are finished by the scalar code for that lane alone,
-//! from that lane's own generator, which then goes back into its register. A test compares
-//! both kernels on many paths and seeds (`tests/simd.rs`).
+//! draws that miss the inner rectangle are finished as the scalar code does: the wedge test on
+//! the missed lanes together (masked generator steps, the same floating-point operations in the
+//! same order, the same scalar `exp` per lane), the rare tail draws by the scalar code for that
+//! lane from that lane's own generator. A test compares both kernels on many paths and seeds,
+//! wedges and tails included (`tests/simd.rs`).
 //!
 //! The kernel is chosen at run time ([`Kernel::detect`]): AVX-512 (F and DQ: 64-bit rotates,
 //! shifts, comparisons and `i64 → f64` conversion) where the CPU has it, otherwise the scalar
@@ -17,7 +19,7 @@
 //! again in every generated crate.
 //!
 //! This is the SDK's only `unsafe` code (docs/security.md): the intrinsics' loads, stores and
-//! table gathers, and the call of the kernel compiled for AVX-512 after the CPU was checked.
+//! table gathers, and the calls of code compiled for AVX-512 after the CPU was checked.
 
 use crate::rng::{PathRng, path_rng};
 use crate::ziggurat;
@@ -149,29 +151,13 @@ fn put_lanes(s: &mut [[u64; LANES]; 4], rngs: &[PathRng; LANES]) {
     }
 }
 
-/// Finishes the rows' draws that missed the inner rectangle with the scalar code, lane by lane.
-/// `bits` are the lanes' first draws, `miss` has bit `l` set for each lane to finish.
-#[cfg(target_arch = "x86_64")]
-#[cold]
-#[inline(never)]
-fn finish_misses(s: &mut [[u64; LANES]; 4], bits: &[u64; LANES], miss: u8, row: &mut Row) {
-    let mut rest = miss;
-    while rest != 0 {
-        let l = rest.trailing_zeros() as usize;
-        rest &= rest - 1;
-        let mut rng = PathRng::from_words([s[0][l], s[1][l], s[2][l], s[3][l]]);
-        row[l] = ziggurat::finish_edge(&mut rng, bits[l]);
-        let [w0, w1, w2, w3] = rng.words();
-        (s[0][l], s[1][l], s[2][l], s[3][l]) = (w0, w1, w2, w3);
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use std::arch::x86_64::*;
 
-    use super::{LANES, Row, finish_misses};
-    use crate::ziggurat::{K_TABLE, LAYER_MASK, W_TABLE};
+    use super::{LANES, Row};
+    use crate::rng::PathRng;
+    use crate::ziggurat::{self, F_TABLE, K_TABLE, LAYER_MASK, W_TABLE};
 
     /// One row per iteration: xoshiro256++ on eight lanes, then the ziggurat's fast path with
     /// the layer tables gathered.
@@ -189,6 +175,8 @@ mod avx512 {
             let bits = _mm512_add_epi64(_mm512_rol_epi64::<23>(_mm512_add_epi64(s0, s3)), s0);
             // The scalar update `s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 45)`
             // with the three-way XORs as single instructions (truth table 0x96 = a ^ b ^ c).
+            // The same as `next`, written out on four locals: calling `next` on an array whose
+            // address `edges` also takes kept the state in memory (OU 9% slower).
             let t = _mm512_slli_epi64::<17>(s1);
             let s3x = _mm512_xor_si512(s3, s1);
             (s0, s1, s2, s3) = (
@@ -212,19 +200,165 @@ mod avx512 {
             // SAFETY: see above.
             unsafe { _mm512_storeu_pd(row.as_mut_ptr(), x) };
             if inside != 0xff {
-                let mut first = [0u64; LANES];
-                // SAFETY: see above.
-                unsafe {
-                    _mm512_storeu_si512(first.as_mut_ptr().cast(), bits);
-                    store(s, [s0, s1, s2, s3]);
-                }
-                finish_misses(s, &first, !inside, row);
-                // SAFETY: see above.
-                [s0, s1, s2, s3] = unsafe { load(s) };
+                let mut st = [s0, s1, s2, s3];
+                // SAFETY: `edges` needs the same features as this function.
+                unsafe { edges(&mut st, bits, x, !inside, row) };
+                [s0, s1, s2, s3] = st;
             }
         }
         // SAFETY: see above.
         unsafe { store(s, [s0, s1, s2, s3]) };
+    }
+
+    /// The next 64 bits of every lane, advancing the generators (xoshiro256++, as in `fill`).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn next(st: &mut [__m512i; 4]) -> __m512i {
+        let [s0, s1, s2, s3] = *st;
+        let bits = _mm512_add_epi64(_mm512_rol_epi64::<23>(_mm512_add_epi64(s0, s3)), s0);
+        let t = _mm512_slli_epi64::<17>(s1);
+        *st = [
+            _mm512_ternarylogic_epi64::<0x96>(s0, s3, s1),
+            _mm512_ternarylogic_epi64::<0x96>(s1, s2, s0),
+            _mm512_ternarylogic_epi64::<0x96>(s2, s0, t),
+            _mm512_rol_epi64::<45>(_mm512_xor_si512(s3, s1)),
+        ];
+        bits
+    }
+
+    /// The lanes in `miss` drew `bits` (already taken from `st`) outside the inner rectangle:
+    /// finish them as `ziggurat::sample_edge` does, lane by lane, with the same operations in
+    /// the same order, and write their normals into `row`. Wedge tests run on all missed lanes
+    /// at once (the exponential by the same scalar `exp` per lane); the rare tail draws go to
+    /// the scalar code for that lane.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F and DQ.
+    #[cold]
+    #[inline(never)]
+    #[target_feature(enable = "avx512f,avx512dq")]
+    unsafe fn edges(
+        st: &mut [__m512i; 4],
+        mut bits: __m512i,
+        mut x: __m512d,
+        miss: __mmask8,
+        row: &mut Row,
+    ) {
+        let mask = _mm512_set1_epi64(LAYER_MASK as i64);
+        let zero = _mm512_setzero_si512();
+        let mut pending = miss;
+        loop {
+            // Here `bits` is each pending lane's latest draw, `x` its value, outside the rectangle.
+            let layer = _mm512_and_si512(bits, mask);
+            let tail = pending & _mm512_cmpeq_epi64_mask(layer, zero);
+            if tail != 0 {
+                let j = _mm512_srai_epi64::<11>(bits);
+                // SAFETY: `tails` needs AVX-512 F, which this function requires too.
+                unsafe { tails(st, j, tail, row) };
+                pending &= !tail;
+            }
+            if pending == 0 {
+                return;
+            }
+            // Wedge: y = F[i] + u (F[i+1] − F[i]) with u the lane's next uniform draw.
+            let mut advanced = *st;
+            // SAFETY: `next` needs AVX-512 F, which this function requires too.
+            let ubits = unsafe { next(&mut advanced) };
+            for (w, a) in st.iter_mut().zip(advanced) {
+                *w = _mm512_mask_mov_epi64(*w, pending, a);
+            }
+            let u = _mm512_mul_pd(
+                _mm512_cvtepi64_pd(_mm512_srli_epi64::<11>(ubits)),
+                _mm512_set1_pd(1.0 / (1u64 << 53) as f64),
+            );
+            let next_layer = _mm512_add_epi64(layer, _mm512_set1_epi64(1));
+            // SAFETY: indices `i, i + 1 ≤ LAYERS`, within `F`'s `LAYERS + 1` entries.
+            let (f0, f1) = unsafe {
+                let fp = F_TABLE.as_ptr().cast();
+                (
+                    _mm512_mask_i64gather_pd::<8>(_mm512_setzero_pd(), pending, layer, fp),
+                    _mm512_mask_i64gather_pd::<8>(_mm512_setzero_pd(), pending, next_layer, fp),
+                )
+            };
+            let y = _mm512_add_pd(f0, _mm512_mul_pd(u, _mm512_sub_pd(f1, f0)));
+            let mut e = [0.0; LANES];
+            let arg = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(-0.5), x), x);
+            // SAFETY: `e` is 64 writable and readable bytes.
+            unsafe { _mm512_storeu_pd(e.as_mut_ptr(), arg) };
+            for_lanes(pending, |l| e[l] = e[l].exp());
+            // SAFETY: as above.
+            let e = unsafe { _mm512_loadu_pd(e.as_ptr()) };
+            let accept = pending & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(y, e);
+            // SAFETY: `row` is 64 writable bytes.
+            unsafe { _mm512_mask_storeu_pd(row.as_mut_ptr(), accept, x) };
+            pending &= !accept;
+            if pending == 0 {
+                return;
+            }
+            // Rejected: a new first draw, with the fast-path test again.
+            let mut advanced = *st;
+            // SAFETY: `next` needs AVX-512 F, which this function requires too.
+            let fresh = unsafe { next(&mut advanced) };
+            for (w, a) in st.iter_mut().zip(advanced) {
+                *w = _mm512_mask_mov_epi64(*w, pending, a);
+            }
+            bits = _mm512_mask_mov_epi64(bits, pending, fresh);
+            let layer = _mm512_and_si512(bits, mask);
+            let j = _mm512_srai_epi64::<11>(bits);
+            // SAFETY: indices below `LAYERS`, as in `fill`.
+            let (k, w) = unsafe {
+                (
+                    _mm512_i64gather_epi64::<8>(layer, K_TABLE.as_ptr().cast()),
+                    _mm512_i64gather_pd::<8>(layer, W_TABLE.as_ptr().cast()),
+                )
+            };
+            x = _mm512_mul_pd(_mm512_cvtepi64_pd(j), w);
+            let inside = pending & _mm512_cmplt_epu64_mask(_mm512_abs_epi64(j), k);
+            // SAFETY: `row` is 64 writable bytes.
+            unsafe { _mm512_mask_storeu_pd(row.as_mut_ptr(), inside, x) };
+            pending &= !inside;
+            if pending == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Marsaglia's tail for the lanes in `tail` (signs from `j`), by the scalar code.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F.
+    #[cold]
+    #[inline(never)]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn tails(st: &mut [__m512i; 4], j: __m512i, tail: __mmask8, row: &mut Row) {
+        let mut s = [[0u64; LANES]; 4];
+        let mut js = [0i64; LANES];
+        // SAFETY: 64-byte arrays, as in `fill`.
+        unsafe {
+            store(&mut s, *st);
+            _mm512_storeu_si512(js.as_mut_ptr().cast(), j);
+        }
+        for_lanes(tail, |l| {
+            let mut rng = PathRng::from_words([s[0][l], s[1][l], s[2][l], s[3][l]]);
+            row[l] = ziggurat::tail(&mut rng, js[l] < 0);
+            let [w0, w1, w2, w3] = rng.words();
+            (s[0][l], s[1][l], s[2][l], s[3][l]) = (w0, w1, w2, w3);
+        });
+        // SAFETY: as above.
+        *st = unsafe { load(&s) };
+    }
+
+    /// Calls `f` with the index of each set bit of `lanes`, lowest first.
+    #[inline]
+    fn for_lanes(lanes: __mmask8, mut f: impl FnMut(usize)) {
+        let mut rest = lanes;
+        while rest != 0 {
+            f(rest.trailing_zeros() as usize);
+            rest &= rest - 1;
+        }
     }
 
     /// `f`, with AVX-512 enabled for the code it inlines.

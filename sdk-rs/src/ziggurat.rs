@@ -54,6 +54,8 @@ const K: [u64; LAYERS] = {
 pub(crate) static K_TABLE: [u64; LAYERS] = K;
 #[cfg(target_arch = "x86_64")]
 pub(crate) static W_TABLE: [f64; LAYERS] = W;
+#[cfg(target_arch = "x86_64")]
+pub(crate) static F_TABLE: [f64; LAYERS + 1] = F;
 /// The layer-index mask, for the SIMD sampler.
 #[cfg(target_arch = "x86_64")]
 pub(crate) const LAYER_MASK: u64 = MASK;
@@ -68,14 +70,6 @@ pub fn sample<G: Rng + ?Sized>(rng: &mut G) -> f64 {
     if j.unsigned_abs() < K[i] {
         return j as f64 * W[i];
     }
-    sample_edge(rng, bits)
-}
-
-/// Finishes a draw whose first 64 bits `bits` (already taken from `rng`) missed the inner
-/// rectangle: the scalar fallback of the SIMD sampler, so that its lanes continue exactly as
-/// [`sample`] would.
-#[cfg(target_arch = "x86_64")]
-pub(crate) fn finish_edge(rng: &mut crate::rng::PathRng, bits: u64) -> f64 {
     sample_edge(rng, bits)
 }
 
