@@ -3,6 +3,8 @@ in each model, builds it with the symbolic compiler, and verifies it against the
 
     .venv/bin/python benches/verifier_power.py [--paths 100000] [--out docs/verifier-power.md]
     .venv/bin/python benches/verifier_power.py --from-json docs/verifier-power.json   # only rewrite the table
+    .venv/bin/python benches/verifier_power.py --models Kou --out /tmp/kou.md         # one model group
+    .venv/bin/python benches/verifier_power.py --from-json a.json b.json              # join groups' runs
 
 Writes a Markdown table (caught share per operator and per model, survivors with their details)
 and a JSON file beside it.
@@ -100,10 +102,18 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("docs/verifier-power.md"))
     parser.add_argument("--models", nargs="*", default=list(MODELS))
-    parser.add_argument("--from-json", type=Path, help="rewrite the Markdown from an earlier run's JSON")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        help="rewrite the Markdown from earlier runs' JSON (several: their rows joined, e.g. one run per model group)",
+    )
     args = parser.parse_args()
     options = architect.Options(paths=args.paths, seed=args.seed)
-    rows = json.loads(args.from_json.read_text()) if args.from_json else run(tuple(args.models), options)
+    if args.from_json:
+        rows = [row for path in args.from_json for row in json.loads(path.read_text())]
+    else:
+        rows = run(tuple(args.models), options)
     args.out.write_text(markdown(rows, options))
     args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
     print(f"wrote {args.out}")
