@@ -130,6 +130,9 @@ def generate(
     timings: dict[str, float] = {}
     with _timed(timings, "parse"):
         model = text if isinstance(text, SdeModel) else parse(text)
+    backend, backend_note = _backend_for(model, backend)
+    if backend_note:
+        say(backend_note)
     crate_dir = Path(out) if out is not None else DEFAULT_OUT / model.slug
     with _output_lock(crate_dir, say):
         if backend != "symbolic":
@@ -140,7 +143,22 @@ def generate(
         with _timed(timings, "codegen"):
             generated = codegen.write_crate(model, crate_dir, scheme=scheme)
             paths.write_atomic(crate_dir / "model.json", model.to_json())
-        return _build_and_verify(model, crate_dir, generated.scheme.name, options, timings, say, backend)
+        return _build_and_verify(model, crate_dir, generated.scheme.name, options, timings, say, backend, backend_note)
+
+
+def _backend_for(model: SdeModel, backend: str) -> tuple[str, str]:
+    """The backend that writes ``model``, and a note when it is not the one asked for.
+
+    The LLM was trained on diffusions only (its prompt and checks know drift, diffusion and correlation, not
+    jumps), so it cannot write a jump model: ``llm`` is refused, ``auto`` goes straight to the compiler."""
+    if not model.jumps or backend == "symbolic":
+        return backend, ""
+    if backend == "llm":
+        raise UsageError(
+            f"--backend llm cannot write {model.name}: the LLM backend does not know jumps (it writes drift, "
+            "diffusion and correlation only); use --backend symbolic or auto"
+        )
+    return "symbolic", "backend auto: the LLM backend does not know jumps, so the symbolic compiler writes this model"
 
 
 def verify(
@@ -212,6 +230,7 @@ def _build_and_verify(
     timings: dict[str, float],
     say: Progress,
     backend: str,
+    backend_note: str = "",
 ) -> Result:
     binary = crate_dir / "bin" / model.slug
     # A binary from an earlier run is not this source's: it goes, and comes back only if this build works.
@@ -219,6 +238,8 @@ def _build_and_verify(
         raise UsageError(f"{binary} is a folder, where architect puts the binary; move it away")
     binary.unlink(missing_ok=True)
     report = _base_report(model, crate_dir, binary, options, backend, timings)
+    if backend_note:
+        report["backend_note"] = backend_note
     try:
         fixed = fixed_files(model)
         with _timed(timings, "gate"):

@@ -1,8 +1,13 @@
 """`SdeModel`: the one description of an SDE that every pipeline stage takes.
 
-An Itô system in ``D`` state variables driven by ``M`` Brownian motions:
+An Itô system in ``D`` state variables driven by ``M`` Brownian motions and, optionally, compound-Poisson
+jumps (`JumpPart`) added to some of them:
 
-    dX_i = drift_i(t, X) dt + sum_k diffusion_ik(t, X) dW_k,   d<W_k, W_l> = correlation_kl dt
+    dX_i = drift_i(t, X) dt + sum_k diffusion_ik(t, X) dW_k + dJ_i,   d<W_k, W_l> = correlation_kl dt
+
+``J_i`` jumps at the times of a Poisson process with constant intensity λ by independent sizes Y of a fixed
+law (normal, or Kou's double exponential), independent of the Brownian motions. The drift is the whole drift:
+a risk-neutral log-price carries its compensator -λ(E[e^Y] - 1) in ``drift`` already (Merton 1976).
 
 Expressions are sympy expressions over the state symbols, the parameter symbols and ``t``.
 Numeric literals are kept exact (``Rational``) so the JSON form round-trips bit for bit;
@@ -32,6 +37,13 @@ DOMAINS = ("real", "positive", "nonnegative")
 CONSTRAINTS = ("real", "positive", "nonnegative", "correlation")
 
 JSON_FORMAT = "architect.sde-model/1"
+#: The format of models with jumps: /1 plus a "jumps" list. Models without jumps keep writing /1, so every
+#: existing model file and golden stays byte-identical; a /1 reader refuses a /2 file instead of dropping its jumps.
+JSON_FORMAT_JUMPS = "architect.sde-model/2"
+
+#: Jump-size laws and their parameters, in order: Merton (1976) normal sizes (log-normal price jumps), and
+#: Kou (2002) double exponential: Exp(eta1) upward with probability p, -Exp(eta2) downward otherwise.
+JUMP_LAWS: dict[str, tuple[str, ...]] = {"normal": ("mean", "sd"), "double-exponential": ("p", "eta1", "eta2")}
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -61,6 +73,78 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class JumpPart:
+    """Compound-Poisson jumps ``dJ`` added to state variable ``variable``: rate ``intensity``, i.i.d. sizes of
+    ``law`` with parameters ``size`` (in the order of `JUMP_LAWS`); numbers or parameter expressions."""
+
+    variable: str
+    intensity: sp.Expr
+    law: str
+    size: tuple[sp.Expr, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "intensity", _exact(self.intensity))
+        object.__setattr__(self, "size", tuple(_exact(e) for e in self.size))
+
+    def expressions(self) -> tuple[sp.Expr, ...]:
+        return (self.intensity, *self.size)
+
+    def values(self, subs: dict[sp.Symbol, sp.Expr]) -> dict[str, float]:
+        """{"intensity": λ, size parameter name: value} with the parameter values substituted."""
+        names = ("intensity", *JUMP_LAWS[self.law])
+        return {n: float(e.subs(subs)) for n, e in zip(names, self.expressions(), strict=True)}
+
+    def problem(self, subs: dict[sp.Symbol, sp.Expr]) -> str | None:
+        """Why these values make no jump law (negative rate, sd <= 0, p outside [0, 1], E[e^Y] infinite)."""
+        found = self.first_problem(subs)
+        return None if found is None else found[1]
+
+    def first_problem(self, subs: dict[sp.Symbol, sp.Expr]) -> tuple[str, str] | None:
+        """(the field at fault: "intensity" or a size parameter, why), or None."""
+        try:
+            v = self.values(subs)
+        except (TypeError, ValueError):
+            return "intensity", f"the jumps of {self.variable} must have numeric parameters"
+        where = f"jumps of {self.variable}"
+        for name, x in v.items():
+            if x != x or x in (float("inf"), float("-inf")):
+                return name, f"{where}: {name} must be a finite number"
+        if v["intensity"] < 0:
+            return "intensity", f"{where}: the intensity must be non-negative, got {v['intensity']:g}"
+        if self.law == "normal" and not v["sd"] > 0:
+            return "sd", f"{where}: the jump-size standard deviation must be positive, got {v['sd']:g}"
+        if self.law == "double-exponential":
+            if not 0 <= v["p"] <= 1:
+                return "p", f"{where}: p is the probability of an upward jump and must lie in [0, 1], got {v['p']:g}"
+            if not v["eta1"] > 1:
+                return (
+                    "eta1",
+                    f"{where}: eta1 must exceed 1 (else E[exp(Y)] is infinite: no compensator), got {v['eta1']:g}",
+                )
+            if not v["eta2"] > 0:
+                return "eta2", f"{where}: eta2 must be positive, got {v['eta2']:g}"
+        return None
+
+    def describe(self) -> str:
+        """The law in the syntax the equation reader takes (``J_x ~ CompoundPoisson(lam, Normal(m, delta))``)."""
+        args = ", ".join(_fmt(e) for e in self.size)
+        law = "Normal" if self.law == "normal" else "DoubleExponential"
+        return f"J_{self.variable} ~ CompoundPoisson({_fmt(self.intensity)}, {law}({args}))"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "variable": self.variable,
+            "intensity": sp.sstr(self.intensity),
+            "law": self.law,
+            "size": {n: sp.sstr(e) for n, e in zip(JUMP_LAWS[self.law], self.size, strict=True)},
+        }
+
+
+def _exact(e: object) -> sp.Expr:
+    return sp.nsimplify(e, rational=True) if isinstance(e, float) else sp.sympify(e)
+
+
+@dataclass(frozen=True)
 class SdeModel:
     """A parsed SDE system; immutable, validated on construction.
 
@@ -79,15 +163,16 @@ class SdeModel:
     domain: tuple[str, ...]
     source: str = ""
     notes: tuple[str, ...] = field(default=())
+    jumps: tuple[JumpPart, ...] = field(default=())
 
     def __post_init__(self) -> None:
         # Accept plain numbers and lists from callers; store exact sympy tuples.
-        exact = lambda e: sp.nsimplify(e, rational=True) if isinstance(e, float) else sp.sympify(e)  # noqa: E731
+        exact = _exact
         object.__setattr__(self, "drift", tuple(exact(e) for e in self.drift))
         object.__setattr__(self, "diffusion", tuple(tuple(exact(e) for e in row) for row in self.diffusion))
         object.__setattr__(self, "correlation", tuple(tuple(exact(e) for e in row) for row in self.correlation))
         object.__setattr__(self, "initial", tuple(float(v) for v in self.initial))
-        for name in ("state", "noises", "domain", "parameters", "notes"):
+        for name in ("state", "noises", "domain", "parameters", "notes", "jumps"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         problem = self._first_problem()
         if problem:
@@ -126,7 +211,29 @@ class SdeModel:
             if unknown:
                 listed = ", ".join(sorted(str(s) for s in unknown))
                 return f"unknown symbol {listed} in {expr}: give it a value"
-        return self._correlation_problem(set(symbol(n) for n in names))
+        return self._jumps_problem(allowed - {TIME, *self.state_symbols()}) or self._correlation_problem(
+            set(symbol(n) for n in names)
+        )
+
+    def _jumps_problem(self, params: set[sp.Symbol]) -> str | None:
+        seen = set()
+        for jump in self.jumps:
+            if jump.variable not in self.state:
+                return f"jumps in {jump.variable}, which is not a state variable"
+            if jump.variable in seen:
+                return f"{jump.variable} has two jump parts; give it one"
+            seen.add(jump.variable)
+            if jump.law not in JUMP_LAWS:
+                return f"unknown jump-size law {jump.law!r}; expected one of {', '.join(JUMP_LAWS)}"
+            if len(jump.size) != len(JUMP_LAWS[jump.law]):
+                return f"a {jump.law} jump size has parameters {', '.join(JUMP_LAWS[jump.law])}"
+            for expr in jump.expressions():
+                if not expr.free_symbols <= params:
+                    listed = ", ".join(sorted(str(s) for s in expr.free_symbols - params))
+                    return f"jump parameter {expr} must be a number or a parameter expression (unknown: {listed})"
+            if (why := jump.problem(self.substitutions())) is not None:
+                return why
+        return None
 
     def _correlation_problem(self, params: set[sp.Symbol]) -> str | None:
         rho = self.correlation
@@ -173,6 +280,9 @@ class SdeModel:
         """Parameter symbol -> exact value, for evaluating expressions numerically."""
         return {symbol(p.name): sp.nsimplify(p.value, rational=True) for p in self.parameters}
 
+    def jump_of(self, variable: str) -> JumpPart | None:
+        return next((j for j in self.jumps if j.variable == variable), None)
+
     def numeric_correlation(self) -> list[list[float]]:
         subs = self.substitutions()
         return [[float(e.subs(subs)) for e in row] for row in self.correlation]
@@ -202,6 +312,7 @@ class SdeModel:
         for name, drift, row in zip(self.state, self.drift, self.diffusion, strict=True):
             terms = [f"{_factor(drift)}*dt"] if drift != 0 else []
             terms += [f"{_factor(e)}*d{w}" for e, w in zip(row, self.noises, strict=True) if e != 0]
+            terms += [f"dJ_{name}"] if self.jump_of(name) else []
             text = " + ".join(terms).replace(" + -", " - ") or "0"
             lines.append(f"d{name} = {text}")
         return lines
@@ -216,6 +327,7 @@ class SdeModel:
                 rho = self.correlation[k][j]
                 if rho != 0:
                     out.append(f"  d{self.noises[k]}*d{self.noises[j]} = {_fmt(rho)}*dt")
+        out += ["  " + jump.describe() for jump in self.jumps]
         if self.parameters:
             out.append("Parameters: " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
         initial = (f"{n}(0)={v:g}" for n, v in zip(self.state, self.initial, strict=True))
@@ -228,8 +340,8 @@ class SdeModel:
 
     # ----------------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": JSON_FORMAT,
+        out = {
+            "format": JSON_FORMAT_JUMPS if self.jumps else JSON_FORMAT,
             "name": self.name,
             "state": list(self.state),
             "noises": list(self.noises),
@@ -245,6 +357,9 @@ class SdeModel:
             "source": self.source,
             "notes": list(self.notes),
         }
+        if self.jumps:
+            out["jumps"] = [jump.to_dict() for jump in self.jumps]
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -252,7 +367,7 @@ class SdeModel:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SdeModel:
         try:
-            if data.get("format") != JSON_FORMAT:
+            if data.get("format") not in (JSON_FORMAT, JSON_FORMAT_JUMPS):
                 raise ModelError(f"not an architect model (format {data.get('format')!r}, expected {JSON_FORMAT})")
             state = tuple(data["state"])
             names = [*state, *(p["name"] for p in data["parameters"])]
@@ -271,6 +386,7 @@ class SdeModel:
                 domain=tuple(data["domain"][n] for n in state),
                 source=data.get("source", ""),
                 notes=tuple(data.get("notes", ())),
+                jumps=tuple(_jump(j, names) for j in data.get("jumps", ()) if data["format"] == JSON_FORMAT_JUMPS),
             )
         except (KeyError, TypeError, ValueError, sp.SympifyError) as exc:
             raise ModelError(f"malformed model JSON: {exc}") from None
@@ -293,6 +409,14 @@ def _expr(text: str, names: list[str]) -> sp.Expr:
 
     local = {n: symbol(n) for n in names} | {"t": TIME}
     return safe_sympify(text, names, local)
+
+
+def _jump(data: dict[str, Any], names: list[str]) -> JumpPart:
+    law = data["law"]
+    if law not in JUMP_LAWS:
+        raise ValueError(f"unknown jump-size law {law!r}")
+    size = tuple(_expr(data["size"][n], names) for n in JUMP_LAWS[law])
+    return JumpPart(str(data["variable"]), _expr(data["intensity"], names), law, size)
 
 
 class _DisplayPrinter(StrPrinter):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import sympy as sp
 
+from architect.errors import ModelError
 from architect.model import SdeModel, symbol
 
 VOLATILITY_NAMES = ("sigma", "xi", "eta", "vol", "nu", "alpha")
@@ -96,14 +97,13 @@ def dt_confusion(model: SdeModel, step: float = 0.01) -> Iterator[Mutant]:
 
 
 def wrong_floor(model: SdeModel) -> Iterator[Mutant]:
-    """A square-root variable floored at a made-up epsilon instead of zero."""
+    """A square-root variable floored at a made-up epsilon instead of zero, wherever the coefficients read it
+    (as a truncation step `max(v, eps)` would); the observed value itself is left alone."""
     for i, name in enumerate(model.state):
         x = symbol(name)
         if model.domain[i] == "nonnegative" and any(e.has(sp.sqrt(x)) for row in model.diffusion for e in row):
-            floored = _map_coefficients(
-                model, lambda e, x=x: e.subs(sp.sqrt(x), sp.sqrt(sp.Max(x, sp.Rational(1, 50))))
-            )
-            yield Mutant("variance floored wrongly", f"sqrt({name}) floored at 0.02", floored)
+            floored = _map_coefficients(model, lambda e, x=x: e.subs(x, sp.Max(x, sp.Rational(1, 50))))
+            yield Mutant("variance floored wrongly", f"{name} floored at 0.02 in drift and diffusion", floored)
 
 
 def parameter_typo(model: SdeModel) -> Iterator[Mutant]:
@@ -121,6 +121,43 @@ def parameter_typo(model: SdeModel) -> Iterator[Mutant]:
             yield Mutant("parameter typo 10%", f"{p.name} used as 1.1*{p.name}", typo)
 
 
+def jump_errors(model: SdeModel) -> Iterator[Mutant]:
+    """Jump bugs: the compensator forgotten in the drift, the rate 10% off in the jump process itself (the
+    compensator keeps the right one), the size law's parameters swapped, or the jumps not simulated at all."""
+    for k, jump in enumerate(model.jumps):
+        i, name = model.state.index(jump.variable), jump.variable
+        rates = {s: 0 for s in jump.intensity.free_symbols}
+        if rates:
+            drift = tuple(e.subs(rates) if n == i else e for n, e in enumerate(model.drift))
+            yield Mutant(
+                "compensator dropped", f"drift of {name} without the -lam*kappa term", _with(model, drift=drift)
+            )
+        changed = [
+            (
+                "jump rate typo 10%",
+                "jumps at 1.1 times the rate",
+                replace(jump, intensity=jump.intensity * sp.Rational(11, 10)),
+            ),
+            ("jump law swapped", _swapped_description(jump.law), replace(jump, size=_swapped(jump.law, jump.size))),
+        ]
+        for operator, description, wrong in changed:
+            jumps = tuple(wrong if n == k else j for n, j in enumerate(model.jumps))
+            yield Mutant(operator, f"{name}: {description}", _with(model, jumps=jumps))
+        yield Mutant("jumps dropped", f"{name} simulated without its jumps", _with(model, jumps=()))
+
+
+def _swapped(law: str, size: tuple[sp.Expr, ...]) -> tuple[sp.Expr, ...]:
+    if law == "normal":
+        mean, sd = size
+        return sd, sp.Abs(mean)  # the sd must stay positive: |mean|
+    p, eta1, eta2 = size
+    return p, eta2, eta1
+
+
+def _swapped_description(law: str) -> str:
+    return "jump mean and sd swapped" if law == "normal" else "eta1 and eta2 swapped"
+
+
 OPERATORS: tuple[Operator, ...] = (
     flip_drift_sign,
     drop_term,
@@ -130,6 +167,7 @@ OPERATORS: tuple[Operator, ...] = (
     dt_confusion,
     wrong_floor,
     parameter_typo,
+    jump_errors,
 )
 
 
@@ -137,12 +175,14 @@ def mutants(model: SdeModel) -> list[Mutant]:
     """Every mutant of ``model``, skipping those that leave the dynamics unchanged or break the model type."""
     out = []
     for operator in OPERATORS:
-        for mutant in operator(model):
-            if _same_dynamics(mutant.model, model):
-                continue
-            out.append(mutant)
+        try:
+            for mutant in operator(model):
+                if not _same_dynamics(mutant.model, model):
+                    out.append(mutant)
+        except ModelError:  # e.g. a swapped jump law whose eta1 falls to 1 or below: not a model at all
+            continue
     return out
 
 
 def _same_dynamics(a: SdeModel, b: SdeModel) -> bool:
-    return a.drift == b.drift and a.diffusion == b.diffusion and a.correlation == b.correlation
+    return a.drift == b.drift and a.diffusion == b.diffusion and a.correlation == b.correlation and a.jumps == b.jumps

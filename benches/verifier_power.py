@@ -2,6 +2,9 @@
 in each model, builds it with the symbolic compiler, and verifies it against the original model.
 
     .venv/bin/python benches/verifier_power.py [--paths 100000] [--out docs/verifier-power.md]
+    .venv/bin/python benches/verifier_power.py --from-json docs/verifier-power.json   # only rewrite the table
+    .venv/bin/python benches/verifier_power.py --models Kou --out /tmp/kou.md         # one model group
+    .venv/bin/python benches/verifier_power.py --from-json a.json b.json              # join groups' runs
 
 Writes a Markdown table (caught share per operator and per model, survivors with their details)
 and a JSON file beside it.
@@ -32,6 +35,9 @@ MODELS = (
     "CIR",
     "Heston",
     "Heston with mean reversion",
+    "Merton jump diffusion",
+    "Kou",
+    "Bates",
     "dx = -kappa*x*dt + sigma*dW1; dy = (x - y)*dt + eta*dW2; rho=-0.7, kappa=1.5, sigma=0.4, eta=0.2, x0=1, y0=0",
 )
 
@@ -82,6 +88,11 @@ def markdown(rows: list[dict], options: architect.Options) -> str:
     survivors = [r for r in rows if not r["caught"]]
     lines += ["", "## Survivors", ""]
     lines += [f"- {r['model']}: {r['mutation']} — {r['reason']}" for r in survivors] or ["None."]
+    if survivors:
+        lines += [
+            "",
+            "Why they survive: [verification.md §9](verification.md#9-proving-the-verifier-power-and-calibration).",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -91,9 +102,18 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("docs/verifier-power.md"))
     parser.add_argument("--models", nargs="*", default=list(MODELS))
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        help="rewrite the Markdown from earlier runs' JSON (several: their rows joined, e.g. one run per model group)",
+    )
     args = parser.parse_args()
     options = architect.Options(paths=args.paths, seed=args.seed)
-    rows = run(tuple(args.models), options)
+    if args.from_json:
+        rows = [row for path in args.from_json for row in json.loads(path.read_text())]
+    else:
+        rows = run(tuple(args.models), options)
     args.out.write_text(markdown(rows, options))
     args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -55,6 +55,9 @@ VALID_PLAIN = [
     "dX = (exp(-t) + log(1 + X^2) - abs(X) + max(X, 0) - min(X, 1))*dt + sqrt(2*pi)*X**2*dW, X0=0",
     "dx = -x*dt + dW_x; dy = -y*dt + dW_y; corr(W_x, W_y) = 0.5; x0=0; y0=0",
     "dX = lambda*(mu - X)*dt + sigma*dW, lambda=1.5, mu=0, sigma=1, X0=0",
+    "dx = (r - lam*(exp(m + s^2/2) - 1))*dt + dW + dJ; J ~ CompoundPoisson(lam, Normal(m, s)); r=0.05, lam=1, m=0, "
+    "s=0.1, x0=0",
+    "dX = -X*dt + dW + dJ_X\nJ_X ~ CompoundPoisson(2, DoubleExponential(0.3, 4, 3))\nX0=0",
 ]
 VALID_NAMED = [
     "CIR kappa=1.5 theta=0.05 sigma=0.1 X0=0.03",
@@ -81,6 +84,8 @@ VALID_LATEX = [
     r"dX_t = -\lambda X_t dt + e^{-t} \cdot |X_t| \, dW_{1,t} + \tfrac12 dW^2_t, \lambda=1, X(0)=1",
     r"dr_t = \kappa(\bar r - r_t)\,dt + \sigma \max\{r_t, 0\}^{1/2} dW_t, \kappa=1, \bar r = 0.05, \sigma=0.1, "
     r"r_0=0.03",
+    r"\mathrm{d}x_t = \mu\,\mathrm{d}t + \mathrm{d}W_t + \mathrm{d}J_t, J \sim \mathrm{CompoundPoisson}(\lambda, "
+    r"\mathcal{N}(m, s)), \mu=0.1, \lambda=1, m=0, s=0.1, x_0=0",
     r"\mathrm{d}x_t = \mathrm{d}W^1_t; \mathrm{d}y_t = \mathrm{d}W^2_t; \mathrm{d}\langle W^1, W^2\rangle_t = "
     r"\rho\,\mathrm{d}t; \rho=0.3; x_0=0; y_0=0",
     r"$dy_t = -\ln y_t \, y_t\, dt + \exp\left(-\frac{t}{2}\right) dW_t$, y_0 = 1",
@@ -94,6 +99,7 @@ PIECES = [
     "\\right)", "\\mathrm{d}", "^{", "_{", "}", "\\\\", "&=", "\\begin{aligned}", "\\end{aligned}", "\\sigma",
     "\\langle", "\\rangle", "W^{(1)}", "\\,", "\\text{where}", "with mean reversion", "zero correlation",
     "with jumps", " beta=0.7", " X0=-1", " rho=2", "\\exp", "\\ln", "|", "%", "\\cdot", "e^{", "-", "0",
+    "dJ", "dJ_x", "~", "CompoundPoisson(", "Normal(", "DoubleExponential(", " eta1=0.5", " lam=-1", "Merton", "Kou",
 ]  # fmt: skip
 ALPHABET = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -58,3 +58,22 @@ def test_planted_bug_is_caught(text: str, operator: str, tmp_path: Path) -> None
     write_crate(mutant.model, tmp_path)
     result = architect.verify(tmp_path, model=original, options=architect.Options(steps=40))
     assert not result.passed, result.report["reason"]
+
+
+def test_jump_operators_plant_jump_bugs() -> None:
+    original = architect.parse("Merton")
+    planted = {m.operator: m.model for m in mutants(original)}
+    assert {"compensator dropped", "jump rate typo 10%", "jump law swapped", "jumps dropped"} <= set(planted)
+    assert planted["jumps dropped"].jumps == ()
+    assert planted["jump law swapped"].jumps[0].size == (original.jumps[0].size[1], abs(original.jumps[0].size[0]))
+    assert "lam" not in str(planted["compensator dropped"].drift[0])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("operator", ["compensator dropped", "jump rate typo 10%", "jump law swapped", "jumps dropped"])
+def test_planted_jump_bug_is_caught(operator: str, tmp_path: Path) -> None:
+    original = architect.parse("Merton")
+    mutant = next(m for m in mutants(original) if m.operator == operator)
+    write_crate(mutant.model, tmp_path)
+    result = architect.verify(tmp_path, model=original, options=architect.Options(steps=40))
+    assert not result.passed, result.report["reason"]

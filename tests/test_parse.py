@@ -374,7 +374,7 @@ def test_errors_without_a_position_quote_the_input() -> None:
         "dX = mu + sigma*dW, mu=1, sigma=1, X0=0",
         "dX = kappa*(theta - X*dt + dW, X0=1",
         "Hestonn",
-        "Heston with jumps",
+        "Heston with jumps lam=-1",
         r"dX_t = \kapa X_t\,dt + dW_t, X_0=0",
         "dx = dW1; dy = dW2; dz = dW3; corr(W1,W2)=0.9; corr(W1,W3)=0.9; corr(W2,W3)=-0.9; x0=0; y0=0; z0=0",
     ],

@@ -307,43 +307,78 @@ def test_modifier_errors_list_the_families_that_have_the_variant() -> None:
 
 # ============================================================================ jump families
 @pytest.mark.parametrize(
-    "text",
+    ("text", "key"),
     [
-        "Merton jump-diffusion",
-        "Merton",
-        "Kou",
-        "Bates",
-        "SVJ sigma=0.3",
-        "GBM with jumps",
-        "Black-Scholes with lognormal jumps",
-        "GBM with double exponential jumps",
-        "Heston with jumps",
-        "Merton with stochastic volatility",
-        "jump diffusion",
+        ("Merton jump-diffusion", "merton"),
+        ("Merton", "merton"),
+        ("jump diffusion", "merton"),
+        ("GBM with jumps", "merton"),
+        ("Black-Scholes with lognormal jumps", "merton"),
+        ("Kou", "kou"),
+        ("GBM with double exponential jumps", "kou"),
+        ("Bates", "bates"),
+        ("SVJ", "bates"),
+        ("Heston with jumps", "bates"),
+        ("Merton with stochastic volatility", "bates"),
     ],
 )
-def test_jump_families_are_listed_but_refused(text: str) -> None:
+def test_jump_families_parse_with_their_jump_part(text: str, key: str) -> None:
+    model = parse(text)
+    family = catalog.by_key(key)
+    assert family.jumps is not None
+    assert model.name.startswith(family.display_name)
+    (jump,) = model.jumps
+    assert (jump.variable, jump.law) == ("x", family.jumps.law)
+    assert jump.intensity == symbol("lam")
+    assert model.equations()[0].endswith("+ dJ_x")
+    assert_round_trips(model)
+    assert SdeModel.from_json(model.to_json()).jumps == model.jumps
+
+
+def test_jump_families_carry_the_compensator_of_their_size_law() -> None:
+    """Merton (1976) and Bates (1996): -lam (e^{m + delta^2/2} - 1); Kou (2002): -lam (p eta1/(eta1-1) +
+    (1-p) eta2/(eta2+1) - 1); so e^{-mu t} S_t is a martingale (mu is the rate)."""
+    lam, m, delta = symbol("lam"), symbol("m"), symbol("delta")
+    p_, eta1, eta2 = symbol("p"), symbol("eta1"), symbol("eta2")
+    merton = parse("Merton").drift[0]
+    assert sp.simplify(merton - (mu - sigma**2 / 2 - lam * (sp.exp(m + delta**2 / 2) - 1))) == 0
+    kou = parse("Kou").drift[0]
+    expected = mu - sigma**2 / 2 - lam * (p_ * eta1 / (eta1 - 1) + (1 - p_) * eta2 / (eta2 + 1) - 1)
+    assert sp.simplify(kou - expected) == 0
+    bates = parse("Bates").drift[0]
+    assert sp.simplify(bates - (mu - v / 2 - lam * (sp.exp(m + delta**2 / 2) - 1))) == 0
+
+
+def test_jump_overrides_and_defaults() -> None:
+    model = parse("Merton lam=0.5 m=-0.2 delta=0.3 sigma=0.25 S0=50")
+    assert values(model) == pytest.approx({"mu": 0.05, "sigma": 0.25, "lam": 0.5, "m": -0.2, "delta": 0.3})
+    assert model.initial == pytest.approx((math.log(50),))
+    assert values(parse("Kou")) == pytest.approx({"mu": 0.05, "sigma": 0.16, "lam": 1, "p": 0.4, "eta1": 10, "eta2": 5})
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "at"),
+    [
+        ("Merton lam=-1", "lam must be non-negative", 11),
+        ("Merton delta=0", "delta must be positive", 13),
+        ("Kou p=1.5", "p must lie in [0, 1]", 6),
+        ("Kou eta1=1", "eta1 must exceed 1", 9),
+        ("Bates lamda=2", "did you mean 'lam'", 6),
+    ],
+)
+def test_bad_jump_values_are_refused_with_a_caret(text: str, message: str, at: int) -> None:
     error = error_of(text)
-    assert "jumps are not supported yet" in error.reason
-    assert "docs/models.md" in error.reason
-    assert "Its diffusion part is" in error.reason
-
-
-def test_jump_error_points_at_the_jump_words() -> None:
-    text = "Heston with jumps"
-    assert error_of(text).position == text.index("jumps")
-    assert "'Heston'" in error_of(text).reason
-    assert "'GBM'" in error_of("Kou").reason
+    assert message in error.reason
+    assert error.position == at
 
 
 def test_jump_families_describe_their_jump_part() -> None:
     for family in JUMPING:
         assert family.jumps is not None
-        assert family.jumps.parameters and family.jumps.law in ("lognormal", "double-exponential")
+        assert family.jumps.law in ("normal", "double-exponential")
+        assert {family.jumps.intensity, *family.jumps.size} <= {p.name for p in family.parameters}
         assert catalog.by_key(family.jumps.diffusion_part).jumps is None
-        catalog.system_of(family)  # the diffusion part, compensator included, is valid equation text
-    with pytest.raises(ModelError, match="jumps are not supported yet"):
-        catalog.model("bates")
+    assert catalog.model("bates", lam=0.5).parameter_values()["lam"] == 0.5
 
 
 # ============================================================================ shapes and value-dependent forms

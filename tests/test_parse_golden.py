@@ -36,6 +36,11 @@ FORMS = {
     "form-plain-named-noises": "dx = -x*dt + dW_x; dy = -y*dt + 0.5*dW_y; corr(W_x, W_y) = -0.25; x0=0; y0=0",
     "form-plain-drift-free": "dS = sigma*S*dW, sigma=0.2, S0=100",
     "form-plain-unicode": "d X = κ(θ − X) dt + σ sqrt(X) dW, κ=2, θ=0.04, σ=0.3, X0=0.04",  # noqa: RUF001
+    "form-plain-jumps-normal": "dx = (r - sigma^2/2 - lam*(exp(m + s^2/2) - 1))*dt + sigma*dW + dJ\n"
+    "J ~ CompoundPoisson(lam, Normal(m, s))\nr=0.05, sigma=0.2, lam=1, m=-0.1, s=0.15, x0=4.6",
+    "form-plain-jumps-double-exponential": "dX = -kappa*X*dt + sigma*dW + dJ_X; "
+    "J_X ~ CompoundPoisson(lambda, DoubleExponential(p, eta1, eta2)); "
+    "kappa=1, sigma=0.2, lambda=2, p=0.3, eta1=4, eta2=3, X0=0",
     # LaTeX
     "form-latex-gbm": r"dS_t = \mu S_t\,dt + \sigma S_t\,dW_t, \mu = 0.05, \sigma = 0.2, S_0 = 100",
     "form-latex-mathrm": r"\mathrm{d}X_t = \kappa(\theta - X_t)\,\mathrm{d}t + \sigma\sqrt{X_t}\,\mathrm{d}W_t"
@@ -51,6 +56,9 @@ FORMS = {
     r"\operatorname{corr}(W^S, W^v) = -0.5 \\ \mu=0.1,\sigma=0.2,\kappa=1,\theta=0.04,\xi=0.3,S_0=1,v_0=0.04",
     "form-latex-functions": r"dX_t = \left(e^{-t} + \ln X_t - |X_t| + \max\{X_t, 0\}\right)dt"
     r" + \frac{\sigma}{2}\sqrt[3]{X_t}\cdot dW_{1,t}, \sigma = 0.4, X_0 = 1",
+    "form-latex-jumps": r"\mathrm{d}x_t = \left(r - \lambda\kappa\right)\mathrm{d}t + \sigma\,\mathrm{d}W_t"
+    r" + \mathrm{d}J_t \\ J \sim \mathrm{CompoundPoisson}(\lambda, \mathcal{N}(m, s)) \\ "
+    r"r=0.05, \kappa=0.1, \sigma=0.2, \lambda=1, m=-0.1, s=0.15, x_0=4.6",
     "form-latex-bracket": r"\mathrm{d}x_t = \mathrm{d}W^1_t; \mathrm{d}y_t = \mathrm{d}W^2_t; "
     r"\mathrm{d}\langle W^1, W^2\rangle_t = \rho\,\mathrm{d}t; \rho=0.3; x_0=0; y_0=0",
     # named models with overrides and modifiers
@@ -67,8 +75,10 @@ FORMS = {
     "named-jacobi-wide": "Jacobi sigma=2",
     "named-three-halves-v0": "3/2 model v0=0.09",
     "named-latex-overrides": r"Vasicek \kappa=1, \theta=0.03, \sigma=0.02",
+    "named-gbm-with-jumps": "GBM with jumps lam=0.5",
+    "named-heston-with-jumps": "Heston with jumps S0=50 delta=0.2",
 }
-CASES = {f"family-{f.key}": f.label for f in FAMILIES if f.jumps is None} | FORMS
+CASES = {f"family-{f.key}": f.label for f in FAMILIES} | FORMS
 
 
 def golden_json(text: str) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+import architect
 from architect.model import Parameter, SdeModel, symbol
 from architect.verifier import render_markdown, write_report
 from architect.verifier.html import math_svg, mean_series, model_latex, render_html, scheme_reason
@@ -402,3 +403,10 @@ def test_chromium_screenshot_is_not_blank(tmp_path: Path) -> None:
     red, green, blue = (image[:200, :, k] for k in range(3))
     stamp = (green > red + 60) & (green > blue + 40)  # the PASS stamp's green
     assert stamp.sum() > 2000, "a passing report opens on a green PASS stamp"
+
+
+def test_model_latex_writes_the_jump_term_and_its_law() -> None:
+    lines = model_latex(architect.parse("Bates"))
+    assert lines[0].endswith(r"+ \mathrm{d}J_{x}")
+    assert lines[-1] == r"J_{x} \sim \mathrm{CompoundPoisson}\left(lam, \mathcal{N}\left(m, \delta^2\right)\right)"
+    assert all(math_svg(line) is not None for line in lines)

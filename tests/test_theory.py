@@ -254,3 +254,138 @@ def test_price_specs_from_structure() -> None:
     heston = price_specs(Numeric.of(HESTON), T)
     assert [s.asset for s in heston] == ["exp(x)"] * 3
     assert price_specs(Numeric.of(OU), T) == [] and price_specs(Numeric.of(CIR), T) == []
+
+
+# ============================================================================ jumps
+def _cumulant_moments(k2: float, k3: float, k4: float) -> tuple[float, float, float]:
+    """Variance and third and fourth central moments from the cumulants."""
+    return k2, k3, k4 + 3 * k2**2
+
+
+@pytest.mark.parametrize("text", ["Merton", "Kou lam=2 p=0.3 eta1=4 eta2=3"])
+def test_jump_moments_from_the_generator_match_the_compound_poisson_cumulants(text: str) -> None:
+    """x_T - x_0 = bT + sigma W_T + J_T: cumulants k1 = (b + lam E[Y]) T, k2 = (sigma² + lam E[Y²]) T, and
+    k_n = lam T E[Y^n] for n >= 3 (Merton 1976; Kou 2002, the moments of the double exponential law)."""
+    model = architect.parse(text)
+    v = model.parameter_values()
+    if "delta" in v:
+        m, d = v["m"], v["delta"]
+        raw = [1, m, m**2 + d**2, m**3 + 3 * m * d**2, m**4 + 6 * m**2 * d**2 + 3 * d**4]
+        kappa = math.exp(m + d**2 / 2) - 1
+    else:
+        p, e1, e2 = v["p"], v["eta1"], v["eta2"]
+        raw = [math.factorial(k) * (p / e1**k + (1 - p) * (-1) ** k / e2**k) for k in range(5)]
+        kappa = p * e1 / (e1 - 1) + (1 - p) * e2 / (e2 + 1) - 1
+    lam, sigma = v["lam"], v["sigma"]
+    b = v["mu"] - sigma**2 / 2 - lam * kappa
+    theory = PolynomialMoments.from_model(model, 4)
+    for t in (0.5, 2.0):
+        central = exact_targets_central(theory, t)
+        variance, third, fourth = _cumulant_moments((sigma**2 + lam * raw[2]) * t, lam * t * raw[3], lam * t * raw[4])
+        assert theory.mean(t)[0] == pytest.approx(model.initial[0] + (b + lam * raw[1]) * t, rel=1e-12)
+        assert central == pytest.approx((variance, third, fourth), rel=1e-9)
+
+
+def exact_targets_central(theory: PolynomialMoments, t: float) -> tuple[float, float, float]:
+    mean = theory.mean(t)[0]
+    e = [theory.expect(t, [(k,)], [mean])[0] for k in (2, 3, 4)]
+    return e[0], e[1], e[2]
+
+
+def test_bates_moments_are_hestons_plus_the_independent_jumps() -> None:
+    bates = architect.parse("Bates")
+    heston = architect.parse("Heston")  # same Heston defaults; mu the same
+    v = bates.parameter_values()
+    jb, jh = PolynomialMoments.from_model(bates, 2), PolynomialMoments.from_model(heston, 2)
+    kappa = math.exp(v["m"] + v["delta"] ** 2 / 2) - 1
+    for t in (0.25, 1.0):
+        # The compensator shifts the drift by -lam kappa; the jumps add lam E[Y] to the mean, lam E[Y²] to the variance.
+        assert jb.mean(t)[0] - jh.mean(t)[0] == pytest.approx(v["lam"] * t * (v["m"] - kappa), rel=1e-10)
+        extra = v["lam"] * t * (v["m"] ** 2 + v["delta"] ** 2)
+        assert jb.covariance(t)[0, 0] - jh.covariance(t)[0, 0] == pytest.approx(extra, rel=1e-9)
+        assert jb.covariance(t)[1, 1] == pytest.approx(jh.covariance(t)[1, 1], rel=1e-12)
+
+
+def test_jump_models_are_polynomial_but_not_gaussian_gbm_or_plain_heston() -> None:
+    merton, bates = Numeric.of(architect.parse("Merton")), Numeric.of(architect.parse("Bates"))
+    assert polynomial_subset(merton) == (0,) and gaussian_subset(merton) == ()
+    assert log_candidates(architect.parse("Merton")) == ()
+    (pair,) = heston_pairs(bates)
+    assert pair.jump is not None and pair.jump.intensity == 1.0
+    assert [law.law for law in exact_laws(merton, T)] == ["Poisson mixture of normals"]
+
+
+def test_merton_law_is_the_poisson_mixture_of_normals() -> None:
+    model = architect.parse("Merton lam=2")
+    (law,) = exact_laws(Numeric.of(model), T)
+    theory = PolynomialMoments.from_model(model, 2)
+    grid = np.linspace(0.0, 9.0, 90001)
+    density = law.dist.pdf(grid)
+    assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=1e-9)
+    assert np.trapezoid(grid * density, grid) == pytest.approx(theory.mean(T)[0], abs=1e-9)
+    q = np.array([0.001, 0.3, 0.5, 0.9, 0.999])
+    assert law.dist.cdf(law.dist.ppf(q)) == pytest.approx(q, abs=1e-10)
+
+
+def test_merton_series_equals_the_characteristic_function_price() -> None:
+    from architect.verifier.jumps import JumpLaw, cf_call, levy_log_cf, merton_call
+
+    jump = JumpLaw(1.0, "normal", (-0.1, 0.15))
+    r, sigma = 0.05, 0.2
+    b = r - sigma**2 / 2 - jump.intensity * jump.compensator
+    for strike in (80.0, 100.0, 125.0):
+        series = merton_call(100.0, strike, T, r, sigma, jump)
+        assert cf_call(100.0, strike, T, r, levy_log_cf(b, sigma**2, jump, T)) == pytest.approx(series, rel=1e-9)
+    # No jumps: Black-Scholes.
+    none = JumpLaw(0.0, "normal", (-0.1, 0.15))
+    assert merton_call(100.0, 100.0, T, r, sigma, none) == pytest.approx(black_scholes_call(100.0, 100.0, T, r, sigma))
+
+
+def test_kou_price_is_a_martingale_price_and_converges_to_black_scholes() -> None:
+    """The CF price of Kou: at strike 0 the call is S0 (martingale), and with vanishing jumps it is Black-Scholes."""
+    from architect.verifier.jumps import JumpLaw, cf_call, levy_log_cf
+
+    r, sigma = 0.05, 0.16
+    tiny = JumpLaw(1e-9, "double-exponential", (0.4, 10.0, 5.0))
+    b = r - sigma**2 / 2 - tiny.intensity * tiny.compensator
+    kou = cf_call(100.0, 100.0, T, r, levy_log_cf(b, sigma**2, tiny, T))
+    assert kou == pytest.approx(black_scholes_call(100.0, 100.0, T, r, sigma), rel=1e-8)
+    jump = JumpLaw(1.0, "double-exponential", (0.4, 10.0, 5.0))
+    b = r - sigma**2 / 2 - jump.intensity * jump.compensator
+    deep = cf_call(100.0, 1e-3, T, r, levy_log_cf(b, sigma**2, jump, T))
+    assert deep == pytest.approx(100.0 - 1e-3 * math.exp(-r * T), rel=1e-7)
+
+
+@needs_quantlib
+def test_merton_and_bates_prices_match_quantlib() -> None:
+    """QuantLib-Python has no JumpDiffusionEngine; its BatesEngine with a vanishing vol of vol (v = sigma² fixed) is
+    Merton, and with the Heston defaults it is Bates (1996)."""
+    from architect.verifier.jumps import JumpLaw, merton_call
+
+    today = ql.Date(1, 1, 2025)
+    ql.Settings.instance().evaluationDate = today
+    dc = ql.Actual365Fixed()
+    spot = ql.QuoteHandle(ql.SimpleQuote(100.0))
+    rate = ql.YieldTermStructureHandle(ql.FlatForward(today, 0.05, dc))
+    dividend = ql.YieldTermStructureHandle(ql.FlatForward(today, 0.0, dc))
+    jump = JumpLaw(1.0, "normal", (-0.1, 0.15))
+
+    def quantlib(strike: float, v0: float, kappa: float, theta: float, xi: float, rho: float) -> float:
+        process = ql.BatesProcess(rate, dividend, spot, v0, kappa, theta, xi, rho, 1.0, -0.1, 0.15)
+        option = ql.EuropeanOption(ql.PlainVanillaPayoff(ql.Option.Call, strike), ql.EuropeanExercise(today + 365))
+        option.setPricingEngine(ql.BatesEngine(ql.BatesModel(process), 192))
+        return option.NPV()
+
+    for strike in (80.0, 105.0, 130.0):
+        merton = merton_call(100.0, strike, T, 0.05, 0.2, jump)
+        assert merton == pytest.approx(quantlib(strike, 0.04, 1.0, 0.04, 1e-4, 0.0), rel=1e-6)
+        bates = heston_call(100.0, strike, T, 0.05, HestonParameters(0.04, 2.0, 0.04, 0.3, -0.7), jump)
+        assert bates == pytest.approx(quantlib(strike, 0.04, 2.0, 0.04, 0.3, -0.7), rel=1e-8)
+
+
+@pytest.mark.parametrize(("text", "engine"), [("Merton", "Merton"), ("Kou", "Kou"), ("Bates", "Bates")])
+def test_jump_families_get_their_price_checks(text: str, engine: str) -> None:
+    specs = price_specs(Numeric.of(architect.parse(text)), T)
+    assert [engine in s.name for s in specs] == [True] * 3
+    at_the_money = specs[1]
+    assert at_the_money.rate == pytest.approx(0.05, rel=1e-12)  # mu is the rate: the drift carries -lam kappa

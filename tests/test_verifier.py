@@ -596,6 +596,7 @@ def test_verification_levels_and_detectable_error() -> None:
         "detail",
         "coarse",
         "fine",
+        "finer",
         "theory_kind",
     ]
     assert data["checks"][-1]["theory_kind"] == "exact"

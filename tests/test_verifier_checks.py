@@ -37,7 +37,8 @@ from test_verifier import (
 
 from architect.model import SdeModel
 from architect.verifier import PolynomialMoments, Verification, holm, render_markdown, verify
-from architect.verifier.quantities import Quantity, estimator_skewness, theory_central
+from architect.verifier.quantities import EXTRAPOLATION, Quantity, estimator_skewness, extrapolate, theory_central
+from architect.verifier.sample import Estimate
 
 Simulate = Callable[[int, int], Observations]
 STEPS = 64
@@ -108,7 +109,7 @@ def test_correct_simulators_pass_every_check(
 
 
 def test_linear_bias_is_removed_but_square_root_bias_is_caught() -> None:
-    """q_h = q + c·h passes Richardson and the convergence check; q_h = q + c·sqrt(h) fails the convergence check."""
+    """q_h = q + c·h passes the extrapolation and the convergence check; q_h = q + c·sqrt(h) fails convergence."""
 
     def biased(power: float, c: float) -> Simulate:
         def simulate(steps: int, seed: int) -> Observations:
@@ -123,6 +124,23 @@ def test_linear_bias_is_removed_but_square_root_bias_is_caught() -> None:
         c.kind == "convergence" and c.name.startswith("weak order 1 of the mean") and not c.passed
         for c in result.checks
     )
+
+
+def test_three_run_extrapolation_removes_linear_bias_with_least_variance() -> None:
+    """The intercept (-q_N + q_2N + 2 q_4N)/2 is exact on q + c·h, has variance 1.5 se² (Richardson: 5 se²), and is
+    the least-variance combination that cancels the O(h) term: any other such weights differ by a multiple of the
+    convergence contrast (1, -3, 2), which is orthogonal to them."""
+    h = np.array([1.0, 0.5, 0.25])
+    line = [Estimate(2.0 + 3.0 * hk, 0.1) for hk in h]
+    combined = extrapolate(line)
+    assert combined.value == pytest.approx(2.0) and combined.std_error == pytest.approx(0.1 * math.sqrt(1.5))
+    assert extrapolate(line[:2]).std_error == pytest.approx(0.1 * math.sqrt(5.0))
+    w, contrast = np.array(EXTRAPOLATION[3]), np.array([1.0, -3.0, 2.0])
+    assert w.sum() == pytest.approx(1.0) and w @ h == pytest.approx(0.0) and w @ contrast == pytest.approx(0.0)
+    for t in (-0.3, 0.2, 1.0):
+        assert np.sum((w + t * contrast) ** 2) > np.sum(w**2)
+    with pytest.raises(ValueError, match="2 or 3 runs"):
+        extrapolate(line[:1])
 
 
 # ------------------------------------------------------------------------------ wrong simulators
@@ -149,7 +167,29 @@ def test_wrong_volatility_fails_the_exact_law() -> None:
     assert "distribution" in failed_kinds(verify(GBM, **gbm))
     ou = verify(OU, **runs(OU, ou_sim(sigma_factor=1.15)))
     law = next(c for c in ou.checks if c.kind == "distribution")
-    assert not law.passed and "Richardson" in law.detail
+    assert not law.passed and "extrapolated frequencies" in law.detail
+
+
+FELLER_FAILS = {"kappa": 0.5, "theta": 0.04, "sigma": 0.3}  # 2·kappa·theta = 0.04 < sigma² = 0.09
+CIR_NO_FELLER = make_model("cir", ["r"], ["kappa*(theta - r)"], [["sigma*sqrt(r)"]], FELLER_FAILS, [0.03])
+
+
+def test_exact_cir_law_is_tested_when_the_feller_condition_fails() -> None:
+    """The non-central chi-square transition holds whatever the Feller condition: under the exact step the
+    law is tested (KS on the pooled runs) and a wrong sigma fails it; under a truncated Euler step it is not."""
+
+    def sim(sigma: float) -> Simulate:
+        return lambda n, s: exact_cir(FELLER_FAILS["kappa"], FELLER_FAILS["theta"], sigma, 0.03, s)
+
+    exact = verify(CIR_NO_FELLER, **runs(CIR_NO_FELLER, sim(0.3), ["exact-cir"]))
+    assert_pass(exact)
+    assert [e["test"] for e in exact.extras["distribution"]] == ["Kolmogorov-Smirnov"]
+    assert "3 runs are pooled" in next(c for c in exact.checks if c.name == "variance of r at t=1").detail
+    wrong = verify(CIR_NO_FELLER, **runs(CIR_NO_FELLER, sim(0.33), ["exact-cir"]))
+    assert not next(c for c in wrong.checks if c.kind == "distribution").passed
+    truncated = verify(CIR_NO_FELLER, **runs(CIR_NO_FELLER, sim(0.3), ["full-truncation"]))
+    assert not any(c.kind == "distribution" for c in truncated.checks)
+    assert any("Feller condition fails" in n for n in truncated.extras["theory"]["not_tested"])
 
 
 def test_wrong_correlation_fails_the_projection() -> None:
@@ -342,6 +382,6 @@ def test_exact_scheme_pools_runs_and_catches_a_ten_percent_drift_error() -> None
     assert "3 runs are pooled" in mean.detail and mean.coarse is None
     wrong = verify(GBM, **runs(GBM, gbm_sim(mu=1.1 * GBM_P["mu"]), ["log-euler"]))
     assert not next(c for c in wrong.checks if c.name == "mean of S at t=1").passed
-    # The same samples declared as Euler are tested with Richardson, which cannot resolve this error.
+    # The same samples declared as Euler are extrapolated in h, which cannot resolve this error.
     euler_declared = verify(GBM, **runs(GBM, gbm_sim(mu=1.1 * GBM_P["mu"]), ["euler"]))
-    assert "Richardson" in next(c for c in euler_declared.checks if c.name == "mean of S at t=1").detail
+    assert "extrapolated" in next(c for c in euler_declared.checks if c.name == "mean of S at t=1").detail

@@ -59,10 +59,15 @@ def choose_scheme(model: SdeModel, kind: str = "auto") -> SchemeChoice:
     - positive variable whose every noise term is proportional to it -> log-Euler, which keeps
       it positive and is exact for geometric Brownian motion;
     - everything else -> Euler-Maruyama.
+
+    A variable that jumps steps with Euler (full truncation under a square root): the SDK adds the jumps
+    to the stepped state, which an exact law between observation dates or a log-Euler state would not allow.
     """
     if kind not in SCHEME_KINDS:
         raise UsageError(f"unknown scheme {kind!r}: expected one of {', '.join(SCHEME_KINDS)}")
-    if kind in ("auto", "exact"):
+    if kind == "exact" and model.jumps:
+        raise UsageError("no exact transition law for a model with jumps: the SDK adds the jumps per time step")
+    if kind in ("auto", "exact") and not model.jumps:
         law = exact_law(model)
         if law is not None:
             step, reason = law
@@ -79,7 +84,7 @@ def choose_scheme(model: SdeModel, kind: str = "auto") -> SchemeChoice:
         if model.domain[i] == "nonnegative" and any(_has_sqrt_of(c, x) for c in coefficients):
             steps.append("FullTruncation")
             reasons.append(f"{name}: square-root diffusion, full truncation keeps it non-negative")
-        elif kind == "auto" and model.domain[i] == "positive" and _noise_proportional_to(model.diffusion[i], x):
+        elif kind == "auto" and _log_euler_fits(model, i):
             steps.append("LogEuler")
             reasons.append(f"{name}: positive with proportional noise, log-Euler keeps it positive")
         else:
@@ -136,6 +141,13 @@ def exact_law(model: SdeModel) -> tuple[str, str] | None:
         if a_value is not None and s2_value is not None and a_value >= 0 and s2_value > 0 and x0 >= 0:
             return "ExactCir", f"{x}: square-root diffusion, non-central chi-square transition sampled exactly"
     return None
+
+
+def _log_euler_fits(model: SdeModel, i: int) -> bool:
+    """Positive, every noise term proportional to the variable, and no jumps (they add to x, not log x)."""
+    x = symbol(model.state[i])
+    positive = model.domain[i] == "positive" and not model.jump_of(model.state[i])
+    return positive and _noise_proportional_to(model.diffusion[i], x)
 
 
 def _has_sqrt_of(expr: sp.Expr, x: sp.Symbol) -> bool:
@@ -315,8 +327,35 @@ def render_model_rs(model: SdeModel, scheme: SchemeChoice, bodies: ModelBodies |
             drift=drift,
             diffusion=diffusion,
             correlation=correlation,
+            jumps=jump_specs(model),
         )
     )
+
+
+#: SDK `JumpSize` variant and its field names, per `architect.model.JUMP_LAWS` law.
+_JUMP_VARIANTS = {
+    "normal": ("Normal", ("mean", "sd")),
+    "double-exponential": ("DoubleExponential", ("p", "eta1", "eta2")),
+}
+
+
+def jump_specs(model: SdeModel) -> list[dict[str, object]]:
+    """The model's jump parts as the template's `Jump { .. }` literals, printed from the sympy expressions so
+    that they read the parameter fields (`self.lam`) the binary runs with."""
+    params, _ = model_identifiers(model)
+    names = {symbol(p): f"self.{ident}" for p, ident in params.items()}
+    out = []
+    for jump in model.jumps:
+        variant, fields = _JUMP_VARIANTS[jump.law]
+        out.append(
+            {
+                "variable": model.state.index(jump.variable),
+                "intensity": rust_expr(jump.intensity, names),
+                "law": variant,
+                "size": [f"{f}: {rust_expr(e, names)}" for f, e in zip(fields, jump.size, strict=True)],
+            }
+        )
+    return out
 
 
 @dataclass(frozen=True)

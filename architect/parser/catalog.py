@@ -66,7 +66,6 @@ class Choice:
     implied: Mapping[str, float] = field(default_factory=dict)
     name: str = ""
     notes: tuple[str, ...] = ()
-    jump_position: int = 0
 
 
 # ---------------------------------------------------------------------------- lookup
@@ -167,9 +166,8 @@ def _apply_modifiers(
     name = preset.name if preset and chosen is base else chosen.display_name
     if suffix and not (preset and "zero-correlation" in preset.modifiers):
         name += suffix
-    jump_position = next((f.start for f in structural if "jump" in f.modifier.key), found[0].start if found else 0)
     preset_note = [preset.note] if preset else []
-    return Choice(chosen, implied, name, (*preset_note, *notes, *correlation_notes), jump_position)
+    return Choice(chosen, implied, name, (*preset_note, *notes, *correlation_notes))
 
 
 def _structural_path(base: Family, found: list[Found], text: str) -> tuple[Family, list[str]]:
@@ -239,17 +237,6 @@ def system_of(chosen: Family, values: Mapping[str, float] | None = None) -> Syst
     return system_of_text(chosen.equations_for(values or chosen.defaults()))
 
 
-def jumps_reason(chosen: Family) -> str:
-    jumps = chosen.jumps
-    assert jumps is not None
-    diffusion = by_key(jumps.diffusion_part)
-    return (
-        f"{chosen.display_name} has jumps ({jumps.law} jumps in {jumps.variable}: {jumps.equation}); jumps are not "
-        f"supported yet: the model type carries only drift and diffusion (docs/models.md, 'Jump families'). "
-        f"Its diffusion part is '{diffusion.label}'"
-    )
-
-
 def build(
     chosen: Family,
     overrides: Mapping[str, float] | None = None,
@@ -258,8 +245,6 @@ def build(
     notes: Sequence[str] = (),
 ) -> SdeModel:
     """The family's model with some values replaced (parameter, shape, ``X0`` or alias names)."""
-    if chosen.jumps is not None:
-        raise ModelError(jumps_reason(chosen))
     values = resolved_values(chosen, overrides or {})
     for rule in chosen.rules:
         if (broken := rule(values)) is not None:
@@ -284,6 +269,7 @@ def build(
         domain=tuple(domain.get(n, "real") for n in system.state),
         source=source,
         notes=tuple(dict.fromkeys(all_notes)),
+        jumps=(chosen.jumps.part(),) if chosen.jumps else (),
     )
 
 
@@ -371,8 +357,6 @@ def parse_named(text: str, tokens: Sequence[Token]) -> SdeModel:
         reason = "expected a model name (e.g. 'heston') or equations (e.g. 'dX = mu*dt + sigma*dW') first"
         raise ParseError(reason, text, _first_visible(text))
     choice = choose(phrase, text)
-    if choice.family.jumps is not None:
-        raise ParseError(jumps_reason(choice.family), text, choice.jump_position or _first_visible(text))
     overrides, positions = _read_overrides(choice.family, rest, text)
     _check_implied(choice, overrides, positions, text)
     values = {**choice.implied, **overrides}

@@ -14,17 +14,20 @@ from dataclasses import dataclass
 import sympy as sp
 
 from architect.errors import ParseError
-from architect.model import TIME, Parameter, SdeModel, symbol
+from architect.model import JUMP_LAWS, TIME, JumpPart, Parameter, SdeModel, symbol
 from architect.parser.domains import domain_problem, infer_domain
 from architect.parser.lexer import Token, check_brackets, check_characters, check_numbers, renamed_keywords
-from architect.parser.linear import DT, Differential, Linear, Resolver, evaluate
+from architect.parser.linear import DT, Differential, Linear, Resolver, evaluate, evaluate_constant
 from architect.parser.names import inferred_constraint, natural_key, reserved_reason, suggestion
 from architect.parser.statements import (
+    JUMP_DIFFERENTIAL,
+    JUMP_NAME,
     NOISE_DIFFERENTIAL,
     Assignment,
     Correlation,
     Equation,
     InitialValue,
+    JumpLawStatement,
     Statement,
     classify,
     is_equation_left_side,
@@ -47,6 +50,7 @@ class System:
     noises: tuple[str, ...]
     drift: tuple[sp.Expr, ...]
     diffusion: tuple[tuple[sp.Expr, ...], ...]
+    jump_terms: tuple[tuple[str, str, sp.Expr], ...] = ()  # (state variable, jump process J, coefficient of dJ)
 
     def canonical(self) -> System:
         """The same system in the form the model's JSON reader gives back (see `canonical`)."""
@@ -55,6 +59,7 @@ class System:
             noises=self.noises,
             drift=tuple(canonical(e) for e in self.drift),
             diffusion=tuple(tuple(canonical(e) for e in row) for row in self.diffusion),
+            jump_terms=self.jump_terms,
         )
 
 
@@ -108,6 +113,8 @@ def resolver(states: Iterable[str]) -> Resolver:
             return Differential(DT)
         if NOISE_DIFFERENTIAL.fullmatch(text):
             return Differential(noise_of(text))
+        if (jump := JUMP_DIFFERENTIAL.fullmatch(text)) is not None:
+            return Differential(jump.group(1))
         if text == "t":
             return TIME
         if text == "pi":
@@ -127,7 +134,17 @@ def read_system(equations: Sequence[Equation], text: str) -> System:
         check_every_term_has_a_differential(eq.rhs, resolve, text)
         form = evaluate(eq.rhs, resolve, text)
         forms.append(form.scaled(symbol(eq.variable)) if eq.relative else form)
-    noises = tuple(sorted({key for form in forms for key in form.parts if key != DT}, key=natural_key))
+    noises = tuple(
+        sorted(
+            {key for form in forms for key in form.parts if key != DT and not JUMP_NAME.fullmatch(key)}, key=natural_key
+        )
+    )
+    jump_terms = tuple(
+        (variable, key, coefficient)
+        for variable, form in zip(state, forms, strict=True)
+        for key, coefficient in form.parts.items()
+        if JUMP_NAME.fullmatch(key)
+    )
     if not noises:
         raise ParseError("no Brownian motion: at least one term must be multiplied by dW", text, equations[0].position)
     zero = sp.Integer(0)
@@ -136,6 +153,7 @@ def read_system(equations: Sequence[Equation], text: str) -> System:
         noises=noises,
         drift=tuple(form.parts.get(DT, zero) for form in forms),
         diffusion=tuple(tuple(form.parts.get(w, zero) for w in noises) for form in forms),
+        jump_terms=jump_terms,
     )
 
 
@@ -147,7 +165,9 @@ def check_every_term_has_a_differential(node: Node, resolve: Resolver, text: str
         check_every_term_has_a_differential(node.inner, resolve, text)
     elif evaluate(node, resolve, text).constant != 0:
         snippet = text[node.start : node.end]
-        reason = f"the term {snippet!r} has neither dt nor dW: every term must be multiplied by dt or by a dW"
+        reason = (
+            f"the term {snippet!r} has neither dt nor dW: every term must be multiplied by dt or by a dW (or be a dJ)"
+        )
         raise ParseError(reason, text, node.start)
 
 
@@ -159,6 +179,7 @@ class _Reader:
         self.assignments = [s for s in statements if isinstance(s, Assignment)]
         self.initial_statements = [s for s in statements if isinstance(s, InitialValue)]
         self.correlations = [s for s in statements if isinstance(s, Correlation)]
+        self.jump_laws = [s for s in statements if isinstance(s, JumpLawStatement)]
         self.notes: list[str] = [
             f"{typed} is a Python keyword, so it is called {used}" for typed, used in renamed.items()
         ]
@@ -175,11 +196,12 @@ class _Reader:
         self.check_euler_number_clash(system, parameters)
         system = system.canonical()  # after the E/exp(1) check: printed, exp(1) and a symbol E look alike
         correlation, correlated = self.correlation_matrix(system, parameters)
-        self.check_unused(system, parameters, correlated)
+        jumps = self.jump_parts(system, parameters)
+        self.check_unused(system, parameters, correlated, jumps)
         constraints = {name: "correlation" if name in correlated else inferred_constraint(name) for name in parameters}
         self.check_constraints(parameters, constraints)
         initial = self.initial_state(system, initials)
-        domain = self.domains(system, initial, initials)
+        domain = self.domains(system, initial, initials, {j.variable for j in jumps})
         return SdeModel(
             name=("custom SDE in " if len(system.state) == 1 else "custom system in ") + ", ".join(system.state),
             state=system.state,
@@ -194,6 +216,7 @@ class _Reader:
             domain=domain,
             source=self.text,
             notes=tuple(self.notes),
+            jumps=jumps,
         )
 
     # ------------------------------------------------------------ state variables and noises
@@ -266,7 +289,7 @@ class _Reader:
         known = {*parameters, "t", "pi"}
         for eq in self.equations:
             for name in names_in(eq.rhs):
-                if name.name == DT or NOISE_DIFFERENTIAL.fullmatch(name.name):
+                if name.name == DT or NOISE_DIFFERENTIAL.fullmatch(name.name) or JUMP_DIFFERENTIAL.fullmatch(name.name):
                     continue
                 if strip_time_suffix(name.name) not in system.state and name.name not in known:
                     raise self.fail(self.unknown_symbol_reason(name.name, system, parameters), name.start)
@@ -298,10 +321,12 @@ class _Reader:
         assigned = {a.name for a in self.assignments}
         return any(s.variable == name for s in self.initial_statements) or bool({f"{name}0", f"{name}_0"} & assigned)
 
-    def check_unused(self, system: System, parameters: dict[str, Value], correlated: dict[str, str]) -> None:
-        used = {
-            str(s) for expr in (*system.drift, *(e for row in system.diffusion for e in row)) for s in expr.free_symbols
-        }
+    def check_unused(
+        self, system: System, parameters: dict[str, Value], correlated: dict[str, str], jumps: tuple[JumpPart, ...]
+    ) -> None:
+        jump_expressions = (e for j in jumps for e in j.expressions())
+        expressions = (*system.drift, *(e for row in system.diffusion for e in row), *jump_expressions)
+        used = {str(s) for expr in expressions for s in expr.free_symbols}
         for value in parameters.values():
             if value.name not in used and value.name not in correlated:
                 raise self.fail(self.unused_reason(value.name, system), value.position)
@@ -318,6 +343,69 @@ class _Reader:
             states = ", ".join(system.state)
             return f"{name} looks like an initial value, but there is no equation d{variable} = ... (states: {states})"
         return f"{name} is given a value but appears in no equation"
+
+    # ------------------------------------------------------------ jumps
+    def jump_parts(self, system: System, parameters: dict[str, Value]) -> tuple[JumpPart, ...]:
+        """Each ``+ dJ`` term with the law of its ``J ~ CompoundPoisson(...)`` line; ParseError with a caret at a J
+        used but never defined (or twice), a law no equation uses, a scaled dJ, or values that make no law."""
+        laws: dict[str, JumpLawStatement] = {}
+        for statement in self.jump_laws:
+            if statement.name in laws:
+                raise self.fail(f"the law of {statement.name} is given twice", statement.position)
+            laws[statement.name] = statement
+        parts, used = [], {}
+        for variable, name, coefficient in system.jump_terms:
+            where = self.jump_position(variable, name)
+            if name in used:
+                raise self.fail(f"d{name} appears in the equations of {used[name]} and {variable}: one each", where)
+            if variable in used.values():
+                raise self.fail(f"{variable} has two jump terms: give it one dJ", where)
+            used[name] = variable
+            if coefficient != 1:
+                reason = (
+                    f"write the jump term as + d{name}, not ({coefficient})*d{name}: the jump sizes carry the scale"
+                )
+                raise self.fail(reason, where)
+            if name not in laws:
+                reason = f"d{name} is used but {name} is never defined: add {name} ~ CompoundPoisson(lam, Normal(m, s))"
+                raise self.fail(reason, where)
+            parts.append(self.jump_part(variable, laws[name], system, parameters))
+        for name, statement in laws.items():
+            if name not in used:
+                raise self.fail(f"{name} is defined but no equation has a d{name} term", statement.position)
+        return tuple(parts)
+
+    def jump_position(self, variable: str, name: str) -> int | None:
+        equation = next(eq for eq in self.equations if eq.variable == variable)
+        found = (
+            n.start for n in names_in(equation.rhs) if (m := JUMP_DIFFERENTIAL.fullmatch(n.name)) and m.group(1) == name
+        )
+        return next(found, equation.position)
+
+    def jump_part(
+        self, variable: str, statement: JumpLawStatement, system: System, parameters: dict[str, Value]
+    ) -> JumpPart:
+        resolve = resolver(system.state)
+        nodes = (statement.intensity, *statement.args)
+        exprs = []
+        for node in nodes:
+            for name in names_in(node):
+                if strip_time_suffix(name.name) in system.state:
+                    reason = (
+                        f"the law of {statement.name} cannot depend on the state variable {name.name}: jumps have a "
+                    )
+                    raise self.fail(reason + "constant rate and sizes independent of the state", name.start)
+                if name.name not in parameters and name.name != "pi":
+                    reason = self.unknown_symbol_reason(name.name, system, parameters)
+                    raise self.fail(f"in the law of {statement.name}: {reason}", name.start)
+            exprs.append(canonical(evaluate_constant(node, resolve, self.text, f"the law of {statement.name}")))
+        part = JumpPart(variable, exprs[0], statement.law, tuple(exprs[1:]))
+        subs = {symbol(v.name): sp.nsimplify(v.value, rational=True) for v in parameters.values()}
+        if (found := part.first_problem(subs)) is not None:
+            field, reason = found
+            index = ("intensity", *JUMP_LAWS[statement.law]).index(field)
+            raise self.fail(reason, nodes[index].start)
+        return part
 
     # ------------------------------------------------------------ correlation
     def correlation_matrix(
@@ -404,10 +492,15 @@ class _Reader:
                 raise self.fail(reason, eq.position)
         return tuple(initials[name].value for name in system.state)
 
-    def domains(self, system: System, initial: tuple[float, ...], initials: dict[str, Value]) -> tuple[str, ...]:
+    def domains(
+        self, system: System, initial: tuple[float, ...], initials: dict[str, Value], jumping: set[str]
+    ) -> tuple[str, ...]:
         result = []
         for i, name in enumerate(system.state):
             domain, why = infer_domain(name, system.drift[i], system.diffusion[i])
+            if name in jumping:
+                # Additive jumps can take it anywhere: no sign is kept (write the log of a positive variable).
+                domain = "real"
             if (problem := domain_problem(name, domain, why, initial[i])) is not None:
                 raise self.fail(problem, initials[name].node.start)
             if domain != "real":

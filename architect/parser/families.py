@@ -60,6 +60,32 @@ _LOG_PRICE_NOTE = (
     "and S0=... sets x0 = log(S0)"
 )
 _PRICE_VARIANCE = (("W1", "W2", "rho"),)
+# Merton (1976) log-normal jumps; illustrative equity values: one jump a year, mean log-jump -10%, jump
+# volatility 15% (the order of Andersen & Andreasen 2000's S&P 500 fit: lam 0.09-0.1, m -0.8..-0.9 is a crash
+# model; these milder values keep moments and prices well inside what 10^5 paths resolve).
+_MERTON_JUMPS = (
+    p("lam", 1.0, "nonnegative", "jump intensity per year"),
+    p("m", -0.1, "real", "mean log-jump size"),
+    p("delta", 0.15, "positive", "volatility of the log-jump size"),
+)
+
+
+def _MERTON_JUMP_PART(diffusion_part: str) -> Jumps:
+    return Jumps(
+        variable="x",
+        law="normal",
+        intensity="lam",
+        size=("m", "delta"),
+        equation="+ dJ, J compound Poisson with rate lam and N(m, delta^2) log-jumps",
+        diffusion_part=diffusion_part,
+    )
+
+
+def _eta1_above_one(values: Values) -> tuple[str, str] | None:
+    """Kou: E[exp(Y)] is finite only for eta1 > 1 (the compensator in the drift needs it)."""
+    if values["eta1"] > 1:
+        return None
+    return "eta1", f"eta1 must exceed 1 (else E[exp(Y)] is infinite and the price has no mean), got {values['eta1']:g}"
 
 
 # ---------------------------------------------------------------------------- value-dependent forms
@@ -619,7 +645,7 @@ FAMILIES: tuple[Family, ...] = (
         references="Chan, Karolyi, Longstaff & Sanders (1992), J. Finance 47(3), unrestricted model estimates",
         features=frozenset({MEAN_REVERSION}),
     ),
-    # ---------------------------------------------------------------- jump families (listed, not built yet)
+    # ---------------------------------------------------------------- jump families
     # Merton (1976); illustrative equity jumps: one jump a year, mean log-jump -10%, jump volatility 15%.
     Family(
         key="merton",
@@ -634,20 +660,10 @@ FAMILIES: tuple[Family, ...] = (
         ),
         description="Merton (1976): geometric Brownian motion with lognormal jumps (log-price form)",
         equations="dx = (mu - sigma^2/2 - lam*(exp(m + delta^2/2) - 1))*dt + sigma*dW",
-        parameters=(_MU, _SIGMA),
+        parameters=(_MU, _SIGMA, *_MERTON_JUMPS),
         initial=(("x", LOG_100),),
         aliases=(_S0_ALIAS,),
-        jumps=Jumps(
-            variable="x",
-            law="lognormal",
-            equation="+ dJ, J compound Poisson with rate lam and N(m, delta^2) log-jumps",
-            parameters=(
-                p("lam", 1.0, "nonnegative", "jump intensity per year"),
-                p("m", -0.1, "real", "mean log-jump size"),
-                p("delta", 0.15, "positive", "volatility of the log-jump size"),
-            ),
-            diffusion_part="gbm",
-        ),
+        jumps=_MERTON_JUMP_PART("gbm"),
         references=(
             "Merton (1976), Option pricing when underlying stock returns are discontinuous; illustrative jumps: one a "
             "year, mean log-jump -10%, jump volatility 15%"
@@ -662,22 +678,26 @@ FAMILIES: tuple[Family, ...] = (
         synonyms=("Kou", "Kou double exponential", "double exponential jump-diffusion", "Kou jump-diffusion"),
         description="Kou (2002): geometric Brownian motion with double-exponential log-jumps",
         equations=("dx = (mu - sigma^2/2 - lam*(p*eta1/(eta1 - 1) + (1 - p)*eta2/(eta2 + 1) - 1))*dt + sigma*dW"),
-        parameters=(_MU, p("sigma", 0.16, "positive", "volatility of the diffusion part")),
+        parameters=(
+            _MU,
+            p("sigma", 0.16, "positive", "volatility of the diffusion part"),
+            p("lam", 1.0, "nonnegative", "jump intensity per year"),
+            p("p", 0.4, "nonnegative", "probability that a jump is upward"),
+            p("eta1", 10.0, "positive", "rate of upward log-jumps (mean 1/eta1; must exceed 1)"),
+            p("eta2", 5.0, "positive", "rate of downward log-jumps (mean 1/eta2)"),
+        ),
         initial=(("x", LOG_100),),
         aliases=(_S0_ALIAS,),
         jumps=Jumps(
             variable="x",
             law="double-exponential",
+            intensity="lam",
+            size=("p", "eta1", "eta2"),
             equation="+ dJ, J compound Poisson with rate lam; log-jumps Exp(eta1) up with probability p, "
             "-Exp(eta2) down otherwise",
-            parameters=(
-                p("lam", 1.0, "nonnegative", "jump intensity per year"),
-                p("p", 0.4, "nonnegative", "probability that a jump is upward"),
-                p("eta1", 10.0, "positive", "rate of upward log-jumps (mean 1/eta1; must exceed 1)"),
-                p("eta2", 5.0, "positive", "rate of downward log-jumps (mean 1/eta2)"),
-            ),
             diffusion_part="gbm",
         ),
+        rules=(within("p", 0.0, 1.0, "the probability of an upward jump"), _eta1_above_one),
         references="Kou (2002), A jump-diffusion model for option pricing; defaults as in its numerical examples",
         features=frozenset({JUMPS}),
     ),
@@ -691,22 +711,12 @@ FAMILIES: tuple[Family, ...] = (
             "dx = (mu - v/2 - lam*(exp(m + delta^2/2) - 1))*dt + sqrt(v)*dW1; "
             "dv = kappa*(theta - v)*dt + xi*sqrt(v)*dW2"
         ),
-        parameters=(_MU, *_HESTON_VARIANCE),
+        parameters=(_MU, *_HESTON_VARIANCE, *_MERTON_JUMPS),
         initial=(("x", LOG_100), ("v", 0.04)),
         domain={"v": "nonnegative"},
         correlations=_PRICE_VARIANCE,
         aliases=(_S0_ALIAS,),
-        jumps=Jumps(
-            variable="x",
-            law="lognormal",
-            equation="+ dJ, J compound Poisson with rate lam and N(m, delta^2) log-jumps",
-            parameters=(
-                p("lam", 1.0, "nonnegative", "jump intensity per year"),
-                p("m", -0.1, "real", "mean log-jump size"),
-                p("delta", 0.15, "positive", "volatility of the log-jump size"),
-            ),
-            diffusion_part="heston",
-        ),
+        jumps=_MERTON_JUMP_PART("heston"),
         references="Bates (1996), Jumps and stochastic volatility; defaults: the Heston and Merton defaults",
         features=frozenset({JUMPS, STOCHASTIC_VOLATILITY}),
     ),

@@ -6,9 +6,9 @@ families choose the *form* of their equations from the values (`Family.equations
 function of them): a shape exponent such as SABR's beta is fixed into the equations so the scheme
 can be read off the power (1/2 -> a square root, simulated with full truncation).
 
-`Jumps` describes a compound-Poisson part. The model type (`SdeModel`) has no jump part yet, so a
-family that carries one is listed and documented but not built: `build` refuses it with a
-`ParseError` that says so (docs/models.md, "Jump families").
+`Jumps` describes a compound-Poisson part (`SdeModel.jumps`): which variable jumps, the size law, and
+which of the family's parameters are the intensity and the size law's parameters (docs/models.md,
+"Jump families").
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from architect.model import Parameter
+from architect.model import JumpPart, Parameter, symbol
 
 Values = Mapping[str, float]
 #: A check on the values that returns a note (never an error), e.g. the Feller condition.
@@ -51,13 +51,17 @@ class Shape:
 
 @dataclass(frozen=True)
 class Jumps:
-    """A compound-Poisson jump part of one state variable (not simulated yet; see the module docstring)."""
+    """A compound-Poisson jump part of one state variable; its parameters are among the family's."""
 
     variable: str
-    law: str  # "lognormal" (Merton 1976) or "double-exponential" (Kou 2002)
-    equation: str  # the jump term in words/LaTeX-ish, for docs and messages
-    parameters: tuple[Parameter, ...]
+    law: str  # a key of `architect.model.JUMP_LAWS`: "normal" (Merton 1976) or "double-exponential" (Kou 2002)
+    intensity: str  # the parameter that is the jump rate
+    size: tuple[str, ...]  # the parameters of the size law, in `JUMP_LAWS` order
+    equation: str  # the jump term in words, for docs and messages
     diffusion_part: str  # the catalog key of the same model without jumps
+
+    def part(self) -> JumpPart:
+        return JumpPart(self.variable, symbol(self.intensity), self.law, tuple(symbol(n) for n in self.size))
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ GREEK_VARIANTS = {
 FUNCTIONS = frozenset({"exp", "log", "ln", "max", "min", "sqrt", "abs"})
 TEXT_COMMANDS = frozenset(
     {"mathrm", "text", "textrm", "mathit", "operatorname", "mathbf", "boldsymbol", "mathsf", "textit", "mathnormal"}
+    | {"mathcal"}
 )
 SPACING = frozenset(
     {",", ";", ":", "!", " ", "quad", "qquad", "enspace", "thinspace", "medspace", "thickspace", "displaystyle"}
@@ -81,6 +82,7 @@ KNOWN_COMMANDS = sorted(
     | set(ACCENTS)
     | SKIP_ARGUMENT
     | {"frac", "dfrac", "tfrac", "sqrt", "langle", "rangle", "lvert", "rvert", "vert", "begin", "end", "rm", "div"}
+    | {"sim"}
     | {"quad", "qquad"}
 )
 
@@ -419,6 +421,8 @@ class _Latex:
             self.emit(" ", start)
         elif word in TIMES or word == "div":
             self.emit("/" if word == "div" else "*", start)
+        elif word == "sim":  # J \sim \mathrm{CompoundPoisson}(...): the law of a jump process
+            self.emit("~", start)
         elif word in TEXT_COMMANDS:
             self.text_command(start)
         elif word in FUNCTIONS:

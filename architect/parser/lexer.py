@@ -70,7 +70,7 @@ _PATTERNS = [
     (Kind.NAME, re.compile(r"[A-Za-z_][A-Za-z0-9_]*")),
     # one Greek letter, optionally subscripted: "σS" is sigma*S, "σ_v" and "ρ12" are single names
     (Kind.NAME, re.compile(rf"[{_GREEK_CLASS}](?:_?[0-9]+|_[A-Za-z0-9]+)?")),
-    (Kind.OP, re.compile(r"\*\*|[-+*/^(),=;]|[" + "".join(UNICODE_OPERATORS) + "]")),
+    (Kind.OP, re.compile(r"\*\*|[-+*/^(),=;~]|[" + "".join(UNICODE_OPERATORS) + "]")),
 ]
 
 

@@ -7,7 +7,9 @@ end a statement when the line ends with an operator or the next one starts with 
 
 Each statement is one of: an equation ``dX = ...``, a value ``kappa = 2`` (initial values
 ``X0 = 1`` are told apart later, once the state variables are known), an initial value
-``X(0) = 1``, or a correlation ``corr(W1, W2) = rho`` / ``dW1*dW2 = rho*dt``.
+``X(0) = 1``, a correlation ``corr(W1, W2) = rho`` / ``dW1*dW2 = rho*dt``, or the law of a jump
+process whose increment ``dJ`` appears in an equation: ``J ~ CompoundPoisson(lam, Normal(m, delta))``
+or ``J ~ CompoundPoisson(lam, DoubleExponential(p, eta1, eta2))`` (``=`` instead of ``~`` is read too).
 """
 
 from __future__ import annotations
@@ -24,6 +26,19 @@ from architect.parser.syntax import FUNCTIONS, Node, parse_expression
 #: Increments of Brownian motions: dW, dW1, dW_1, dB, dZ2, dW_S, dW_v (named), each optionally with a ``_t`` suffix.
 NOISE_DIFFERENTIAL = re.compile(r"d([WBZ](?:_?\d+|_(?!t(?:_|$))[A-Za-z][A-Za-z0-9]*)?)(?:_t)?")
 CORRELATION_FUNCTIONS = frozenset({"corr", "cor", "correlation", "Corr"})
+#: Jump processes: J, J1, J_2, J_x; their increments dJ, dJ1, dJ_x (optionally with a ``_t`` suffix).
+JUMP_NAME = re.compile(r"J(?:_?\d+|_(?!t(?:_|$))[A-Za-z][A-Za-z0-9]*)?")
+JUMP_DIFFERENTIAL = re.compile(rf"d({JUMP_NAME.pattern})(?:_t)?")
+COMPOUND_POISSON = frozenset({"CompoundPoisson", "compound_poisson", "CPP"})
+#: Jump-size laws as typed -> (`architect.model.JUMP_LAWS` key, its parameters as typed).
+JUMP_SIZE_LAWS = {
+    "Normal": ("normal", ("mean", "sd")),
+    "N": ("normal", ("mean", "sd")),
+    "Gaussian": ("normal", ("mean", "sd")),
+    "DoubleExponential": ("double-exponential", ("p", "eta1", "eta2")),
+    "DoubleExp": ("double-exponential", ("p", "eta1", "eta2")),
+    "Kou": ("double-exponential", ("p", "eta1", "eta2")),
+}
 CONSTANT_NAMES = frozenset({"pi"})
 _CONTINUES_AFTER = frozenset("+-*/^=(,")
 _CONTINUES_BEFORE = frozenset("+-*/^)")
@@ -71,12 +86,25 @@ class Correlation:
     second_position: int
 
 
-Statement = Equation | Assignment | InitialValue | Correlation
+@dataclass(frozen=True)
+class JumpLawStatement:
+    """``J ~ CompoundPoisson(intensity, Law(args))``."""
+
+    name: str
+    intensity: Node
+    law: str  # a key of `architect.model.JUMP_LAWS`
+    args: tuple[Node, ...]
+    position: int  # of the name
+
+
+Statement = Equation | Assignment | InitialValue | Correlation | JumpLawStatement
 
 
 # ---------------------------------------------------------------------------- names
 def is_differential(name: str) -> bool:
-    return name == "dt" or NOISE_DIFFERENTIAL.fullmatch(name) is not None
+    return (
+        name == "dt" or NOISE_DIFFERENTIAL.fullmatch(name) is not None or JUMP_DIFFERENTIAL.fullmatch(name) is not None
+    )
 
 
 def noise_of(differential: str) -> str:
@@ -181,7 +209,12 @@ def matching_open(tokens: Sequence[Token], close: int) -> int:
 def classify(chunk: Chunk, text: str) -> Statement:
     """Read one statement; ParseError with a caret when it is none of the known forms."""
     tokens = chunk.tokens
+    tilde = next((i for i, depth in _depths(tokens) if depth == 0 and tokens[i].is_op("~")), None)
+    if tilde is not None:
+        return jump_law_statement(tokens[:tilde], tokens[tilde + 1 :], tokens[tilde], chunk.end, text)
     equals = next((i for i, depth in _depths(tokens) if depth == 0 and tokens[i].is_op("=")), None)
+    if equals is not None and equals + 1 < len(tokens) and tokens[equals + 1].is_name(*COMPOUND_POISSON):
+        return jump_law_statement(tokens[:equals], tokens[equals + 1 :], tokens[equals], chunk.end, text)
     if equals is None:
         raise ParseError(
             "expected an equation like 'dX = mu*dt + sigma*dW' or a value like 'kappa = 2' here", text, chunk.start
@@ -212,6 +245,54 @@ def _classify_sides(left: Sequence[Token], right: Sequence[Token], end: int, tex
     raise ParseError(
         "the left-hand side must be dX, dX/X, a parameter name, X(0), corr(W1, W2) or dW1*dW2", text, first.position
     )
+
+
+def jump_law_statement(
+    left: Sequence[Token], right: Sequence[Token], sign: Token, end: int, text: str
+) -> JumpLawStatement:
+    """``J ~ CompoundPoisson(lam, Normal(m, delta))``; ParseError with a caret at the first thing that is not."""
+    if len(left) != 1 or left[0].kind is not Kind.NAME or not JUMP_NAME.fullmatch(left[0].text):
+        where = left[0].position if left else sign.position
+        raise ParseError(
+            "a jump process is named J, J1 or J_x: write J ~ CompoundPoisson(lam, Normal(m, s))", text, where
+        )
+    outer = _call_arguments(right, COMPOUND_POISSON, "CompoundPoisson(intensity, size law)", end, text)
+    if len(outer) != 2:
+        raise ParseError("CompoundPoisson takes two arguments: the intensity and the size law", text, right[0].position)
+    law_tokens = outer[1]
+    if not law_tokens or law_tokens[0].text not in JUMP_SIZE_LAWS:
+        where = law_tokens[0].position if law_tokens else right[0].position
+        known = "Normal(mean, sd) or DoubleExponential(p, eta1, eta2)"
+        raise ParseError(f"expected a jump-size law: {known}", text, where)
+    law, fields = JUMP_SIZE_LAWS[law_tokens[0].text]
+    args = _call_arguments(law_tokens, {law_tokens[0].text}, f"{law_tokens[0].text}({', '.join(fields)})", end, text)
+    if len(args) != len(fields):
+        reason = f"{law_tokens[0].text} takes {len(fields)} arguments ({', '.join(fields)}), got {len(args)}"
+        raise ParseError(reason, text, law_tokens[0].position)
+    intensity = parse_expression(outer[0], text, outer[0][-1].end)
+    nodes = tuple(parse_expression(arg, text, arg[-1].end) for arg in args)
+    return JumpLawStatement(left[0].text, intensity, law, nodes, left[0].position)
+
+
+def _call_arguments(
+    tokens: Sequence[Token], names: frozenset[str] | set[str], form: str, end: int, text: str
+) -> list[Sequence[Token]]:
+    """The comma-separated arguments of ``name(...)`` spanning all of ``tokens``; each is non-empty."""
+    if len(tokens) < 3 or not tokens[0].is_name(*names) or not tokens[1].is_op("(") or not tokens[-1].is_op(")"):
+        raise ParseError(f"expected {form}", text, tokens[0].position if tokens else end)
+    if matching_open(tokens, len(tokens) - 1) != 1:
+        raise ParseError(f"expected {form} and nothing after it", text, tokens[-1].position)
+    args: list[Sequence[Token]] = []
+    start = 2
+    for i, depth in _depths(tokens):
+        if 2 <= i < len(tokens) - 1 and depth == 1 and tokens[i].is_op(","):
+            args.append(tokens[start:i])
+            start = i + 1
+    args.append(tokens[start:-1])
+    for arg in args:
+        if not arg:
+            raise ParseError(f"an empty argument in {form}", text, tokens[1].position)
+    return args
 
 
 def _is_relative_left_side(left: Sequence[Token]) -> bool:

@@ -32,6 +32,7 @@ class Check:
     detail: str = ""
     coarse: float | None = None
     fine: float | None = None
+    finer: float | None = None
     theory_kind: str | None = None  # "exact" | "empirical reference"; None for sanity checks
     # Absolute equivalence margin (tolerance x the quantity's scale); internal, reported through detail.
     margin: float = field(default=0.0, repr=False)

@@ -4,9 +4,9 @@ Inputs: runs of the tested binary with N, 2N (and 4N) steps and independent seed
 and, for models without exact moments, two runs of a trusted reference simulator at finer steps. Checks:
 
 - moments (mean, variance, covariance, third and fourth central moments) at every checkpoint, of the
-  Richardson estimate 2 q_2N - q_N against exact values from the generator (`moments`), or against the
-  reference's own Richardson estimate (`quantities.reference_targets`); log-transformed states at the
-  horizon where only they are polynomial;
+  extrapolated estimate (-q_N + q_2N + 2 q_4N)/2 (Richardson 2 q_2N - q_N from two runs) against exact
+  values from the generator (`moments`), or against the reference's own Richardson estimate
+  (`quantities.reference_targets`); log-transformed states at the horizon where only they are polynomial;
 - exact terminal laws (`distribution`) and closed-form option prices (`prices`);
 - convergence at weak order 1 from the N, 2N, 4N runs (`convergence`);
 - deterministic sanity checks (`sanity`).
@@ -180,17 +180,17 @@ def _reference_sanity(
 def _statistical(
     plan: TheoryPlan, runs: Runs, tolerance: float, extras: dict[str, Any]
 ) -> tuple[list[Check], dict[str, Any]]:
-    steps = (runs.coarse.steps, runs.fine.steps)
     notes: list[str] = []
     checks = exact_checks(plan, runs.tested, tolerance, notes)
     if plan.others and runs.reference is not None:
-        checks += reference_checks(plan, runs.coarse, runs.fine, runs.reference, tolerance, notes)
+        checks += reference_checks(plan, runs.tested, runs.reference, tolerance, notes)
     horizon = runs.coarse.horizon
     prices: list[PriceSpec] = []
     if runs.terminal is not None:
-        checks += transformed_checks(plan, (runs.terminal[0], runs.terminal[1]), steps, horizon, tolerance, notes)
+        steps = [r.steps for r in runs.tested]
+        checks += transformed_checks(plan, runs.terminal, steps, horizon, tolerance, notes)
         if plan.numeric is not None:
-            laws = exact_laws(plan.numeric, horizon, notes)
+            laws = exact_laws(plan.numeric, horizon, notes, runs.kinds)
             checks += distribution_checks(laws, runs.terminal, runs.kinds, horizon)
             prices = _prices(plan, horizon)
             extras = extras | {
@@ -210,7 +210,7 @@ def _statistical(
         extras = extras | {"theory": extras["theory"] | {"not_tested": notes}}
     extras = extras | {
         "convergence": convergence,
-        "mean_paths": mean_paths(plan, runs.coarse, runs.fine, runs.reference),
+        "mean_paths": mean_paths(plan, runs.tested, runs.reference),
     }
     return checks, extras
 
@@ -304,8 +304,9 @@ def _method(plan: TheoryPlan, runs: Runs | None, alpha: float, tolerance: float)
         "so E[m(X_t)] = expm(tG) m(x0) on the monomial basis; this applies to the largest closed subset of "
         "state variables of that form.",
         f"At every checkpoint we estimate means, variances, covariances{_HIGHER if higher else ''} "
-        "with delta-method standard errors from the power sums; the O(h) weak bias is removed by Richardson "
-        "extrapolation R = 2·q(h/2) - q(h), standard error sqrt(4·se(h/2)² + se(h)²).",
+        "with delta-method standard errors from the power sums; the O(h) weak bias is removed by extrapolation "
+        "to h = 0: with three runs the least-squares intercept R = (-q(h) + q(h/2) + 2·q(h/4))/2, standard error "
+        "sqrt((se(h)² + se(h/2)²)/4 + se(h/4)²), with two Richardson's R = 2·q(h/2) - q(h).",
     ]
     if plan.others:
         parts.append(
@@ -318,7 +319,7 @@ def _method(plan: TheoryPlan, runs: Runs | None, alpha: float, tolerance: float)
     parts += [
         "Exact terminal laws (normal, lognormal, scaled non-central chi-square, detected from the structure) are "
         "tested by Kolmogorov-Smirnov where the scheme is exact in law, otherwise by a Pearson chi-square on the "
-        "Richardson-corrected frequencies of equiprobable bins; closed-form call prices (Black-Scholes, Heston) "
+        "extrapolated frequencies of equiprobable bins; closed-form call prices (Black-Scholes, Heston) "
         "by a z-test of the discounted payoff mean; convergence at weak order 1 by q_N - 3·q_2N + 2·q_4N = 0.",
         f"Differences below {tolerance:g} of a quantity's scale count as agreement. Holm's step-down correction "
         f"holds the probability of failing a correct simulator at {alpha:g} across all statistical checks. "

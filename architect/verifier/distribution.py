@@ -6,16 +6,19 @@ Laws (at the horizon T, from the initial state):
   direction of least variance (the one most sensitive to a wrong correlation) are tested;
 - GBM type, b = m x, a = s² x²: log X_T ~ N(log x0 + (m - s²/2) T, s² T);
 - CIR type, b = alpha + beta x, a = c x (kappa = -beta): X_T = k·chi'²(4 alpha/c, x0 e^{-kappa T}/k),
-  k = c (1 - e^{-kappa T}) / (4 kappa).
+  k = c (1 - e^{-kappa T}) / (4 kappa);
+- Lévy type with normal jump sizes (Merton 1976 in log-price form), dx = b dt + s dW + dJ: a Poisson mixture
+  of normals, Σ_n P(N_T = n) N(x0 + bT + n m, s²T + n δ²).
 
 Tests. A simulator whose scheme is exact in law for that component (log-Euler on GBM type, Euler on
 constant coefficients) has no time-step bias: its terminal states from all runs are pooled and compared
 with the law by the Kolmogorov-Smirnov test. Every other scheme has an O(h) weak error, also for the
 probabilities of intervals (Bally & Talay 1996), so its empirical law is not the exact one. We take K
-bins of equal probability under the exact law, form the Richardson frequencies R_b = 2 f_b(h/2) - f_b(h)
-of two independent runs, whose bias is O(h²), and use Pearson's statistic Q = n_eff Σ_b (R_b - p_b)² / p_b
-with n_eff = 1 / (4/n_fine + 1/n_coarse): the Richardson vector has covariance (diag p - p pᵀ)/n_eff, so
-Q ~ χ²(K - 1) under the null. This is the Richardson-corrected CDF at K - 1 grid points with its exact
+bins of equal probability under the exact law, form the extrapolated frequencies R_b = Σ_k w_k f_b(h_k) of
+the independent runs at N, 2N, 4N steps (weights (-1/2, 1/2, 1), `quantities.EXTRAPOLATION`; Richardson's
+(-1, 2) with two runs), whose bias is O(h²), and use Pearson's statistic Q = n_eff Σ_b (R_b - p_b)² / p_b
+with n_eff = 1 / Σ_k (w_k² / n_k): the extrapolated vector has covariance (diag p - p pᵀ)/n_eff, so
+Q ~ χ²(K - 1) under the null. This is the bias-corrected CDF at K - 1 grid points with its exact
 multinomial covariance (Mahalanobis form), not a heuristic band.
 """
 
@@ -31,7 +34,8 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from architect.verifier.check import POWER, Check
-from architect.verifier.quantities import EXACT
+from architect.verifier.jumps import NormalMixture
+from architect.verifier.quantities import EXACT, extrapolation_weights
 from architect.verifier.structure import (
     EXACT_GBM_KINDS,
     Numeric,
@@ -39,11 +43,13 @@ from architect.verifier.structure import (
     gaussian_exact,
     gaussian_subset,
     gbm_type,
+    levy_exact,
+    levy_type,
     restrict,
 )
 from architect.verifier.theory import PolynomialMoments
 
-#: Bins of the Richardson chi-square test (equal probability under the exact law).
+#: Bins of the (generalised) Richardson chi-square test (equal probability under the exact law).
 BINS = 20
 #: Histogram bins and density grid points for the report's plots.
 HISTOGRAM_BINS = 60
@@ -67,22 +73,28 @@ class LawSpec:
         return terminal @ self.weights
 
 
-def exact_laws(num: Numeric, horizon: float, notes: list[str] | None = None) -> list[LawSpec]:
+def exact_laws(
+    num: Numeric, horizon: float, notes: list[str] | None = None, kinds: Sequence[str] = ()
+) -> list[LawSpec]:
     """Every exact terminal law the model's structure gives (possibly none); reasons for laws left out go to notes.
 
-    A CIR-type law with 4 alpha/c < 2 degrees of freedom (the Feller condition fails) is left out: the
-    process then reaches zero, a truncated scheme piles an atom there whose mass shrinks like sqrt(h), not h,
-    so no Richardson-corrected law test is valid (its moments still are tested)."""
+    A CIR-type law with 4 alpha/c < 2 degrees of freedom (the Feller condition fails) is tested only when the
+    step ``kinds`` sample it exactly (`exact-cir`: the non-central chi-square transition holds whatever the
+    Feller condition). Otherwise the process reaches zero, a truncated scheme piles an atom there whose mass
+    shrinks like sqrt(h), not h, so no extrapolated law test is valid (its moments still are tested)."""
     gaussian = gaussian_subset(num)
     out = _gaussian_laws(num, gaussian, horizon) if gaussian else []
     for i in range(num.dim):
         if i in gaussian:
             continue
-        if (g := gbm_type(num, i)) is not None:
+        if (levy := levy_type(num, i)) is not None and levy.jump.law == "normal":
+            out.append(_normal_mixture(num, i, levy.b, levy.s2, horizon))
+        elif (g := gbm_type(num, i)) is not None:
             out.append(_lognormal(num, g.index, g.m, g.s2, horizon))
         elif (c := cir_type(num, i)) is not None:
-            if 4 * c.alpha / c.c >= 2:
-                out.append(_noncentral(num, c.index, c.alpha, c.beta, c.c, horizon))
+            law = _noncentral(num, c.index, c.alpha, c.beta, c.c, horizon)
+            if 4 * c.alpha / c.c >= 2 or law.exact_when(kinds):
+                out.append(law)
             elif notes is not None:
                 notes.append(
                     f"law of {num.model.state[i]} not tested: the Feller condition fails (it reaches zero), and the "
@@ -139,6 +151,22 @@ def _lognormal(num: Numeric, i: int, m: float, s2: float, horizon: float) -> Law
     return LawSpec(num.model.state[i], "lognormal", params, dist, _unit(num.dim, i), exact)
 
 
+def _normal_mixture(num: Numeric, i: int, b: float, s2: float, horizon: float) -> LawSpec:
+    jump = num.jumps[i]
+    m, delta = jump.size
+    mean, poisson = num.model.initial[i] + b * horizon, jump.intensity * horizon
+    dist = NormalMixture(mean, s2 * horizon, poisson, m, delta * delta)
+    params = (
+        f"x0 + bT = {mean:.6g}, diffusion variance {s2 * horizon:.6g}, "
+        f"Poisson({poisson:.6g}) jumps N({m:g}, {delta:g}²)"
+    )
+
+    def exact(kinds: Sequence[str]) -> bool:
+        return levy_exact(num, kinds, i)
+
+    return LawSpec(num.model.state[i], "Poisson mixture of normals", params, dist, _unit(num.dim, i), exact)
+
+
 def _noncentral(num: Numeric, i: int, alpha: float, beta: float, c: float, horizon: float) -> LawSpec:
     kappa, x0 = -beta, num.model.initial[i]
     scale = c * (1 - math.exp(-kappa * horizon)) / (4 * kappa)
@@ -174,14 +202,16 @@ def ks_detectable(n: int, level: float, power: float) -> float:
     return math.sqrt(math.log(2 / level) / (2 * n)) + math.sqrt(math.log(2 / (1 - power)) / (2 * n))
 
 
-def richardson_chi_square(coarse: np.ndarray, fine: np.ndarray, spec: LawSpec) -> tuple[float, float, float]:
-    """(Q, p-value, n_eff) of the Richardson-corrected Pearson test on BINS equiprobable bins."""
+def richardson_chi_square(samples: Sequence[np.ndarray], spec: LawSpec) -> tuple[float, float, float]:
+    """(Q, p-value, n_eff) of the Pearson test of the extrapolated frequencies of runs at N, 2N (, 4N) steps
+    on BINS equiprobable bins."""
     p = np.full(BINS, 1.0 / BINS)
     edges = spec.dist.ppf(np.arange(1, BINS) / BINS)
-    f_coarse = np.bincount(np.searchsorted(edges, coarse, side="right"), minlength=BINS) / len(coarse)
-    f_fine = np.bincount(np.searchsorted(edges, fine, side="right"), minlength=BINS) / len(fine)
-    n_eff = 1.0 / (4.0 / len(fine) + 1.0 / len(coarse))
-    q = float(n_eff * np.sum((2 * f_fine - f_coarse - p) ** 2 / p))
+    w = extrapolation_weights(len(samples))
+    freqs = [np.bincount(np.searchsorted(edges, x, side="right"), minlength=BINS) / len(x) for x in samples]
+    extrapolated = sum(wk * f for wk, f in zip(w, freqs, strict=True))
+    n_eff = 1.0 / sum(wk**2 / len(x) for wk, x in zip(w, samples, strict=True))
+    q = float(n_eff * np.sum((extrapolated - p) ** 2 / p))
     return q, float(stats.chi2.sf(q, BINS - 1)), n_eff
 
 
@@ -239,14 +269,19 @@ def _distribution_check(spec: LawSpec, terminal: Sequence[np.ndarray], kinds: Se
             return ks_detectable(n, level, POWER)
 
     else:
-        q, p, n_eff = richardson_chi_square(samples[0], samples[1], spec)
+        q, p, n_eff = richardson_chi_square(samples, spec)
         d = q
+        how = (
+            "Richardson frequencies 2·f(h/2) - f(h)"
+            if len(samples) == 2
+            else "extrapolated frequencies (-f(h) + f(h/2) + 2·f(h/4))/2"
+        )
         detail = (
-            f"Richardson frequencies 2·f(h/2) - f(h) on {BINS} bins of equal probability under {spec.law} "
+            f"{how} on {BINS} bins of equal probability under {spec.law} "
             f"({spec.parameters}); Pearson Q = {q:.4g} on {BINS - 1} degrees of freedom, effective sample size "
             f"{n_eff:.0f}"
         )
-        test, plot_sample = "Richardson chi-square", samples[1]
+        test, plot_sample = "Richardson chi-square", samples[-1]
 
         def detector(level: float) -> float:
             return chi_square_detectable(n_eff, level, POWER)

@@ -158,12 +158,16 @@ def _sde_model(model: dict[str, Any]) -> Any:
 
 
 def model_latex(model: Any) -> list[str]:
-    """LaTeX of each equation ``dX = b dt + Σ σ dW`` and of each non-zero correlation ``dW dW = ρ dt``."""
+    """LaTeX of each equation ``dX = b dt + Σ σ dW (+ dJ)``, of each non-zero correlation ``dW dW = ρ dt`` and of
+    each jump law."""
     lines = []
+    jumps = {j.variable: j for j in getattr(model, "jumps", ())}
     for name, drift, row in zip(model.state, model.drift, model.diffusion, strict=True):
         terms = [(drift, r"\mathrm{d}t")] + [
             (s, rf"\mathrm{{d}}{_tex_name(w)}") for s, w in zip(row, model.noises, strict=True)
         ]
+        if name in jumps:
+            terms.append((sp.Integer(1), rf"\mathrm{{d}}J_{{{_tex_name(name)}}}"))
         rhs = _join_terms((c, d) for c, d in terms if c != 0)
         lines.append(rf"\mathrm{{d}}{_tex_name(name)} = {rhs}")
     pairs = [(k, j) for k in range(model.noise_dim) for j in range(k + 1, model.noise_dim)]
@@ -172,7 +176,20 @@ def model_latex(model: Any) -> list[str]:
         if rho != 0:
             dw = rf"\mathrm{{d}}{_tex_name(model.noises[k])}\,\mathrm{{d}}{_tex_name(model.noises[j])}"
             lines.append(rf"{dw} = {sp.latex(rho)}\,\mathrm{{d}}t")
+    lines += [_jump_latex(jump) for jump in jumps.values()]
     return lines
+
+
+def _jump_latex(jump: Any) -> str:
+    """``J_x ~ CompoundPoisson(λ, N(m, δ²))`` or ``… DoubleExponential(p, η₁, η₂)``."""
+    size = [sp.latex(e) for e in jump.size]
+    law = (
+        rf"\mathcal{{N}}\left({size[0]}, {size[1]}^2\right)"
+        if jump.law == "normal"
+        else rf"\mathrm{{DoubleExp}}\left({', '.join(size)}\right)"
+    )
+    rate = sp.latex(jump.intensity)
+    return rf"J_{{{_tex_name(jump.variable)}}} \sim \mathrm{{CompoundPoisson}}\left({rate}, {law}\right)"
 
 
 def _tex_name(name: str) -> str:
@@ -385,7 +402,7 @@ def _mean_figures(report: Report) -> str:
         return ""
     blocks = [_render(lambda s=s: _mean_figure(s)) for s in series]
     caption = (
-        "Simulated mean (Richardson-extrapolated estimate) with a ±2·SE band against the exact mean from the "
+        "Simulated mean (extrapolated to h = 0) with a ±2·SE band against the exact mean from the "
         "generator, at t = 0 and every checkpoint; right: the deviation estimate − theory, which should stay "
         "within its band."
     )

@@ -1,9 +1,10 @@
-"""Moment checks: Richardson estimates of the tested runs against exact or empirical-reference values.
+"""Moment checks: extrapolated estimates of the tested runs against exact or empirical-reference values.
 
-Two runs of the tested binary, with N and 2N steps and independent seeds, give q_N and q_2N. Every scheme
-we generate is at most first order in the weak sense, q_h = q + c h + O(h²), so R = 2 q_2N - q_N has an
-O(h²) bias and standard error sqrt(4 se_2N² + se_N²). R is compared with the target by a two-sided z-test
-whose standard error also includes the target's own (zero for exact theory).
+Runs of the tested binary with N, 2N and 4N steps and independent seeds give q_N, q_2N, q_4N. Every scheme
+we generate is at most first order in the weak sense, q_h = q + c h + O(h²), so the least-squares intercept
+R = (-q_N + q_2N + 2 q_4N)/2 has an O(h²) bias and standard error sqrt((se_N² + se_2N²)/4 + se_4N²)
+(`quantities.extrapolate`; with only two runs, Richardson 2 q_2N - q_N). R is compared with the target by a
+two-sided z-test whose standard error also includes the target's own (zero for exact theory).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from architect.verifier.quantities import (
     Quantity,
     Target,
     exact_targets,
+    extrapolate,
+    extrapolation_note,
     quantities,
     reference_targets,
     sample_central,
@@ -44,20 +47,19 @@ def moment_check(
     label: str,
     q: Quantity,
     t: float,
-    coarse: Estimate,
-    fine: Estimate,
+    runs: Sequence[Estimate],
     target: Target,
     tolerance: float,
-    steps: tuple[int, int],
+    steps: Sequence[int],
 ) -> Check:
-    estimate = 2.0 * fine.value - coarse.value
-    se = math.sqrt(4.0 * fine.std_error**2 + coarse.std_error**2 + target.std_error**2)
+    """``runs``: q's estimates from the runs with ``steps`` (N, 2N and possibly 4N) steps."""
+    combined = extrapolate(runs)
+    estimate = combined.value
+    se = math.sqrt(combined.std_error**2 + target.std_error**2)
     margin = tolerance * target.scale + ROUNDING * target.magnitude
     z, p = z_test(estimate - target.value, se, margin)
-    detail = (
-        f"{steps[0]} steps: {coarse.value:.6g} ± {coarse.std_error:.2g}; {steps[1]} steps: "
-        f"{fine.value:.6g} ± {fine.std_error:.2g}; Richardson 2·fine - coarse = {estimate:.6g}"
-    )
+    per_run = "; ".join(f"{n} steps: {r.value:.6g} ± {r.std_error:.2g}" for n, r in zip(steps, runs, strict=True))
+    detail = f"{per_run}; {extrapolation_note(len(runs))} = {estimate:.6g}"
     if target.kind != EXACT:
         detail += f"; empirical reference {target.value:.6g} ± {target.std_error:.2g}"
     detail += f"; combined SE {se:.2g}"
@@ -73,8 +75,9 @@ def moment_check(
         statistic=z,
         p_value=p,
         detail=detail,
-        coarse=coarse.value,
-        fine=fine.value,
+        coarse=runs[0].value,
+        fine=runs[1].value,
+        finer=runs[2].value if len(runs) > 2 else None,
         theory_kind=target.kind,
         margin=margin,
     )
@@ -115,30 +118,30 @@ def higher_moments(*runs: StatsSample) -> bool:
 def exact_checks(plan: TheoryPlan, tested: Sequence[StatsSample], tolerance: float, notes: list[str]) -> list[Check]:
     """The exact subset's moments at every checkpoint (those the skewness guard trusts; the rest go to notes).
 
-    Quantities of variables the scheme simulates exactly in law pool all tested runs; the rest use Richardson."""
+    Quantities of variables the scheme simulates exactly in law pool all tested runs; the rest are extrapolated."""
     if plan.theory is None:
         return []
-    coarse, fine = tested[0], tested[1]
+    first = tested[0]
     qs = quantities(plan.exact, higher_moments(*tested))
-    paths = min(coarse.paths, fine.paths)
-    exact = exact_in_law(plan.numeric, coarse.step_kinds) if plan.numeric is not None else frozenset()
+    paths = min(r.paths for r in tested)
+    exact = exact_in_law(plan.numeric, first.step_kinds) if plan.numeric is not None else frozenset()
+    steps = [r.steps for r in tested]
     checks = []
-    for k, (cp_c, cp_f) in enumerate(zip(coarse.checkpoints, fine.checkpoints, strict=True)):
+    for k, cp_c in enumerate(first.checkpoints):
+        cps = [r.checkpoints[k] for r in tested]
         central = exact_central(plan, cp_c.time)
-        kept = keep(qs, central, coarse.dim, paths, cp_c.time, coarse.state, notes)
+        kept = keep(qs, central, first.dim, paths, cp_c.time, first.state, notes)
         targets = exact_targets(plan.theory, plan.exact, cp_c.time, kept)
-        if cp_c.count < 2 or cp_f.count < 2:
+        if any(cp.count < 2 for cp in cps):
             continue  # the path-count sanity check already fails this verification
-        pooled = pool([r.checkpoints[k] for r in tested]) if exact else None
+        pooled = pool(cps) if exact else None
         for q in kept:
-            label, target = q.label(coarse.state), targets[q]
+            label, target = q.label(first.state), targets[q]
             if pooled is not None and set(q.indices) <= exact:
                 checks.append(pooled_check(label, q, cp_c.time, q.estimate(pooled), len(tested), target, tolerance))
             else:
-                steps = (coarse.steps, fine.steps)
-                checks.append(
-                    moment_check(label, q, cp_c.time, q.estimate(cp_c), q.estimate(cp_f), target, tolerance, steps)
-                )
+                estimates = [q.estimate(cp) for cp in cps]
+                checks.append(moment_check(label, q, cp_c.time, estimates, target, tolerance, steps))
     return checks
 
 
@@ -173,52 +176,52 @@ def keep(
 
 def reference_checks(
     plan: TheoryPlan,
-    coarse: StatsSample,
-    fine: StatsSample,
+    tested: Sequence[StatsSample],
     reference: tuple[StatsSample, StatsSample],
     tolerance: float,
     notes: list[str],
 ) -> list[Check]:
     """Moments of the variables without exact theory (and their covariances with all others) at every checkpoint."""
-    qs = quantities(plan.others, higher_moments(coarse, fine, *reference), partners=range(coarse.dim))
-    paths = min(coarse.paths, fine.paths)
+    first = tested[0]
+    qs = quantities(plan.others, higher_moments(*tested, *reference), partners=range(first.dim))
+    paths = min(r.paths for r in tested)
+    steps = [r.steps for r in tested]
     checks = []
-    for cp_c, cp_f, ref_c, ref_f in zip(
-        coarse.checkpoints, fine.checkpoints, reference[0].checkpoints, reference[1].checkpoints, strict=True
-    ):
+    for k, (ref_c, ref_f) in enumerate(zip(reference[0].checkpoints, reference[1].checkpoints, strict=True)):
+        cps = [r.checkpoints[k] for r in tested]
         # The reference is trusted, so its power sums (up to degree 12) decide which estimators are usable.
-        kept = keep(qs, sample_central(ref_f), coarse.dim, paths, cp_c.time, coarse.state, notes)
+        kept = keep(qs, sample_central(ref_f), first.dim, paths, ref_c.time, first.state, notes)
         targets = reference_targets(ref_c, ref_f, kept)
-        checks += _checks_at(kept, coarse.state, cp_c, cp_f, targets, tolerance, (coarse.steps, fine.steps))
+        checks += _checks_at(kept, first.state, cps, targets, tolerance, steps)
     return checks
 
 
 def _checks_at(
     qs: Sequence[Quantity],
     state: Sequence[str],
-    coarse: CheckpointMoments,
-    fine: CheckpointMoments,
+    cps: Sequence[CheckpointMoments],
     targets: dict[Quantity, Target],
     tolerance: float,
-    steps: tuple[int, int],
+    steps: Sequence[int],
 ) -> list[Check]:
-    if coarse.count < 2 or fine.count < 2:
+    if any(cp.count < 2 for cp in cps):
         return []  # the path-count sanity check already fails this verification
     return [
-        moment_check(q.label(state), q, coarse.time, q.estimate(coarse), q.estimate(fine), targets[q], tolerance, steps)
+        moment_check(q.label(state), q, cps[0].time, [q.estimate(cp) for cp in cps], targets[q], tolerance, steps)
         for q in qs
     ]
 
 
 def transformed_checks(
     plan: TheoryPlan,
-    terminal: tuple[np.ndarray, np.ndarray],
-    steps: tuple[int, int],
+    terminal: Sequence[np.ndarray],
+    steps: Sequence[int],
     horizon: float,
     tolerance: float,
     notes: list[str],
 ) -> list[Check]:
-    """Exact moments of the log-transformed state at the horizon, from the terminal states of two runs."""
+    """Exact moments of the log-transformed state at the horizon, from the terminal states of the tested runs
+    (N, 2N and 4N steps, or the first two)."""
     t = plan.transformed
     if t is None:
         return []
@@ -231,7 +234,7 @@ def transformed_checks(
     paths = min(len(s) for s in samples)
     qs = keep(quantities(new, True, partners=local), central, len(local), paths, horizon, labels, notes)
     targets = exact_targets(t.theory, tuple(local), horizon, qs)
-    checks = _checks_at(qs, labels, cps[0], cps[1], targets, tolerance, steps)
+    checks = _checks_at(qs, labels, cps, targets, tolerance, steps)
     for c in checks:
         c.detail += "; moments of the log-transformed state, from the terminal states"
     return checks
@@ -239,24 +242,23 @@ def transformed_checks(
 
 # ------------------------------------------------------------------------------- report data
 def mean_paths(
-    plan: TheoryPlan,
-    coarse: StatsSample,
-    fine: StatsSample,
-    reference: tuple[StatsSample, StatsSample] | None,
+    plan: TheoryPlan, tested: Sequence[StatsSample], reference: tuple[StatsSample, StatsSample] | None
 ) -> list[dict[str, object]]:
-    """Per state variable: the Richardson estimate of the mean at t = 0 and every checkpoint, with theory."""
+    """Per state variable: the extrapolated mean at t = 0 and every checkpoint, with theory."""
+    first = tested[0]
     out = []
-    for i, name in enumerate(coarse.state):
+    for i, name in enumerate(first.state):
         q = Quantity("mean", (i,))
-        times, estimates, errors, theory = [0.0], [coarse.shift[i]], [0.0], [plan.model.initial[i]]
-        for k, (cp_c, cp_f) in enumerate(zip(coarse.checkpoints, fine.checkpoints, strict=True)):
-            if cp_c.count < 2 or cp_f.count < 2:
+        times, estimates, errors, theory = [0.0], [first.shift[i]], [0.0], [plan.model.initial[i]]
+        for k, cp in enumerate(first.checkpoints):
+            cps = [r.checkpoints[k] for r in tested]
+            if any(c.count < 2 for c in cps):
                 continue
-            c, f = q.estimate(cp_c), q.estimate(cp_f)
-            times.append(cp_c.time)
-            estimates.append(2 * f.value - c.value)
-            errors.append(math.sqrt(4 * f.std_error**2 + c.std_error**2))
-            theory.append(_mean_target(plan, q, cp_c.time, reference, k))
+            combined = extrapolate([q.estimate(c) for c in cps])
+            times.append(cp.time)
+            estimates.append(combined.value)
+            errors.append(combined.std_error)
+            theory.append(_mean_target(plan, q, cp.time, reference, k))
         kind = EXACT if i in plan.exact else ("empirical reference" if reference is not None else None)
         out.append(
             {

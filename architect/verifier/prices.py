@@ -6,6 +6,12 @@
   Tistaert (2007), which stays on the principal branch of the complex logarithm for all maturities, and
   the two probabilities integrated with scipy's adaptive quadrature.
 
+- Lévy type in x = log S (constant coefficients plus compound-Poisson jumps): Merton (1976)'s series for normal
+  log-jumps, the characteristic-function formula (the same Gil-Pelaez integrals) for Kou (2002)'s double
+  exponential ones; Heston pairs whose x jumps (Bates 1996): the Heston characteristic function times the
+  jumps' exp(λT(φ_Y(u) - 1)). With jumps the rate is the drift's constant plus λκ, κ = E[e^Y] - 1, the
+  compensator the drift subtracts.
+
 The discount rate is the model's own growth rate r = m (the constant in the log-price drift), so
 e^{-rT} S_T is a martingale and the price is e^{-rT} E[(S_T - K)^+] under the simulated dynamics. Strikes are
 S0·exp(z·vol·√T) for z = -1, 0, 1 with vol the (average) volatility: at the money and one standard deviation
@@ -19,13 +25,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import integrate
 from scipy.stats import norm
 
 from architect.verifier.check import Check, z_test
-from architect.verifier.quantities import EXACT, MAX_ESTIMATOR_SKEWNESS, RICHARDSON_SKEW, richardson
+from architect.verifier.jumps import JumpLaw, cf_call, levy_log_cf, merton_call
+from architect.verifier.quantities import (
+    EXACT,
+    MAX_ESTIMATOR_SKEWNESS,
+    RICHARDSON_SKEW,
+    extrapolate,
+    extrapolation_note,
+)
 from architect.verifier.sample import Estimate
-from architect.verifier.structure import EXACT_GBM_KINDS, HestonPair, Numeric, gbm_type, heston_pairs
+from architect.verifier.structure import (
+    EXACT_GBM_KINDS,
+    HestonPair,
+    LevyType,
+    Numeric,
+    gbm_type,
+    heston_pairs,
+    levy_exact,
+    levy_type,
+)
 
 #: Strikes in standard deviations of log S_T around S0.
 STRIKE_SCORES = (-1.0, 0.0, 1.0)
@@ -59,22 +80,19 @@ def heston_log_cf(u: complex, maturity: float, rate: float, p: HestonParameters)
     return complex(1j * u * rate * maturity + big_c + big_d * p.v0)
 
 
-def heston_call(s0: float, strike: float, maturity: float, rate: float, p: HestonParameters) -> float:
-    """e^{-rT} E[(S_T - K)^+] = S0 P1 - K e^{-rT} P2 (Heston 1993), P_j by Gil-Pelaez inversion."""
-    k = math.log(strike / s0)  # log-moneyness; the CF is of x_T - x_0
-    forward_cf = heston_log_cf(-1j, maturity, rate, p)  # log E[S_T / S0] = rT
+def heston_call(
+    s0: float, strike: float, maturity: float, rate: float, p: HestonParameters, jump: JumpLaw | None = None
+) -> float:
+    """e^{-rT} E[(S_T - K)^+] = S0 P1 - K e^{-rT} P2 (Heston 1993), P_j by Gil-Pelaez inversion; with ``jump``
+    the log-price also jumps (Bates 1996) and ``rate`` is the log-price drift's constant plus λκ."""
+    if jump is None:
+        return cf_call(s0, strike, maturity, rate, lambda u: heston_log_cf(u, maturity, rate, p))
+    drift = rate - jump.intensity * jump.compensator
 
-    def integrand(u: float, shift: complex, norm_log: complex) -> float:
-        value = np.exp(heston_log_cf(u + shift, maturity, rate, p) - norm_log - 1j * u * k) / (1j * u)
-        return float(value.real)
+    def log_cf(u: complex) -> complex:
+        return heston_log_cf(u, maturity, drift, p) + jump.log_cf(u, maturity)
 
-    def probability(shift: complex, norm_log: complex) -> float:
-        total, _ = integrate.quad(integrand, 0.0, np.inf, args=(shift, norm_log), limit=500, epsabs=1e-12, epsrel=1e-10)
-        return 0.5 + total / math.pi
-
-    p1 = probability(-1j, forward_cf)
-    p2 = probability(0.0, 0.0)
-    return float(s0 * p1 - strike * math.exp(-rate * maturity) * p2)
+    return cf_call(s0, strike, maturity, rate, log_cf)
 
 
 # ------------------------------------------------------------------------------------ detection
@@ -105,6 +123,8 @@ def price_specs(num: Numeric, horizon: float, logged: Sequence[int] = ()) -> lis
         for i in range(num.dim):
             if (g := gbm_type(num, i)) is not None:
                 out += _black_scholes(num, i, g.m, math.sqrt(g.s2), horizon)
+            elif (levy := levy_type(num, i)) is not None:
+                out += _jump_diffusion(num, levy, horizon)
     for pair in heston_pairs(num):
         # In a log view only the pairs it creates are new; the others were found in the model itself.
         if not logged or pair.x in logged:
@@ -142,13 +162,51 @@ def _black_scholes(num: Numeric, i: int, rate: float, vol: float, horizon: float
     return out
 
 
+def _jump_diffusion(num: Numeric, levy: LevyType, horizon: float) -> list[PriceSpec]:
+    """Calls on S = exp(x) for x of Lévy type: Merton's series (normal sizes) or the CF formula (Kou)."""
+    i, jump = levy.index, levy.jump
+    s0, name = math.exp(num.model.initial[i]), num.model.state[i]
+    rate = levy.b + levy.s2 / 2 + jump.intensity * jump.compensator
+    vol = math.sqrt(levy.s2 + jump.intensity * jump.raw_moment(2))  # sd of log S_T per sqrt(year)
+    merton = jump.law == "normal"
+    out = []
+    for z in STRIKE_SCORES:
+        k = _strike(s0, vol, horizon, z)
+        if merton:
+            theory = merton_call(s0, k, horizon, rate, math.sqrt(levy.s2), jump)
+        else:
+            theory = cf_call(s0, k, horizon, rate, levy_log_cf(levy.b, levy.s2, jump, horizon))
+        out.append(
+            PriceSpec(
+                name=f"call on exp({name}), K={k:.4g} ({'Merton' if merton else 'Kou'})",
+                asset=f"exp({name})",
+                strike=k,
+                rate=rate,
+                maturity=horizon,
+                theory=theory,
+                engine=(
+                    f"{'Merton (1976) series' if merton else 'Kou (2002), characteristic function'}, r = {rate:g}, "
+                    f"volatility {math.sqrt(levy.s2):g}, jumps {jump.describe()}"
+                ),
+                score=z,
+                spot=lambda x, i=i: np.exp(x[:, i]),
+                exact_when=lambda kinds, i=i: levy_exact(num, kinds, i),
+            )
+        )
+    return out
+
+
 def _heston(num: Numeric, pair: HestonPair, horizon: float, logged: bool) -> list[PriceSpec]:
     params = HestonParameters(pair.v0, pair.kappa, pair.theta, pair.xi, pair.rho)
     x0 = num.model.initial[pair.x]
     s0 = math.exp(x0)
     # Average expected variance over [0, T]: sets strikes one standard deviation of log S_T apart.
     decay = (1 - math.exp(-pair.kappa * horizon)) / (pair.kappa * horizon)
-    vol = math.sqrt(max(pair.theta + (pair.v0 - pair.theta) * decay, 1e-12))
+    jump = pair.jump
+    jump_var = jump.intensity * jump.raw_moment(2) if jump else 0.0
+    vol = math.sqrt(max(pair.theta + (pair.v0 - pair.theta) * decay + jump_var, 1e-12))
+    rate = pair.r + (jump.intensity * jump.compensator if jump else 0.0)
+    label = "Bates" if jump else "Heston"
     name = num.model.state[pair.x]
     asset = name.removeprefix("log_") if logged else f"exp({name})"
     spot = (lambda x: x[:, pair.x]) if logged else (lambda x: np.exp(x[:, pair.x]))
@@ -157,15 +215,16 @@ def _heston(num: Numeric, pair: HestonPair, horizon: float, logged: bool) -> lis
         k = _strike(s0, vol, horizon, z)
         out.append(
             PriceSpec(
-                name=f"call on {asset}, K={k:.4g} (Heston)",
+                name=f"call on {asset}, K={k:.4g} ({label})",
                 asset=asset,
                 strike=k,
-                rate=pair.r,
+                rate=rate,
                 maturity=horizon,
-                theory=heston_call(s0, k, horizon, pair.r, params),
+                theory=heston_call(s0, k, horizon, rate, params, jump),
                 engine=(
-                    f"Heston (little trap), r = {pair.r:g}, v0 = {pair.v0:g}, kappa = {pair.kappa:g}, "
-                    f"theta = {pair.theta:g}, xi = {pair.xi:g}, rho = {pair.rho:g}"
+                    f"{label} (Heston little trap{' with jumps' if jump else ''}), r = {rate:g}, v0 = {pair.v0:g}, "
+                    f"kappa = {pair.kappa:g}, theta = {pair.theta:g}, xi = {pair.xi:g}, rho = {pair.rho:g}"
+                    + (f", jumps {jump.describe()}" if jump else "")
                 ),
                 score=z,
                 spot=spot,
@@ -184,7 +243,7 @@ def price_checks(
     notes: list[str],
 ) -> list[Check]:
     """Discounted payoff means against the closed-form prices: pooled over all runs when the scheme is
-    exact in law, Richardson 2·fine - coarse (terminal[0], terminal[1]) otherwise.
+    exact in law, extrapolated from the N, 2N (, 4N) step runs otherwise (`quantities.extrapolate`).
 
     The skewness guard of the moment checks applies, with the payoffs' sample skewness (there is no closed
     form for it under Heston): a deep out-of-the-money call under a large volatility is left out."""
@@ -221,8 +280,8 @@ def _price_check(spec: PriceSpec, terminal: Sequence[np.ndarray], kinds: Sequenc
         estimate = _mean(np.concatenate([spec.discounted_payoffs(x) for x in terminal]))
         how = f"the scheme is exact in law here: {len(terminal)} runs pooled"
     else:
-        estimate = richardson(runs[0], runs[1])
-        how = "Richardson 2·fine - coarse"
+        estimate = extrapolate(runs)
+        how = extrapolation_note(len(runs))
     margin = tolerance * abs(spec.theory)
     z, p = z_test(estimate.value - spec.theory, estimate.std_error, margin)
     per_run = "; ".join(f"{r.value:.6g} ± {r.std_error:.2g}" for r in runs)
@@ -238,6 +297,7 @@ def _price_check(spec: PriceSpec, terminal: Sequence[np.ndarray], kinds: Sequenc
         detail=f"{spec.engine}; discounted payoff means per run {per_run}; {how}: {estimate.value:.6g}",
         coarse=runs[0].value,
         fine=runs[1].value,
+        finer=runs[2].value if len(runs) > 2 else None,
         theory_kind=EXACT,
         margin=margin,
     )

@@ -142,7 +142,34 @@ def _spread(values: np.ndarray, where: dict[int, int]) -> np.ndarray:
 
 def richardson(coarse: Estimate, fine: Estimate) -> Estimate:
     """2·q(h/2) - q(h) of two independent runs: the O(h) bias removed, O(h²) left."""
-    return Estimate(2.0 * fine.value - coarse.value, math.sqrt(4.0 * fine.std_error**2 + coarse.std_error**2))
+    return extrapolate((coarse, fine))
+
+
+#: Weights of independent runs at N, 2N (, 4N) steps in the estimate whose O(h) weak bias cancels. Two runs:
+#: Richardson 2·q(h/2) - q(h), variance 5·se². Three runs: the least-squares intercept of q(h) = q + c·h
+#: through h, h/2, h/4, i.e. (-q_N + q_2N + 2·q_4N)/2 — among all weights with Σw = 1 and Σw·h_k = 0 the one
+#: of least variance for runs of equal size: 1.5·se², 1.8x the power of Richardson for free. Its O(h²)
+#: residue is -5/16·d·h² (Richardson's: -d·h²/2), and it is orthogonal to the convergence contrast
+#: (1, -3, 2), so under normality the two are independent.
+EXTRAPOLATION: dict[int, tuple[float, ...]] = {2: (-1.0, 2.0), 3: (-0.5, 0.5, 1.0)}
+
+
+def extrapolation_weights(runs: int) -> tuple[float, ...]:
+    if runs not in EXTRAPOLATION:
+        raise ValueError(f"extrapolation needs 2 or 3 runs (N, 2N, 4N steps), got {runs}")
+    return EXTRAPOLATION[runs]
+
+
+def extrapolate(runs: Sequence[Estimate]) -> Estimate:
+    """The O(h)-bias-free combination of independent runs at N, 2N (, 4N) steps, with its standard error."""
+    w = extrapolation_weights(len(runs))
+    value = sum(wk * r.value for wk, r in zip(w, runs, strict=True))
+    return Estimate(value, math.sqrt(sum((wk * r.std_error) ** 2 for wk, r in zip(w, runs, strict=True))))
+
+
+def extrapolation_note(runs: int) -> str:
+    """How the estimate was formed, for a check's detail."""
+    return "Richardson 2·fine - coarse" if runs == 2 else "extrapolated (-coarse + fine + 2·finer)/2"
 
 
 def reference_targets(
@@ -170,7 +197,9 @@ def reference_targets(
 #: Edgeworth term cancels in two-sided tests; the second-order one inflates the false-fail rate at the
 #: levels Holm uses (z ≈ 4.3) by a factor of about 1 + 10·skewness², i.e. 1.4 here.
 MAX_ESTIMATOR_SKEWNESS = 0.2
-#: skewness(2·q_2N - q_N) / (skewness/√n) for two independent runs of n paths each: 7 / 5^{3/2}.
+#: skewness(Σ w_k q_k) / (skewness/√n) for independent runs of n paths each is Σw³ / (Σw²)^{3/2}: 7 / 5^{3/2}
+#: = 0.63 for Richardson's two runs, 1 / 1.5^{3/2} = 0.54 for the three-run extrapolation; the guard uses the
+#: larger, so it holds for either.
 RICHARDSON_SKEW = 7 / 5**1.5
 
 #: E[Π (X_i - E X_i)^{e_i}] for an exponent over the statistics' variables, or None if unknown.

@@ -36,7 +36,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     parts += _model_section(model, report.get("equations") or [])
-    parts += _scheme_section(report.get("backend"), report.get("scheme") or {})
+    parts += _scheme_section(report.get("backend"), report.get("scheme") or {}, report.get("backend_note"))
     parts += _simulation_section(report.get("simulation") or {})
     parts += _method_section(report.get("statistics") or {})
     parts += _checks_section(report.get("checks") or [])
@@ -78,10 +78,10 @@ def _correlations(model: dict[str, Any]) -> list[str]:
     return out
 
 
-def _scheme_section(backend: Any, scheme: dict[str, Any]) -> list[str]:
+def _scheme_section(backend: Any, scheme: dict[str, Any], note: Any = None) -> list[str]:
     out = ["## Scheme", ""]
     if backend:
-        out.append(f"Backend: {backend}")
+        out.append(f"Backend: {backend}" + (f" ({note})" if note else ""))
     if scheme:
         kinds = ", ".join(str(k) for k in scheme.get("step_kinds") or [])
         out.append(f"Scheme: `{scheme.get('name', '?')}`" + (f" (per component: {kinds})" if kinds else ""))

@@ -13,6 +13,12 @@ its own letters are recognised alike:
 - Heston pairs (x, v): v of CIR type and x = log S with b_x = m - λv/2, a_xx = λv, a_xv = c v;
 - the log transform y = log x of positive variables whose noise is proportional to them (Itô:
   dy = (b/x - a/(2x²)) dt + (sigma/x) dW), which turns e.g. Heston written in S into a polynomial model.
+
+Jumps (`SdeModel.jumps`, compound Poisson with constant rate and state-free sizes) keep a subset closed and
+polynomial (the generator's jump term lowers degrees, `verifier.jumps`), but a variable that jumps is neither
+Gaussian, GBM, CIR nor the x of a plain Heston pair, and is not log-transformed (its jumps are additive). Its
+own exact forms: the Lévy type (constant drift and variance plus jumps: Merton 1976, Kou 2002), and the Heston
+pair whose x jumps (Bates 1996).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass, replace
 import sympy as sp
 
 from architect.model import TIME, SdeModel, symbol
+from architect.verifier.jumps import JumpLaw
 
 #: Relative tolerance for structural coefficient identities (e.g. the -1/2 of a Heston log-price drift).
 COEFFICIENT_RTOL = 1e-9
@@ -37,13 +44,15 @@ class Numeric:
     xs: tuple[sp.Symbol, ...]
     drift: tuple[sp.Expr, ...]
     cov: sp.Matrix
+    jumps: dict[int, JumpLaw]  # state index -> its jump part, values substituted
 
     @classmethod
     def of(cls, model: SdeModel) -> Numeric:
         subs = model.substitutions()
         cov = model.covariance() if model.noise_dim else sp.zeros(model.dim, model.dim)
         drift = tuple(sp.expand(e.subs(subs)) for e in model.drift)
-        return cls(model, model.state_symbols(), drift, sp.expand(cov.subs(subs)))
+        jumps = {model.state.index(j.variable): JumpLaw.of(j, subs) for j in model.jumps}
+        return cls(model, model.state_symbols(), drift, sp.expand(cov.subs(subs)), jumps)
 
     @property
     def dim(self) -> int:
@@ -84,12 +93,15 @@ def _constant(expr: sp.Expr) -> dict[tuple[int, ...], float] | None:
 
 
 # ------------------------------------------------------------------------------- closed subsets
-def greatest_closed_subset(num: Numeric, drift_degree: int, cov_degree: int) -> tuple[int, ...]:
-    """The largest S with b_i (deg ≤ drift_degree) and a_ij (deg ≤ cov_degree) polynomials in x_S, i, j ∈ S.
+def greatest_closed_subset(
+    num: Numeric, drift_degree: int, cov_degree: int, candidates: frozenset[int] | None = None
+) -> tuple[int, ...]:
+    """The largest S ⊆ ``candidates`` with b_i (deg ≤ drift_degree) and a_ij (deg ≤ cov_degree) polynomials in
+    x_S, i, j ∈ S.
 
     The union of two such sets is again one, so removing violators until none is left finds the largest.
     """
-    subset = set(range(num.dim))
+    subset = set(range(num.dim)) if candidates is None else set(candidates)
     while True:
         bad = {i for i in subset if not _row_ok(num, i, frozenset(subset), drift_degree, cov_degree)}
         if not bad:
@@ -109,8 +121,8 @@ def polynomial_subset(num: Numeric) -> tuple[int, ...]:
 
 
 def gaussian_subset(num: Numeric) -> tuple[int, ...]:
-    """Variables that are jointly Gaussian at every time: affine drift and constant covariance."""
-    return greatest_closed_subset(num, 1, 0)
+    """Variables that are jointly Gaussian at every time: affine drift, constant covariance and no jumps."""
+    return greatest_closed_subset(num, 1, 0, frozenset(range(num.dim)) - set(num.jumps))
 
 
 def restrict(model: SdeModel, subset: tuple[int, ...]) -> SdeModel:
@@ -122,6 +134,7 @@ def restrict(model: SdeModel, subset: tuple[int, ...]) -> SdeModel:
         diffusion=tuple(model.diffusion[i] for i in subset),
         initial=tuple(model.initial[i] for i in subset),
         domain=tuple(model.domain[i] for i in subset),
+        jumps=tuple(j for j in model.jumps if model.state.index(j.variable) in subset),
     )
 
 
@@ -146,7 +159,9 @@ class CirType:
 
 
 def _autonomous(num: Numeric, i: int) -> tuple[dict, dict] | None:
-    """(drift, a_ii) as polynomials in x_i alone, or None."""
+    """(drift, a_ii) as polynomials in x_i alone for a variable without jumps, or None."""
+    if i in num.jumps:
+        return None
     only = frozenset({i})
     drift = num.polynomial(num.drift[i], only, 1)
     var = num.polynomial(num.cov[i, i], only, 2)
@@ -174,11 +189,35 @@ def cir_type(num: Numeric, i: int) -> CirType | None:
     return CirType(i, alpha, beta, c)
 
 
+@dataclass(frozen=True)
+class LevyType:
+    """dX = b dt + s dW + dJ in law (constant coefficients, compound-Poisson J): X_t - x_0 is a Lévy process
+    whose characteristic function is known (Merton 1976 for normal sizes, Kou 2002 for double exponential)."""
+
+    index: int
+    b: float
+    s2: float
+    jump: JumpLaw
+
+
+def levy_type(num: Numeric, i: int) -> LevyType | None:
+    if i not in num.jumps:
+        return None
+    drift = num.polynomial(num.drift[i], frozenset(), 0)
+    var = num.polynomial(num.cov[i, i], frozenset(), 0)
+    if drift is None or var is None:
+        return None
+    return LevyType(i, drift.get((), 0.0), var.get((), 0.0), num.jumps[i])
+
+
 # ------------------------------------------------------------------------------- Heston pairs
 @dataclass(frozen=True)
 class HestonPair:
     """x = log S and v with dx = (r - v'/2) dt + sqrt(v') dW1, dv' = kappa (theta - v') dt + xi sqrt(v') dW2,
-    d<W1,W2> = rho dt, where v' = λ v (λ = 1 for the textbook form; any λ > 0 is that model with v rescaled)."""
+    d<W1,W2> = rho dt, where v' = λ v (λ = 1 for the textbook form; any λ > 0 is that model with v rescaled).
+
+    ``jump``: x's jump part when it has one (Bates 1996); ``r`` is then the constant of x's drift, the rate
+    plus the compensator's -λκ."""
 
     x: int
     v: int
@@ -188,6 +227,7 @@ class HestonPair:
     xi: float
     rho: float
     v0: float
+    jump: JumpLaw | None = None
 
 
 def heston_pairs(num: Numeric) -> list[HestonPair]:
@@ -214,7 +254,8 @@ def _heston(num: Numeric, x: int, v: int) -> HestonPair | None:
     if lam <= 0 or not -1 <= rho <= 1:
         return None
     theta = lam * cir.alpha / kappa
-    return HestonPair(x, v, drift.get((0,), 0.0), kappa, theta, xi, rho, lam * num.model.initial[v])
+    v0 = lam * num.model.initial[v]
+    return HestonPair(x, v, drift.get((0,), 0.0), kappa, theta, xi, rho, v0, num.jumps.get(x))
 
 
 # ------------------------------------------------------------------------------- log transform
@@ -224,7 +265,7 @@ def log_candidates(model: SdeModel) -> tuple[int, ...]:
     for i, name in enumerate(model.state):
         x = symbol(name)
         row = [e for e in model.diffusion[i] if e != 0]
-        eligible = model.initial[i] > 0 and model.domain[i] == "positive" and bool(row)
+        eligible = model.initial[i] > 0 and model.domain[i] == "positive" and bool(row) and not model.jump_of(name)
         if eligible and all(x not in sp.simplify(e / x).free_symbols for e in row):
             out.append(i)
     return tuple(out)
@@ -283,6 +324,7 @@ def exact_in_law(num: Numeric, kinds: Sequence[str]) -> frozenset[int]:
     gaussian = gaussian_subset(num)
     if gaussian and all(gaussian_exact(num, kinds, i) for i in gaussian):
         out |= set(gaussian)
+    out |= {i for i in num.jumps if levy_exact(num, kinds, i)}
     return frozenset(out)
 
 
@@ -290,3 +332,9 @@ def gaussian_exact(num: Numeric, kinds: Sequence[str], i: int) -> bool:
     """Whether variable ``i`` of a Gaussian subset is sampled exactly: the exact OU step, or Euler when its
     drift is constant (then nothing depends on the state and Euler is exact)."""
     return kinds[i] == "exact-ou" or (kinds[i] == "euler" and not num.drift[i].free_symbols)
+
+
+def levy_exact(num: Numeric, kinds: Sequence[str], i: int) -> bool:
+    """A Lévy-type variable under Euler: constant coefficients, and the SDK adds each step's compound-Poisson
+    increment exactly (`sdk-rs/src/jumps.rs`), so every step is exact in law."""
+    return len(kinds) == num.dim and kinds[i] == "euler" and levy_type(num, i) is not None

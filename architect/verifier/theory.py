@@ -6,6 +6,9 @@ degree ≤ n into themselves (Filipović & Larsson 2016, "Polynomial diffusions 
 finance"). With G the matrix of L on a monomial basis m (L m_j = Σ_k G[j, k] m_k), Dynkin's formula
 gives d/dt E[m(X_t)] = G E[m(X_t)], hence E[m(X_t)] = expm(tG) m(x_0).
 
+Compound-Poisson jumps of rate λ with sizes Y added to x_i contribute λ E[f(x + Y e_i) - f(x)] to L; on y^a that
+is λ Σ_{k=1..a_i} C(a_i, k) E[Y^k] y^{a - k e_i}, of lower degree, so the basis stays closed (`verifier.jumps`).
+
 We work in the shifted coordinates y = x - x_0 (the same shift the simulator's power sums use):
 then m(y_0) is the unit vector of the constant monomial and moments near t = 0 are small numbers,
 which avoids cancellation when central moments are formed from raw ones.
@@ -60,7 +63,7 @@ class PolynomialMoments:
             raise ValueError("degree must be at least 1")
         drift, cov = _polynomial_coefficients(model)
         basis = multi_indices(model.dim, degree, min_degree=0)
-        generator = _generator_matrix(basis, drift, cov)
+        generator = _generator_matrix(basis, drift, cov, _jump_moments(model, degree))
         return cls(model.state, np.array(model.initial, dtype=float), degree, generator)
 
     @property
@@ -135,6 +138,20 @@ def _polynomial_coefficients(model: SdeModel) -> tuple[list[Poly], list[list[Pol
     return drift, cov
 
 
+def _jump_moments(model: SdeModel, degree: int) -> dict[int, tuple[float, list[float]]]:
+    """State index -> (λ, [E[Y^k] for k = 0..degree]) for each variable that jumps."""
+    from architect.verifier.jumps import JumpLaw
+
+    out = {}
+    for jump in model.jumps:
+        law = JumpLaw.of(jump, model.substitutions())
+        moments = [law.raw_moment(k) for k in range(degree + 1)]
+        if not all(np.isfinite(moments)):
+            raise NotPolynomial(f"the jump sizes of {jump.variable} have no finite moments up to degree {degree}")
+        out[model.state.index(jump.variable)] = (law.intensity, moments)
+    return out
+
+
 def _covariance(model: SdeModel) -> sp.Matrix:
     if model.noise_dim == 0:
         return sp.zeros(model.dim, model.dim)
@@ -165,14 +182,30 @@ def _as_poly(
 
 
 # ------------------------------------------------------------------------------ generator matrix
-def _generator_matrix(basis: list[Exponent], drift: list[Poly], cov: list[list[Poly]]) -> np.ndarray:
+def _generator_matrix(
+    basis: list[Exponent],
+    drift: list[Poly],
+    cov: list[list[Poly]],
+    jumps: dict[int, tuple[float, list[float]]] | None = None,
+) -> np.ndarray:
     index = {e: k for k, e in enumerate(basis)}
     g = np.zeros((len(basis), len(basis)))
     for row, alpha in enumerate(basis):
-        for beta, coeff in _apply_generator(alpha, drift, cov).items():
-            # Affine drift and quadratic a never raise the degree, so beta is always in the basis.
+        applied = _apply_generator(alpha, drift, cov)
+        for i, (rate, moments) in (jumps or {}).items():
+            _add_jump_term(applied, alpha, i, rate, moments)
+        for beta, coeff in applied.items():
+            # Affine drift, quadratic a and jumps never raise the degree, so beta is always in the basis.
             g[row, index[beta]] += coeff
     return g
+
+
+def _add_jump_term(out: Poly, alpha: Exponent, i: int, rate: float, moments: list[float]) -> None:
+    """λ E[(y_i + Y)^a - y_i^a] y^{alpha without i} = λ Σ_{k ≥ 1} C(a, k) E[Y^k] y^{alpha - k e_i}."""
+    a = alpha[i]
+    for k in range(1, a + 1):
+        key = tuple(e - k if j == i else e for j, e in enumerate(alpha))
+        out[key] = out.get(key, 0.0) + rate * comb(a, k) * moments[k]
 
 
 def _apply_generator(alpha: Exponent, drift: list[Poly], cov: list[list[Poly]]) -> Poly:

@@ -14,6 +14,7 @@ use std::time::Duration;
 use architect_sdk::exact::Transition;
 use architect_sdk::rng::{PathRng, path_rng, standard_normal};
 use architect_sdk::scheme::Stepper;
+use architect_sdk::simd::{Kernel, LANES, NormalLanes};
 use architect_sdk::{RunConfig, Scheme, Sde, Step, simulate};
 use common::*;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -82,6 +83,20 @@ fn normal(c: &mut Criterion) {
             acc
         })
     });
+    for kernel in [Kernel::Scalar, Kernel::Avx512.or_scalar()] {
+        let name = format!(
+            "ziggurat-1024 (architect), 8 lanes, {} kernel",
+            kernel.label()
+        );
+        g.bench_function(name, |b| {
+            let mut lanes = NormalLanes::new(1, 0, kernel);
+            let mut rows = vec![[0.0; LANES]; DRAWS as usize / LANES];
+            b.iter(|| {
+                lanes.fill(&mut rows);
+                rows[rows.len() - 1]
+            })
+        });
+    }
     g.bench_function(
         "rand_distr StandardNormal + rand_xoshiro, one stream",
         |b| {
@@ -181,28 +196,37 @@ fn steps(c: &mut Criterion) {
     g.finish();
 }
 
-/// The whole engine on one thread: path-steps per second, statistics included.
+/// The whole engine on one thread: path-steps per second, statistics included, with each
+/// normal-sampler kernel side by side (the same numbers, different speed).
 fn engine(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine, 1 thread");
     let (paths, steps) = (16_384u64, 256u64);
     g.throughput(Throughput::Elements(paths * steps));
     g.sample_size(10);
-    let cfg = RunConfig {
-        paths,
-        steps,
-        threads: 1,
-        ..RunConfig::default()
-    };
-    g.bench_function("ou euler", |b| {
-        b.iter(|| simulate(&Ou::default(), &OU_SCHEME, &cfg).unwrap())
-    });
     let gbm_euler = Scheme::new("euler", [Step::Euler]);
-    g.bench_function("gbm euler", |b| {
-        b.iter(|| simulate(&Gbm::default(), &gbm_euler, &cfg).unwrap())
-    });
-    g.bench_function("heston euler+full-truncation", |b| {
-        b.iter(|| simulate(&Heston::default(), &HESTON_SCHEME, &cfg).unwrap())
-    });
+    let cir_ft = Scheme::new("full-truncation", [Step::FullTruncation]);
+    for kernel in [Kernel::Scalar, Kernel::Avx512.or_scalar()] {
+        let cfg = RunConfig {
+            paths,
+            steps,
+            threads: 1,
+            kernel,
+            ..RunConfig::default()
+        };
+        let k = kernel.label();
+        g.bench_function(format!("ou euler, {k}"), |b| {
+            b.iter(|| simulate(&Ou::default(), &OU_SCHEME, &cfg).unwrap())
+        });
+        g.bench_function(format!("gbm euler, {k}"), |b| {
+            b.iter(|| simulate(&Gbm::default(), &gbm_euler, &cfg).unwrap())
+        });
+        g.bench_function(format!("cir full-truncation, {k}"), |b| {
+            b.iter(|| simulate(&Cir::default(), &cir_ft, &cfg).unwrap())
+        });
+        g.bench_function(format!("heston euler+full-truncation, {k}"), |b| {
+            b.iter(|| simulate(&Heston::default(), &HESTON_SCHEME, &cfg).unwrap())
+        });
+    }
     g.finish();
 }
 

@@ -20,6 +20,7 @@ use crate::engine::{self, RunConfig, RunOutput};
 use crate::files::{write_atomic, write_npy_flat};
 use crate::scheme::Scheme;
 use crate::sde::Sde;
+use crate::simd::Kernel;
 use crate::{SDK_VERSION, STATS_FORMAT};
 
 /// Command-line arguments of a model binary.
@@ -58,6 +59,25 @@ struct Args {
     /// Print the model's description as JSON and exit
     #[arg(long)]
     describe: bool,
+    /// Normal sampler: `auto` uses AVX-512 where the CPU has it; both give the same numbers
+    #[arg(long, value_enum, default_value_t = KernelArg::Auto)]
+    kernel: KernelArg,
+}
+
+/// The `--kernel` choices.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum KernelArg {
+    Auto,
+    Scalar,
+}
+
+impl KernelArg {
+    fn kernel(self) -> Kernel {
+        match self {
+            KernelArg::Auto => Kernel::detect(),
+            KernelArg::Scalar => Kernel::Scalar,
+        }
+    }
 }
 
 fn at_least_one(s: &str) -> Result<u64, String> {
@@ -87,6 +107,7 @@ impl Args {
             checkpoints: self.checkpoints,
             moment_degree: self.moment_degree,
             keep_terminal: self.terminal.is_some(),
+            kernel: self.kernel.kernel(),
         }
     }
 }
@@ -274,11 +295,11 @@ fn parse(info: &ModelInfo, args: Vec<OsString>) -> Result<Args, CliError> {
         .try_get_matches_from_mut(args)
         .map_err(CliError::Usage)?;
     let args = Args::from_arg_matches(&matches).map_err(CliError::Usage)?;
-    if !args.describe {
-        if let Err(e) = args.config().validate(info.state.len()) {
-            let msg = e.to_string().replace("invalid run configuration: ", "");
-            return Err(CliError::Usage(cmd.error(ErrorKind::ValueValidation, msg)));
-        }
+    if !args.describe
+        && let Err(e) = args.config().validate(info.state.len())
+    {
+        let msg = e.to_string().replace("invalid run configuration: ", "");
+        return Err(CliError::Usage(cmd.error(ErrorKind::ValueValidation, msg)));
     }
     Ok(args)
 }

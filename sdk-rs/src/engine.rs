@@ -6,19 +6,30 @@ use rayon::prelude::*;
 
 use crate::error::SdkError;
 use crate::exact::{Sampler, Transition};
+use crate::jumps::JumpSampler;
 use crate::moments::{Moments, PowerSums};
-use crate::rng::{PathRng, path_rng, standard_normal};
+use crate::rng::{PathRng, jump_rng, path_rng};
 use crate::scheme::{Scheme, Step, Stepper};
 use crate::sde::Sde;
+use crate::simd::{Kernel, NormalLanes, Row, with_kernel};
 
 /// Paths per block. Blocks are the unit of parallel work and of summation order, so this
 /// constant (not the thread count) fixes the result bit for bit.
 pub const BLOCK_PATHS: u64 = 1024;
-/// Paths advanced side by side in the inner loop. Their dependency chains (generator state,
-/// path state) are independent, so the CPU overlaps them; each path still draws only from its
-/// own stream, so the results do not depend on this constant. 4 keeps the four generators'
-/// state close to registers; 8 and 16 measured slower (docs/benchmarks.md).
-pub const LANES: usize = 4;
+/// Paths advanced side by side in the inner loop. A path's step is a dependency chain of
+/// about 20 cycles (OU: max, subtract, multiply, multiply, add, add); many independent chains
+/// keep the core busy. Measured on OU with the AVX-512 sampler, M path-steps per CPU-second:
+/// 8 lanes 606, 32 lanes 1090, **64 lanes 1150**, 128 lanes 1150 (docs/performance.md). Each
+/// path still draws only from its own stream, so the results do not depend on this constant.
+pub const LANES: usize = 64;
+/// [`NormalLanes`] per group of [`LANES`] paths; each draws the normals of 8 paths together
+/// (AVX-512 where the CPU has it).
+const SAMPLERS: usize = LANES / crate::simd::LANES;
+const _: () = assert!(LANES.is_multiple_of(crate::simd::LANES));
+/// Rows of normals drawn per call of a sampler (at most; fewer when a checkpoint interval is
+/// shorter): long enough to amortise the call, short enough that the [`SAMPLERS`] buffers
+/// (16 KiB) stay in the L1 cache. 16, 32 and 64 rows measured the same.
+const NORMAL_ROWS: usize = 32;
 /// Largest accepted `moment_degree`.
 pub const MAX_MOMENT_DEGREE: usize = 16;
 /// Largest accepted number of monomials (exponents) per checkpoint.
@@ -47,6 +58,9 @@ pub struct RunConfig {
     pub moment_degree: usize,
     /// Whether to keep every path's final observed state.
     pub keep_terminal: bool,
+    /// The normal sampler's kernel (a kernel the CPU lacks falls back to the scalar one);
+    /// the numbers are the same for every kernel.
+    pub kernel: Kernel,
 }
 
 impl Default for RunConfig {
@@ -60,6 +74,7 @@ impl Default for RunConfig {
             checkpoints: 1,
             moment_degree: 4,
             keep_terminal: false,
+            kernel: Kernel::detect(),
         }
     }
 }
@@ -80,7 +95,7 @@ impl RunConfig {
                 self.horizon
             ));
         }
-        if self.checkpoints == 0 || self.steps % self.checkpoints != 0 {
+        if self.checkpoints == 0 || !self.steps.is_multiple_of(self.checkpoints) {
             return fail(format!(
                 "steps ({}) must be a positive multiple of checkpoints ({})",
                 self.steps, self.checkpoints
@@ -242,6 +257,7 @@ struct Job<'a, const D: usize, const M: usize, S> {
     h: f64,
     sqrt_h: f64,
     steps_per_checkpoint: u64,
+    jumps: JumpSampler,
 }
 
 impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
@@ -267,6 +283,8 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 Method::Exact(law.over(config.horizon / config.checkpoints as f64)?)
             }
         };
+        let exact = matches!(method, Method::Exact(_));
+        let jumps = JumpSampler::for_run(&model.jumps(), &scheme.steps, S::STATE, exact, h)?;
         Ok(Job {
             model,
             method,
@@ -276,6 +294,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             h,
             sqrt_h: h.sqrt(),
             steps_per_checkpoint: config.steps / config.checkpoints,
+            jumps,
         })
     }
 
@@ -294,10 +313,21 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
         match &self.method {
             Method::Steps(stepper) => {
                 let out = (&mut sums[..], &mut scratch, &mut terminal);
+                // The step arithmetic of the lanes is compiled a second time for AVX-512
+                // (8 paths per instruction instead of 2), used where the sampler uses it.
+                let kernel = self.config.kernel.or_scalar();
                 if stepper.has_log_euler() {
-                    self.run_steps::<true>(stepper, first..end, out);
+                    with_kernel(
+                        kernel,
+                        #[inline(always)]
+                        || self.run_steps::<true>(stepper, first..end, out),
+                    );
                 } else {
-                    self.run_steps::<false>(stepper, first..end, out);
+                    with_kernel(
+                        kernel,
+                        #[inline(always)]
+                        || self.run_steps::<false>(stepper, first..end, out),
+                    );
                 }
             }
             Method::Exact(sampler) => {
@@ -321,21 +351,37 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     ///
     /// Paths go in groups of [`LANES`]; a last, partial group simulates paths past the end too
     /// (valid streams of their own) and ignores them.
+    #[inline(always)]
     fn run_steps<const LOG: bool>(
         &self,
         stepper: &Stepper<D, M>,
         paths: std::ops::Range<u64>,
         (sums, scratch, terminal): (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
     ) {
+        let mut z = vec![[0.0; crate::simd::LANES]; SAMPLERS * (NORMAL_ROWS / M).max(1) * M];
+        let mut jump_rngs: Vec<PathRng> = Vec::new();
         for group in paths.clone().step_by(LANES) {
             let live = ((paths.end - group) as usize).min(LANES);
-            let mut rngs: [PathRng; LANES] =
-                std::array::from_fn(|l| path_rng(self.config.seed, group + l as u64));
+            if !self.jumps.is_empty() {
+                jump_rngs.clear();
+                jump_rngs.extend((0..LANES as u64).map(|l| jump_rng(self.config.seed, group + l)));
+            }
+            let mut normals: [NormalLanes; SAMPLERS] = std::array::from_fn(|g| {
+                let first = group + (g * crate::simd::LANES) as u64;
+                NormalLanes::new(self.config.seed, first, self.config.kernel)
+            });
             let mut xs = [self.x0; LANES];
             let mut observed = xs;
             for (k, acc) in sums.iter_mut().enumerate() {
                 let first_step = k as u64 * self.steps_per_checkpoint;
-                self.advance::<LOG>(stepper, &mut xs, &mut rngs, first_step);
+                self.advance::<LOG>(
+                    stepper,
+                    &mut xs,
+                    &mut normals,
+                    &mut z,
+                    &mut jump_rngs,
+                    first_step,
+                );
                 for (obs, x) in observed.iter_mut().zip(&xs).take(live) {
                     *obs = stepper.observe(x);
                     self.moments.add(acc, obs, scratch);
@@ -348,25 +394,68 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     }
 
     /// Advances [`LANES`] paths side by side over one checkpoint interval starting at step
-    /// `first_step`. Path `l` draws its normals from `rngs[l]` only, in the documented order.
+    /// `first_step`. Path `8g + l` draws its normals from lane `l` of `normals[g]` only, in the
+    /// documented order: the sampler's row `M n + m` is `z_m` of step `n`. `z` is scratch space:
+    /// one equal part per sampler, each a whole number of steps' rows.
     #[inline(always)]
     fn advance<const LOG: bool>(
         &self,
         stepper: &Stepper<D, M>,
         xs: &mut [[f64; D]; LANES],
-        rngs: &mut [PathRng; LANES],
+        normals: &mut [NormalLanes; SAMPLERS],
+        z: &mut [Row],
+        jump_rngs: &mut [PathRng],
         first_step: u64,
     ) {
-        for n in first_step..first_step + self.steps_per_checkpoint {
-            let t = n as f64 * self.h;
-            let mut z = [[0.0; M]; LANES];
-            for (zl, rng) in z.iter_mut().zip(rngs.iter_mut()) {
-                for zk in zl.iter_mut() {
-                    *zk = standard_normal(rng);
-                }
+        let mut xv: [[f64; LANES]; D] = std::array::from_fn(|d| xs.map(|x| x[d]));
+        let cap = z.len() / SAMPLERS;
+        let end = first_step + self.steps_per_checkpoint;
+        let mut n = first_step;
+        while n < end {
+            let steps = ((end - n) as usize).min(cap / M);
+            for (part, sampler) in z.chunks_exact_mut(cap).zip(normals.iter_mut()) {
+                sampler.fill(&mut part[..steps * M]);
             }
-            for (x, zl) in xs.iter_mut().zip(&z) {
-                stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, x, zl);
+            for s in 0..steps {
+                // This step's normals and the states as structure-of-arrays (one array per
+                // component, lanes side by side), so that LLVM vectorises the lanes' arithmetic
+                // without shuffles.
+                let mut zv = [[0.0; LANES]; M];
+                for (part, g) in z.chunks_exact(cap).zip((0..).step_by(crate::simd::LANES)) {
+                    for (zm, row) in zv.iter_mut().zip(&part[s * M..(s + 1) * M]) {
+                        zm[g..g + crate::simd::LANES].copy_from_slice(row);
+                    }
+                }
+                let t = n as f64 * self.h;
+                for l in 0..LANES {
+                    let mut x: [f64; D] = std::array::from_fn(|d| xv[d][l]);
+                    let zl: [f64; M] = std::array::from_fn(|m| zv[m][l]);
+                    stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, &mut x, &zl);
+                    for (xd, v) in xv.iter_mut().zip(x) {
+                        xd[l] = v;
+                    }
+                }
+                if !jump_rngs.is_empty() {
+                    self.add_jumps(&mut xv, jump_rngs);
+                }
+                n += 1;
+            }
+        }
+        for (l, x) in xs.iter_mut().enumerate() {
+            *x = std::array::from_fn(|d| xv[d][l]);
+        }
+    }
+
+    /// Adds one step's jumps to every lane. Path `l` of the group draws them from
+    /// `jump_rngs[l]`, its own jump stream, so the normals' batches are not disturbed.
+    /// A separate pass (not inside the lanes' step loop) keeps that loop free of calls for
+    /// LLVM to vectorise; jump-free models skip it (an empty `jump_rngs`).
+    fn add_jumps(&self, xv: &mut [[f64; LANES]; D], jump_rngs: &mut [PathRng]) {
+        for (l, rng) in jump_rngs.iter_mut().enumerate() {
+            let mut x: [f64; D] = std::array::from_fn(|d| xv[d][l]);
+            self.jumps.apply(&mut x, rng);
+            for (xd, v) in xv.iter_mut().zip(x) {
+                xd[l] = v;
             }
         }
     }

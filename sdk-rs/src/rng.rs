@@ -43,6 +43,18 @@ impl PathRng {
         PathRng { s }
     }
 
+    /// The generator with the given 256-bit state (not all zero); used by the SIMD lanes.
+    #[inline(always)]
+    pub(crate) fn from_words(s: [u64; 4]) -> Self {
+        PathRng { s }
+    }
+
+    /// The 256-bit state.
+    #[inline(always)]
+    pub(crate) fn words(&self) -> [u64; 4] {
+        self.s
+    }
+
     /// The next 64 random bits.
     #[inline(always)]
     pub fn next_bits(&mut self) -> u64 {
@@ -103,6 +115,19 @@ impl TryRng for PathRng {
 pub fn path_rng(seed: u64, path: u64) -> PathRng {
     PathRng::from_key(path_key(seed, path))
 }
+
+/// The generator of path `path`'s jumps (counts and sizes) in a run seeded with `seed`.
+///
+/// A second stream per path, keyed `mix64(path_key ^ JUMP_STREAM)`: jumps are drawn after each
+/// step while the normals come in batches drawn ahead, so sharing one stream would tie the
+/// numbers to the batch size. Jump-free models never create it.
+#[inline]
+pub fn jump_rng(seed: u64, path: u64) -> PathRng {
+    PathRng::from_key(mix64(path_key(seed, path) ^ JUMP_STREAM))
+}
+
+/// Tag of the jump streams (the ASCII bytes of "jumps" and padding).
+const JUMP_STREAM: u64 = 0x6a75_6d70_7300_0000;
 
 /// The SplitMix64 key of path `path` in a run seeded with `seed`.
 #[inline]

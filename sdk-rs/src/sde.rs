@@ -1,8 +1,11 @@
 //! The model trait that generated crates implement.
 
+use crate::jumps::Jump;
+
 /// A stochastic differential equation with `D` state variables driven by `M` Brownian motions:
 ///
-/// `dX_i = drift_i(t, X) dt + Σ_k diffusion[i][k](t, X) dW_k`, with `d<W_k, W_l> = correlation[k][l] dt`.
+/// `dX_i = drift_i(t, X) dt + Σ_k diffusion[i][k](t, X) dW_k (+ dJ_i)`, with `d<W_k, W_l> = correlation[k][l] dt`
+/// and optional compound-Poisson jumps `J_i` ([`Sde::jumps`]).
 ///
 /// Implementations must be cheap to call: the engine evaluates `drift` and `diffusion` once per
 /// path and step. `Sync` because paths are simulated on several threads sharing one model.
@@ -29,6 +32,11 @@ pub trait Sde<const D: usize, const M: usize>: Sync {
     /// Instantaneous correlation `ρ` of the Brownian motions (default: independent).
     fn correlation(&self) -> [[f64; M]; M] {
         identity()
+    }
+
+    /// Compound-Poisson jumps added to state variables (default: none). Called once per run.
+    fn jumps(&self) -> Vec<Jump> {
+        Vec::new()
     }
 }
 

@@ -49,6 +49,17 @@ const K: [u64; LAYERS] = {
     k
 };
 
+/// [`K`] and [`W`] at fixed addresses, for the SIMD sampler's table gathers (`crate::simd`).
+#[cfg(target_arch = "x86_64")]
+pub(crate) static K_TABLE: [u64; LAYERS] = K;
+#[cfg(target_arch = "x86_64")]
+pub(crate) static W_TABLE: [f64; LAYERS] = W;
+#[cfg(target_arch = "x86_64")]
+pub(crate) static F_TABLE: [f64; LAYERS + 1] = F;
+/// The layer-index mask, for the SIMD sampler.
+#[cfg(target_arch = "x86_64")]
+pub(crate) const LAYER_MASK: u64 = MASK;
+
 /// Draws one standard normal from `rng`.
 #[inline(always)]
 pub fn sample<G: Rng + ?Sized>(rng: &mut G) -> f64 {

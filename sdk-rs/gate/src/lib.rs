@@ -48,7 +48,7 @@ pub const MAX_CHAIN: usize = 4096;
 const PARSER_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// Names the SDK exports for model code (`architect_sdk::NAME`).
-pub const SDK_NAMES: [&str; 3] = ["Scheme", "Sde", "Step"];
+pub const SDK_NAMES: [&str; 5] = ["Jump", "JumpSize", "Scheme", "Sde", "Step"];
 /// Macros model code may call.
 pub const ALLOWED_MACROS: [&str; 9] = [
     "vec",
