@@ -395,7 +395,8 @@ def write_crate(
     name = crate_name(model, choice)
     files = {
         **fixed_files(model, choice),
-        "src/model.rs": model_rs if model_rs is not None else _rustfmt(render_model_rs(model, choice)),
+        # The LLM's model.rs is formatted too: the same model reads the same whichever backend wrote it.
+        "src/model.rs": _rustfmt(model_rs if model_rs is not None else render_model_rs(model, choice)),
     }
     lock = paths.repo_root() / "Cargo.lock"
     if lock.exists() and not _lock_is_current(crate_dir / "Cargo.lock", lock.read_text()):
