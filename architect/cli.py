@@ -195,6 +195,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("architect: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`architect parse ... | head`): stop quietly, like other Unix tools.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # a bug in architect itself: say so plainly, keep the traceback opt-in
         if os.environ.get("ARCHITECT_DEBUG"):
             raise

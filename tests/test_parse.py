@@ -387,3 +387,20 @@ def test_cli_exits_2_with_the_message_and_no_traceback(text: str, capsys: pytest
     assert err.startswith("architect: error: ")
     assert "Traceback" not in err
     assert text.splitlines()[0][:30] in err  # the input is quoted (under a caret, or after 'in:')
+
+
+def test_cli_stops_quietly_when_the_reader_goes_away() -> None:
+    """`architect parse ... | head`: a closed pipe ends the command with 141 and nothing on stderr."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "architect", "parse", "Bates", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141
+    assert err == ""
