@@ -385,6 +385,7 @@ GARBAGE: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
     ("bool count", lambda d: _with_checkpoint(d, count=True)),
     ("string time", lambda d: _with_checkpoint(d, time="0.25")),
     ("reordered exponents", lambda d: d | {"exponents": d["exponents"][::-1]}),
+    ("huge exponent", lambda d: d | {"exponents": [*d["exponents"][:-1], [10**9]]}),
     ("wrong shift length", lambda d: d | {"shift": [1.0, 2.0]}),
     ("infinite horizon", lambda d: d | {"horizon": math.inf}),
     ("checkpoint not an object", lambda d: d | {"checkpoints": [1, 2]}),

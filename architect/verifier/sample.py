@@ -239,6 +239,12 @@ def _exponents(data: Mapping[str, Any], dim: int) -> tuple[int, list[Exponent]]:
     degree = max((sum(e) for e in exponents), default=0)
     if degree < 2:
         raise SampleError(f"statistics: moment degree {degree} is too low; standard errors need at least 2")
+    # Count first: a lying binary's huge exponent must not make us enumerate that many multi-indices.
+    if len(exponents) != math.comb(dim + degree, dim) - 1:
+        raise SampleError(
+            f"statistics: {len(exponents)} exponents, but {dim}-variable moments of degree 1..{degree} need "
+            f"{math.comb(dim + degree, dim) - 1}"
+        )
     # The order is part of the contract; accepting anything else would silently pair sums with wrong moments.
     expected = multi_indices(dim, degree)
     if exponents != expected:
