@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, help="output folder (default ./architect-out/<model-slug>/)")
     gen.add_argument(
         "--backend",
-        # symbolic until the LLM meets its held-out targets (docs/llm.md: 80% verified pass@1, not 95%):
+        # symbolic until the LLM meets its held-out targets (docs/llm.md: 84% verified pass@1, not 95%):
         # auto costs up to four LLM attempts (about a minute on 2 CPU cores) before falling back
         # whenever the LLM gets a model wrong.
         default="symbolic",

@@ -37,9 +37,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the examples (models, split, verdicts) and render their prompts anew (no compile)",
     )
+    parser.add_argument(
+        "--add-sqrt-sums",
+        type=int,
+        default=0,
+        metavar="N",
+        help="append N verified train models with a sum under a square root (test.jsonl untouched)",
+    )
     args = parser.parse_args(argv)
     if args.reprompt:
         return reprompt(args.out)
+    if args.add_sqrt_sums:
+        return add_sqrt_sums(args)
     start = time.monotonic()
     rng = random.Random(args.seed)
     examples = list(corpus.family_examples(rng)) + list(corpus.random_examples(rng, args.random, args.test_slice))
@@ -83,6 +92,51 @@ def reprompt(out: Path) -> int:
     (out / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
     print(json.dumps(hashes, indent=2))
     return 0
+
+
+def add_sqrt_sums(args: argparse.Namespace) -> int:
+    """Append verified sum-under-a-root models (and their repair turns) to train.jsonl; test.jsonl stays as it is.
+
+    The built examples keep their bytes (a rebuild would draw others: the catalog changed since the
+    seed was drawn); the new ones come from their own random stream (seed + 3) and are deduplicated
+    against the existing train and test prompts.
+    """
+    start = time.monotonic()
+    rng = random.Random(args.seed + 3)
+    meta = json.loads((args.out / "metadata.json").read_text())
+    old = [json.loads(line) for name in ("train.jsonl", "test.jsonl") for line in (args.out / name).open()]
+    seen = {json.dumps([r["messages"][-1]["content"], r["completion"]]) for r in old}
+    drawn = list(corpus.sqrt_sum_examples(rng, args.add_sqrt_sums))
+    fresh = [e for e in corpus.dedupe(drawn) if json.dumps(_key(e)) not in seen]
+    print(f"{len(drawn)} drawn, {len(fresh)} new; verifying...", flush=True)
+    corpus.verify_all(fresh, args.workers, paths.cache_dir() / "corpus-workers", log=sys.stdout)
+    kept = [e.record() for e in fresh if e.verdict.get("verdict") == "pass"]
+    repairs = [r for rec in kept if rng.random() < args.repair_share if (r := corpus.repair_example(rec, rng))]
+    train = [r for r in old if r["split"] == "train"] + kept + repairs
+    meta["added"] = [
+        *meta.get("added", []),
+        {
+            "generator_version": corpus.GENERATOR_VERSION,
+            "source": "sqrt_sum_examples (randomsde.sqrt_sum_model), seed + 3",
+            "drawn": len(drawn),
+            "verified": len(kept),
+            "rejected_by_verifier": len(fresh) - len(kept),
+            "train_repair": len(repairs),
+            "shapes": dict(collections.Counter(r["shapes"][-1] for r in kept)),
+            "from_sha256": meta["sha256"],
+            "build_seconds": round(time.monotonic() - start, 1),
+        },
+    ]
+    meta["generator_version"] = corpus.GENERATOR_VERSION
+    meta["sha256"] = meta["sha256"] | {"train.jsonl": corpus.write_jsonl(args.out / "train.jsonl", train)}
+    (args.out / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(json.dumps(meta["added"][-1], indent=2))
+    return 0
+
+
+def _key(example: corpus.Example) -> list[str]:
+    record = example.record()
+    return [record["messages"][-1]["content"], record["completion"]]
 
 
 def _cap_test(examples: list[corpus.Example], cap: int, rng: random.Random) -> list[corpus.Example]:

@@ -36,12 +36,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", default=None, help="another causal LM folder or hub name (default: SmolLM2-135M)")
     parser.add_argument("--steps", type=int, default=None, help="override the config's step count")
     parser.add_argument("--max-minutes", type=float, default=None, help="override the config's time limit")
+    parser.add_argument("--learning-rate", type=float, default=None, help="override the config's peak rate")
+    parser.add_argument("--warmup-steps", type=int, default=None, help="override the config's warm-up")
+    parser.add_argument("--init", type=Path, default=None, help="continue training this adapter (same base)")
+    parser.add_argument(
+        "--new-from",
+        type=int,
+        default=None,
+        metavar="LINE",
+        help="train on the records from LINE (0-based) on, plus as many earlier ones drawn at random (replay)",
+    )
     args = parser.parse_args(argv)
     config = json.loads(args.config.read_text())
-    config["steps"] = args.steps or config["steps"]
-    config["max_minutes"] = args.max_minutes or config["max_minutes"]
-    if args.base:
-        config["base"] = args.base
+    overrides = {
+        "steps": args.steps,
+        "max_minutes": args.max_minutes,
+        "learning_rate": args.learning_rate,
+        "warmup_steps": args.warmup_steps,
+        "base": args.base,
+        "init": str(args.init) if args.init else None,
+        "new_from": args.new_from,
+    }
+    config |= {k: v for k, v in overrides.items() if v is not None}
     train(config, args.data, args.out)
     return 0
 
@@ -68,9 +84,16 @@ def train(config: dict[str, Any], data: Path, out: Path) -> dict[str, Any]:
         target_modules=lora["target_modules"],
         task_type="CAUSAL_LM",
     )
-    model = get_peft_model(model, peft_config)
+    if config.get("init"):  # continue an adapter: its LoRA shape wins over the config's
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, config["init"], is_trainable=True)
+    else:
+        model = get_peft_model(model, peft_config)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     examples = load_examples(data, tokenizer, config["max_tokens"])
+    if config.get("new_from") is not None:
+        examples = with_replay(examples, config["new_from"], config["seed"])
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad],
         lr=config["learning_rate"],
@@ -105,6 +128,12 @@ def load_examples(data: Path, tokenizer: Any, max_tokens: int) -> list[tuple[lis
         labels = ([-100] * len(prompt_ids) + answer_ids)[-max_tokens:]
         out.append((ids, labels))
     return out
+
+
+def with_replay(examples: list, new_from: int, seed: int) -> list:
+    """The examples from ``new_from`` on plus as many earlier ones at random: new skills, old ones kept."""
+    new, old = examples[new_from:], examples[:new_from]
+    return new + random.Random(seed).sample(old, min(len(old), len(new)))
 
 
 def batches(examples: list, size: int, seed: int):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from architect.llm.checks import check_completion
 from architect.llm.completion import CompletionError, format_completion, parse_completion
 from architect.llm.generator import Stats
 from architect.llm.randomsde import random_model
-from architect.model import symbol
+from architect.model import SdeModel, symbol
 from architect.parser import catalog
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -349,14 +350,30 @@ def test_the_corpus_holds_out_families_and_shapes() -> None:
     train = ROOT / "corpus" / "train.jsonl"
     if not train.is_file():
         pytest.skip("corpus not built")
-    from architect.llm.randomsde import HELD_OUT_SHAPES
+    from architect.llm.randomsde import HELD_OUT_SHAPES, has_held_out_sqrt
 
     records = [json.loads(line) for line in train.read_text().splitlines()]
     assert not any(r["family"] in {"cir", "heston-with-mean-reversion"} for r in records)
     assert not any(set(r["shapes"]) & HELD_OUT_SHAPES for r in records)
     assert all(r["verification"]["verdict"] == "pass" for r in records)
+    # By structure too, whatever the shape labels say: no parameter + variable under a square root.
+    assert not any(has_held_out_sqrt(SdeModel.from_dict(r["model"])) for r in records)
     meta = json.loads((ROOT / "corpus" / "metadata.json").read_text())
     assert meta["generator_version"]
+
+
+def test_sum_under_a_root_models_teach_the_rewrite_without_the_held_out_shape() -> None:
+    from architect.llm.randomsde import has_held_out_sqrt, sqrt_sum_model
+
+    rng = random.Random(3)
+    drawn = [m for i in range(40) if (m := sqrt_sum_model(rng, i))]
+    answers = [format_completion(symbolic_bodies(d.model)) for d in drawn]
+    assert len(drawn) > 30 and all(re.search(r" [+-] [^,]*\)\.sqrt\(\)", a) for a in answers)
+    assert not any(has_held_out_sqrt(d.model) for d in drawn)
+    # The detector does find the held-out shape where it is: in the held-out models that carry its label.
+    test = [json.loads(line) for line in (ROOT / "corpus" / "test.jsonl").read_text().splitlines()]
+    labelled = [r for r in test if "diff:sigma*sqrt(c+x)" in r["shapes"]]
+    assert labelled and all(has_held_out_sqrt(SdeModel.from_dict(r["model"])) for r in labelled)
 
 
 def test_pass_at_k_is_the_unbiased_estimator() -> None:

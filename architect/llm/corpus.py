@@ -28,14 +28,15 @@ from architect.codegen.symbolic import symbolic_bodies
 from architect.llm import prompt
 from architect.llm.checks import check_completion
 from architect.llm.completion import CompletionError, format_completion
-from architect.llm.randomsde import HELD_OUT_SHAPES, random_model, stochastic_volatility_model
+from architect.llm.randomsde import HELD_OUT_SHAPES, random_model, sqrt_sum_model, stochastic_volatility_model
 
 __all__ = ["HELD_OUT_SHAPES", "Example"]
 from architect.model import SdeModel
 from architect.parser import catalog, parse
 
 #: Bump when the prompt, the answer format or the generators change: the corpus records it.
-GENERATOR_VERSION = "architect-corpus/3"  # 3: the prompt shows the coefficients with the Rust names in math syntax
+# 4: + train models with a sum under a square root (corpus/build.py --add-sqrt-sums)
+GENERATOR_VERSION = "architect-corpus/4"
 HELD_OUT_FAMILIES = frozenset({"cir", "heston-with-mean-reversion"})
 
 
@@ -129,6 +130,18 @@ def extra_random_examples(rng: random.Random, count: int) -> Iterator[Example]:
     while made < count:
         index += 1
         drawn = random_model(rng, index, extra=True)
+        if drawn is None or set(drawn.shapes) & HELD_OUT_SHAPES:
+            continue
+        made += 1
+        yield Example(drawn.model, "train", "random", shapes=drawn.shapes)
+
+
+def sqrt_sum_examples(rng: random.Random, count: int) -> Iterator[Example]:
+    """Training models with a sum under a square root (`randomsde.sqrt_sum_model`); never a held-out shape."""
+    index, made = 30_000, 0
+    while made < count:
+        index += 1
+        drawn = sqrt_sum_model(rng, index)
         if drawn is None or set(drawn.shapes) & HELD_OUT_SHAPES:
             continue
         made += 1

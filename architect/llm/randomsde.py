@@ -258,3 +258,96 @@ def stochastic_volatility_model(rng: random.Random, index: int) -> RandomModel |
         correlation[0][1] = correlation[1][0] = symbol(name)
     shapes = [drift_key, "sv:sigma*sqrt(y)" if scaled else "diff:sqrt(y)", "drift:a*(b-x)", "diff:sigma*sqrt(x)"]
     return _finish(draw, [x_name, v_name], drift, diffusion, correlation, shapes, index, rng)
+
+
+#: Structures of the sum-under-a-square-root stream (`sqrt_sum_model`); never the held-out `sigma*sqrt(c + x)`.
+SQRT_SUM_SHAPES = (
+    "diff:sigma*sqrt(1+x^2)",
+    "diff:sqrt(n+x^2)",
+    "diff:sqrt(a+b)*x",
+    "diff:sqrt(a+b)",
+    "drift:sqrt(a+b)*(c-x)",
+    "diff:sqrt(a*x+b*x^2)",
+    "sv:sigma*sqrt(a+b*y)",
+    "sv:sqrt(a+b*y)",
+    "sv:sqrt(y+y^2)",
+    "sys:sqrt(x+y)",
+    "sys:sigma*sqrt(x+y)",
+    "sys:sqrt(a*x+b*y)",
+)
+
+
+def sqrt_sum_model(rng: random.Random, index: int) -> RandomModel | None:
+    """A model with a sum (or difference) under a square root, so the LLM learns `sqrt(a + b)` -> `(a + b).sqrt()`.
+
+    Every draw is well defined: a sum of non-negative variables (CIR-like, each with its own
+    square-root noise) or a sum that cannot vanish. None uses the held-out `sigma*sqrt(c + x)` (a
+    parameter plus a unit-coefficient variable under the root); `has_held_out_sqrt` checks it.
+    """
+    key = rng.choice(SQRT_SUM_SHAPES)
+    draw = _Draw(rng)
+    if key.startswith(("diff:", "drift:")):
+        return _sqrt_sum_scalar(draw, key, index, rng)
+    names = rng.sample(STATE_NAMES, 3 if key.startswith("sys:") else 2)
+    roots = [symbol(n) for n in names[:-1]]  # CIR-like variables, the last one is driven by the root of their sum
+    z = symbol(names[-1])
+    drift = [draw.param(0.5, 3.0) * (draw.param(0.02, 0.3) - v) for v in roots]
+    diffusion_of = [draw.param(0.05, 0.4) * sp.sqrt(v) for v in roots]
+    y = roots[0]
+    affine = lambda: draw.param(0.01, 0.2) + draw.param(0.2, 2.0) * y  # noqa: E731  (drawn only when used)
+    root = {
+        "sv:sigma*sqrt(a+b*y)": lambda: draw.param(0.05, 0.4) * sp.sqrt(affine()),
+        "sv:sqrt(a+b*y)": lambda: sp.sqrt(affine()),
+        "sv:sqrt(y+y^2)": lambda: sp.sqrt(y + y**2),
+        "sys:sqrt(x+y)": lambda: sp.sqrt(roots[0] + roots[1]),
+        "sys:sigma*sqrt(x+y)": lambda: draw.param(0.2, 1.5) * sp.sqrt(roots[0] + roots[1]),
+        "sys:sqrt(a*x+b*y)": lambda: sp.sqrt(draw.param(0.2, 2.0) * roots[0] + draw.param(0.2, 2.0) * roots[1]),
+    }[key]()
+    drift_key = rng.choice(("drift:a*(b-x)", "drift:a", "drift:-a*x", "drift:a-y/2", "drift:a*y-b*x"))
+    drift.append(DRIFTS[drift_key](draw, z, roots))
+    m = len(names)
+    diffusion = [[diffusion_of[i] if j == i else sp.Integer(0) for j in range(m)] for i in range(len(roots))]
+    diffusion.append([root if j == m - 1 else sp.Integer(0) for j in range(m)])
+    correlation = [[sp.Integer(int(k == j)) for j in range(m)] for k in range(m)]
+    return _checked(_finish(draw, names, drift, diffusion, correlation, [drift_key, key], index, rng))
+
+
+def _sqrt_sum_scalar(draw: _Draw, key: str, index: int, rng: random.Random) -> RandomModel | None:
+    x = symbol(rng.choice(STATE_NAMES))
+    drift_key = rng.choice(("drift:a*(b-x)", "drift:a+b*x", "drift:-a*x", "drift:a-b*x"))
+    if key == "diff:sqrt(a*x+b*x^2)":  # x stays non-negative: it needs a drift pushing up at zero
+        drift_key = "drift:a*(b-x)"
+    if key == "drift:sqrt(a+b)*(c-x)":
+        drift = sp.sqrt(draw.param(0.2, 1.5) + draw.param(0.2, 1.5)) * (draw.param(0.02, 0.5) - x)
+    else:
+        drift = DRIFTS[drift_key](draw, x, [])
+    diffusion = {
+        "diff:sigma*sqrt(1+x^2)": lambda: draw.param(0.05, 0.3) * sp.sqrt(1 + x**2),
+        "diff:sqrt(n+x^2)": lambda: sp.sqrt(draw.literal() / 20 + x**2) / 4,
+        "diff:sqrt(a+b)*x": lambda: sp.sqrt(draw.param(0.01, 0.05) + draw.param(0.01, 0.05)) * x,
+        "diff:sqrt(a+b)": lambda: sp.sqrt(draw.param(0.01, 0.05) + draw.param(0.01, 0.05)),
+        "drift:sqrt(a+b)*(c-x)": lambda: draw.param(0.05, 0.4),
+        "diff:sqrt(a*x+b*x^2)": lambda: sp.sqrt(draw.param(0.01, 0.1) * x + draw.param(0.01, 0.1) * x**2),
+    }[key]()
+    shapes = [key] if key.startswith("drift:") else [drift_key, key]
+    one = [[sp.Integer(1)]]
+    return _checked(_finish(draw, [str(x)], [drift], [[diffusion]], one, shapes, index, rng))
+
+
+def _checked(drawn: RandomModel | None) -> RandomModel | None:
+    """The draw, unless it uses a held-out shape by structure (whatever its shape labels say)."""
+    if drawn is None or has_held_out_sqrt(drawn.model):
+        return None
+    return drawn
+
+
+def has_held_out_sqrt(model: SdeModel) -> bool:
+    """Whether any coefficient has the held-out `sqrt(c + x)`: one parameter plus one state variable under a root."""
+    states = {symbol(n) for n in model.state}
+    params = {symbol(p.name) for p in model.parameters}
+    entries = (*model.drift, *(e for row in model.diffusion for e in row))
+    for power in (p for e in entries for p in e.atoms(sp.Pow) if p.exp == sp.Rational(1, 2)):
+        terms = set(sp.Add.make_args(power.base))
+        if len(terms) == 2 and len(terms & states) == 1 and len(terms & params) == 1:
+            return True
+    return False
