@@ -436,7 +436,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                     }
                 }
                 if !jump_rngs.is_empty() {
-                    self.add_jumps(&mut xv, jump_rngs);
+                    xv = self.add_jumps(xv, jump_rngs);
                 }
                 n += 1;
             }
@@ -449,8 +449,11 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     /// Adds one step's jumps to every lane. Path `l` of the group draws them from
     /// `jump_rngs[l]`, its own jump stream, so the normals' batches are not disturbed.
     /// A separate pass (not inside the lanes' step loop) keeps that loop free of calls for
-    /// LLVM to vectorise; jump-free models skip it (an empty `jump_rngs`).
-    fn add_jumps(&self, xv: &mut [[f64; LANES]; D], jump_rngs: &mut [PathRng]) {
+    /// LLVM to vectorise; jump-free models skip it (an empty `jump_rngs`). The states go in and
+    /// out by value: a `&mut` to them would make the caller keep them in memory on every step,
+    /// which halved Heston's speed (measured: 0.35 s against 0.17 s for 8·10⁷ path-steps).
+    #[inline(never)]
+    fn add_jumps(&self, mut xv: [[f64; LANES]; D], jump_rngs: &mut [PathRng]) -> [[f64; LANES]; D] {
         for (l, rng) in jump_rngs.iter_mut().enumerate() {
             let mut x: [f64; D] = std::array::from_fn(|d| xv[d][l]);
             self.jumps.apply(&mut x, rng);
@@ -458,6 +461,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 xd[l] = v;
             }
         }
+        xv
     }
 
     fn checkpoints(&self, sums: Vec<PowerSums>) -> Vec<Checkpoint> {
