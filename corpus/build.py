@@ -16,6 +16,7 @@ from pathlib import Path
 
 from architect import paths
 from architect.llm import corpus
+from architect.llm.randomsde import SQRT_SUM_SHAPES, STATE_FIRST_SQRT_SHAPES
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,11 +45,22 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="append N verified train models with a sum under a square root (test.jsonl untouched)",
     )
+    parser.add_argument(
+        "--add-state-first-roots",
+        type=int,
+        default=0,
+        metavar="N",
+        help="append N verified train models whose root prints with a state variable first (corpus v5)",
+    )
     args = parser.parse_args(argv)
     if args.reprompt:
         return reprompt(args.out)
     if args.add_sqrt_sums:
-        return add_sqrt_sums(args)
+        return add_sqrt_sums(args, args.add_sqrt_sums, SQRT_SUM_SHAPES, seed_offset=3, first_index=30_000)
+    if args.add_state_first_roots:
+        return add_sqrt_sums(
+            args, args.add_state_first_roots, STATE_FIRST_SQRT_SHAPES, seed_offset=4, first_index=40_000
+        )
     start = time.monotonic()
     rng = random.Random(args.seed)
     examples = list(corpus.family_examples(rng)) + list(corpus.random_examples(rng, args.random, args.test_slice))
@@ -94,19 +106,22 @@ def reprompt(out: Path) -> int:
     return 0
 
 
-def add_sqrt_sums(args: argparse.Namespace) -> int:
+def add_sqrt_sums(
+    args: argparse.Namespace, count: int, shapes: tuple[str, ...], seed_offset: int, first_index: int
+) -> int:
     """Append verified sum-under-a-root models (and their repair turns) to train.jsonl; test.jsonl stays as it is.
 
     The built examples keep their bytes (a rebuild would draw others: the catalog changed since the
-    seed was drawn); the new ones come from their own random stream (seed + 3) and are deduplicated
-    against the existing train and test prompts.
+    seed was drawn); the new ones come from their own random stream (seed + ``seed_offset``: 3 for
+    corpus v4's sums, 4 for v5's state-first roots) and are deduplicated against the existing train
+    and test prompts.
     """
     start = time.monotonic()
-    rng = random.Random(args.seed + 3)
+    rng = random.Random(args.seed + seed_offset)
     meta = json.loads((args.out / "metadata.json").read_text())
     old = [json.loads(line) for name in ("train.jsonl", "test.jsonl") for line in (args.out / name).open()]
     seen = {json.dumps([r["messages"][-1]["content"], r["completion"]]) for r in old}
-    drawn = list(corpus.sqrt_sum_examples(rng, args.add_sqrt_sums))
+    drawn = list(corpus.sqrt_sum_examples(rng, count, shapes, first_index))
     fresh = [e for e in corpus.dedupe(drawn) if json.dumps(_key(e)) not in seen]
     print(f"{len(drawn)} drawn, {len(fresh)} new; verifying...", flush=True)
     corpus.verify_all(fresh, args.workers, paths.cache_dir() / "corpus-workers", log=sys.stdout)
@@ -117,7 +132,7 @@ def add_sqrt_sums(args: argparse.Namespace) -> int:
         *meta.get("added", []),
         {
             "generator_version": corpus.GENERATOR_VERSION,
-            "source": "sqrt_sum_examples (randomsde.sqrt_sum_model), seed + 3",
+            "source": f"sqrt_sum_examples (randomsde.sqrt_sum_model, {len(shapes)} shapes), seed + {seed_offset}",
             "drawn": len(drawn),
             "verified": len(kept),
             "rejected_by_verifier": len(fresh) - len(kept),

@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-minutes", type=float, default=None, help="override the config's time limit")
     parser.add_argument("--learning-rate", type=float, default=None, help="override the config's peak rate")
     parser.add_argument("--warmup-steps", type=int, default=None, help="override the config's warm-up")
+    parser.add_argument("--batch-size", type=int, default=None, help="override the config's batch size")
+    parser.add_argument("--max-tokens", type=int, default=None, help="override the config's sequence cap")
     parser.add_argument("--init", type=Path, default=None, help="continue training this adapter (same base)")
     parser.add_argument(
         "--new-from",
@@ -53,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         "max_minutes": args.max_minutes,
         "learning_rate": args.learning_rate,
         "warmup_steps": args.warmup_steps,
+        "batch_size": args.batch_size,
+        "max_tokens": args.max_tokens,
         "base": args.base,
         "init": str(args.init) if args.init else None,
         "new_from": args.new_from,

@@ -376,6 +376,18 @@ def test_sum_under_a_root_models_teach_the_rewrite_without_the_held_out_shape() 
     assert labelled and all(has_held_out_sqrt(SdeModel.from_dict(r["model"])) for r in labelled)
 
 
+def test_state_first_roots_open_the_parenthesis_before_a_state_variable_without_the_held_out_shape() -> None:
+    from architect.llm.randomsde import STATE_FIRST_SQRT_SHAPES, has_held_out_sqrt, sqrt_sum_model
+
+    rng = random.Random(5)
+    drawn = [m for i in range(40) if (m := sqrt_sum_model(rng, i, STATE_FIRST_SQRT_SHAPES))]
+    assert len(drawn) > 30 and {d.shapes[-1] for d in drawn} == set(STATE_FIRST_SQRT_SHAPES)
+    for d in drawn:  # a bare local (not `self.…`) right after the parenthesis of a rooted sum
+        answer = format_completion(symbolic_bodies(d.model))
+        assert re.search(r"\((\w+) [+-][^,]*\)\.sqrt\(\)", answer), (d.shapes, answer)
+    assert not any(has_held_out_sqrt(d.model) for d in drawn)
+
+
 def test_pass_at_k_is_the_unbiased_estimator() -> None:
     from architect.llm.evaluate import pass_at_k
 

@@ -28,7 +28,13 @@ from architect.codegen.symbolic import symbolic_bodies
 from architect.llm import prompt
 from architect.llm.checks import check_completion
 from architect.llm.completion import CompletionError, format_completion
-from architect.llm.randomsde import HELD_OUT_SHAPES, random_model, sqrt_sum_model, stochastic_volatility_model
+from architect.llm.randomsde import (
+    HELD_OUT_SHAPES,
+    SQRT_SUM_SHAPES,
+    random_model,
+    sqrt_sum_model,
+    stochastic_volatility_model,
+)
 
 __all__ = ["HELD_OUT_SHAPES", "Example"]
 from architect.model import SdeModel
@@ -36,7 +42,7 @@ from architect.parser import catalog, parse
 
 #: Bump when the prompt, the answer format or the generators change: the corpus records it.
 # 4: + train models with a sum under a square root (corpus/build.py --add-sqrt-sums)
-GENERATOR_VERSION = "architect-corpus/4"
+GENERATOR_VERSION = "architect-corpus/5"
 HELD_OUT_FAMILIES = frozenset({"cir", "heston-with-mean-reversion"})
 
 
@@ -136,12 +142,14 @@ def extra_random_examples(rng: random.Random, count: int) -> Iterator[Example]:
         yield Example(drawn.model, "train", "random", shapes=drawn.shapes)
 
 
-def sqrt_sum_examples(rng: random.Random, count: int) -> Iterator[Example]:
+def sqrt_sum_examples(
+    rng: random.Random, count: int, shapes: tuple[str, ...] = SQRT_SUM_SHAPES, first_index: int = 30_000
+) -> Iterator[Example]:
     """Training models with a sum under a square root (`randomsde.sqrt_sum_model`); never a held-out shape."""
-    index, made = 30_000, 0
+    index, made = first_index, 0
     while made < count:
         index += 1
-        drawn = sqrt_sum_model(rng, index)
+        drawn = sqrt_sum_model(rng, index, shapes)
         if drawn is None or set(drawn.shapes) & HELD_OUT_SHAPES:
             continue
         made += 1

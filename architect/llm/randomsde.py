@@ -276,15 +276,27 @@ SQRT_SUM_SHAPES = (
     "sys:sqrt(a*x+b*y)",
 )
 
+#: Corpus v5: sums under a root that print with a state variable first (`(v + self.a * y).sqrt()`), the
+#: order the held-out `sqrt(c + x)` takes when the variable sorts first; still never one parameter plus one variable.
+STATE_FIRST_SQRT_SHAPES = (
+    "diff:sqrt(x+a*x^2)",
+    "diff:sigma*sqrt(x+a*x^2)",
+    "sys:sqrt(x+a*y)",
+    "sys:sigma*sqrt(x+a*y)",
+    "sys:sqrt(x+y^2)",
+    "sv:sqrt(y+a*y^2)",
+    "sv:sigma*sqrt(y+a*y^2)",
+)
 
-def sqrt_sum_model(rng: random.Random, index: int) -> RandomModel | None:
+
+def sqrt_sum_model(rng: random.Random, index: int, shapes: tuple[str, ...] = SQRT_SUM_SHAPES) -> RandomModel | None:
     """A model with a sum (or difference) under a square root, so the LLM learns `sqrt(a + b)` -> `(a + b).sqrt()`.
 
     Every draw is well defined: a sum of non-negative variables (CIR-like, each with its own
     square-root noise) or a sum that cannot vanish. None uses the held-out `sigma*sqrt(c + x)` (a
     parameter plus a unit-coefficient variable under the root); `has_held_out_sqrt` checks it.
     """
-    key = rng.choice(SQRT_SUM_SHAPES)
+    key = rng.choice(shapes)
     draw = _Draw(rng)
     if key.startswith(("diff:", "drift:")):
         return _sqrt_sum_scalar(draw, key, index, rng)
@@ -302,6 +314,11 @@ def sqrt_sum_model(rng: random.Random, index: int) -> RandomModel | None:
         "sys:sqrt(x+y)": lambda: sp.sqrt(roots[0] + roots[1]),
         "sys:sigma*sqrt(x+y)": lambda: draw.param(0.2, 1.5) * sp.sqrt(roots[0] + roots[1]),
         "sys:sqrt(a*x+b*y)": lambda: sp.sqrt(draw.param(0.2, 2.0) * roots[0] + draw.param(0.2, 2.0) * roots[1]),
+        "sys:sqrt(x+a*y)": lambda: sp.sqrt(roots[0] + draw.param(0.2, 2.0) * roots[1]),
+        "sys:sigma*sqrt(x+a*y)": lambda: draw.param(0.2, 1.5) * sp.sqrt(roots[0] + draw.param(0.2, 2.0) * roots[1]),
+        "sys:sqrt(x+y^2)": lambda: sp.sqrt(roots[0] + roots[1] ** 2),
+        "sv:sqrt(y+a*y^2)": lambda: sp.sqrt(y + draw.param(0.2, 2.0) * y**2),
+        "sv:sigma*sqrt(y+a*y^2)": lambda: draw.param(0.05, 0.4) * sp.sqrt(y + draw.param(0.2, 2.0) * y**2),
     }[key]()
     drift_key = rng.choice(("drift:a*(b-x)", "drift:a", "drift:-a*x", "drift:a-y/2", "drift:a*y-b*x"))
     drift.append(DRIFTS[drift_key](draw, z, roots))
@@ -315,7 +332,8 @@ def sqrt_sum_model(rng: random.Random, index: int) -> RandomModel | None:
 def _sqrt_sum_scalar(draw: _Draw, key: str, index: int, rng: random.Random) -> RandomModel | None:
     x = symbol(rng.choice(STATE_NAMES))
     drift_key = rng.choice(("drift:a*(b-x)", "drift:a+b*x", "drift:-a*x", "drift:a-b*x"))
-    if key == "diff:sqrt(a*x+b*x^2)":  # x stays non-negative: it needs a drift pushing up at zero
+    if key in ("diff:sqrt(a*x+b*x^2)", "diff:sqrt(x+a*x^2)", "diff:sigma*sqrt(x+a*x^2)"):
+        # x stays non-negative: it needs a drift pushing up at zero
         drift_key = "drift:a*(b-x)"
     if key == "drift:sqrt(a+b)*(c-x)":
         drift = sp.sqrt(draw.param(0.2, 1.5) + draw.param(0.2, 1.5)) * (draw.param(0.02, 0.5) - x)
@@ -328,6 +346,8 @@ def _sqrt_sum_scalar(draw: _Draw, key: str, index: int, rng: random.Random) -> R
         "diff:sqrt(a+b)": lambda: sp.sqrt(draw.param(0.01, 0.05) + draw.param(0.01, 0.05)),
         "drift:sqrt(a+b)*(c-x)": lambda: draw.param(0.05, 0.4),
         "diff:sqrt(a*x+b*x^2)": lambda: sp.sqrt(draw.param(0.01, 0.1) * x + draw.param(0.01, 0.1) * x**2),
+        "diff:sqrt(x+a*x^2)": lambda: sp.sqrt(x + draw.param(0.2, 2.0) * x**2) / 10,
+        "diff:sigma*sqrt(x+a*x^2)": lambda: draw.param(0.05, 0.3) * sp.sqrt(x + draw.param(0.2, 2.0) * x**2),
     }[key]()
     shapes = [key] if key.startswith("drift:") else [drift_key, key]
     one = [[sp.Integer(1)]]
