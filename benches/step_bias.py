@@ -6,7 +6,14 @@ per moment quantity and checkpoint, the weak error q(h) - q at each step count a
 the verifier would have at ``--at-paths`` paths per run. Each step count is one independent run of ``--paths``
 paths, so a residue is measured with a standard error sqrt(at_paths / paths) of the verifier's.
 
+With ``--triples R`` it instead estimates the family-wise false-reject rate of the moment checks at ``--paths``
+paths: R independent runs at each of N, 2N, 4N steps, and every one of the R³ triples verified as the verifier
+does (extrapolated z-tests, Holm: some check fails iff the smallest p <= alpha / m). The triples share runs, so
+the estimate is unbiased but noisier than R³ independent verifications would give.
+
     .venv/bin/python benches/step_bias.py BINARY "Heston with mean reversion" --steps 100 200 400 800 1600
+    .venv/bin/python benches/step_bias.py BINARY "Heston with mean reversion" --steps 100 200 400 \
+        --paths 200000 --triples 150 --checks 41
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import numpy as np
+from scipy.stats import norm
 
 import architect
 from architect.verifier.plan import make_plan
@@ -65,6 +75,38 @@ def table(model_text: str, runs: dict[int, StatsSample], at_paths: int, worst: i
     return lines
 
 
+def moment_z(model_text: str, runs: list[StatsSample]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per run: every moment check's estimate and standard error (runs x checkpoints x quantities), and theory."""
+    plan = make_plan(architect.parse(model_text))
+    qs = quantities(plan.exact, True)
+    shape = (len(runs), len(runs[0].checkpoints), len(qs))
+    values, errors, theory = np.zeros(shape), np.zeros(shape), np.zeros(shape[1:])
+    for r, run in enumerate(runs):
+        for k, cp in enumerate(run.checkpoints):
+            for j, q in enumerate(qs):
+                estimate = q.estimate(cp)
+                values[r, k, j], errors[r, k, j] = estimate.value, estimate.std_error
+    for k, cp in enumerate(runs[0].checkpoints):
+        targets = exact_targets(plan.theory, plan.exact, cp.time, qs)
+        theory[k] = [targets[q].value for q in qs]
+    return values, errors, theory
+
+
+def family_rates(model_text: str, by_steps: list[list[StatsSample]], checks: int) -> dict[float, float]:
+    """Share of the triples (one run per step count) in which some moment check fails at each alpha."""
+    (v1, e1, theory), (v2, e2, _), (v4, e4, _) = (moment_z(model_text, runs) for runs in by_steps)
+    w = (-0.5, 0.5, 1.0)
+    critical = {alpha: norm.isf(alpha / (2 * checks)) for alpha in (1e-3, 1e-2, 5e-2)}
+    hits = dict.fromkeys(critical, 0)
+    for i in range(len(v1)):  # one coarse run at a time keeps the R² x checks array small
+        value = w[0] * v1[i] + w[1] * v2[:, None] + w[2] * v4[None, :]
+        error = np.sqrt((w[0] * e1[i]) ** 2 + (w[1] * e2[:, None]) ** 2 + (w[2] * e4[None, :]) ** 2)
+        worst = np.abs((value - theory) / error).reshape(len(v2), len(v4), -1).max(axis=-1)
+        for alpha, z in critical.items():
+            hits[alpha] += int((worst > z).sum())
+    return {alpha: hit / (len(v1) * len(v2) * len(v4)) for alpha, hit in hits.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("binary", type=Path)
@@ -74,9 +116,19 @@ def main() -> int:
     parser.add_argument("--at-paths", type=int, default=architect.Options().paths)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--worst", type=int, default=12, help="print the quantities with the largest residues")
+    parser.add_argument("--triples", type=int, help="estimate the false-reject rate from this many runs per step count")
+    parser.add_argument("--checks", type=int, default=41, help="the verification's statistical checks (Holm's m)")
     args = parser.parse_args()
     if len(args.steps) < 3:
         parser.error("--steps needs at least three step counts (N, 2N, 4N)")
+    if args.triples:
+        by_steps = [
+            [simulate(args.binary, args.paths, n, 100_000 + 1000 * a + r, args.threads) for r in range(args.triples)]
+            for a, n in enumerate(args.steps[:3])
+        ]
+        for alpha, rate in family_rates(args.model, by_steps, args.checks).items():
+            print(f"alpha {alpha:g}: some moment check fails in {rate:.2e} of {args.triples**3} triples")
+        return 0
     runs = {n: simulate(args.binary, args.paths, n, 1000 + 7 * k, args.threads) for k, n in enumerate(args.steps)}
     print("\n".join(table(args.model, runs, args.at_paths, args.worst)))
     return 0
