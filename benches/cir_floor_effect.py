@@ -1,7 +1,7 @@
 """How large is the effect of the 'r floored at 0.02' mutant on what the verifier tests, and how many paths
 would detect it? The one survivor of `verifier_power.py` at CIR's default parameters; this measures why.
 
-    .venv/bin/python benches/cir_floor_effect.py [--model CIR] [--paths 400000] [--verify-paths 100000]
+    .venv/bin/python benches/cir_floor_effect.py [--model CIR] [--paths 400000] [--verify-paths 200000]
 
 The correct and the floored CIR are simulated with common random numbers (the same normals, full-truncation
 Euler at 400 steps), so the difference of each tested quantity is measured far more precisely than either
@@ -90,7 +90,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="CIR")
     parser.add_argument("--paths", type=int, default=400_000)
-    parser.add_argument("--verify-paths", type=int, default=100_000)
+    parser.add_argument("--verify-paths", type=int, default=architect.Options().paths)
     args = parser.parse_args()
     model = architect.parse(args.model)
     values = {p.name: p.value for p in model.parameters}

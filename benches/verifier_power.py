@@ -1,7 +1,7 @@
 """How many realistic bugs does the verifier catch? Plants every mutant of `benches/mutations.py`
 in each model, builds it with the symbolic compiler, and verifies it against the original model.
 
-    .venv/bin/python benches/verifier_power.py [--paths 100000] [--out docs/verifier-power.md]
+    .venv/bin/python benches/verifier_power.py [--paths 200000] [--out docs/verifier-power.md]
     .venv/bin/python benches/verifier_power.py --from-json docs/verifier-power.json   # only rewrite the table
     .venv/bin/python benches/verifier_power.py --models Kou --out /tmp/kou.md         # one model group
     .venv/bin/python benches/verifier_power.py --from-json a.json b.json              # join groups' runs
