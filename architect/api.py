@@ -135,12 +135,15 @@ def generate(
     backend, backend_note = _backend_for(model, backend)
     if backend_note:
         say(backend_note)
+    codegen.choose_scheme(model, scheme)  # a scheme the model cannot take fails here, before any LLM loads
     crate_dir = Path(out) if out is not None else DEFAULT_OUT / model.slug
     with _output_lock(crate_dir, say):
         if backend != "symbolic":
             from architect.llm.backend import generate_llm
 
-            return generate_llm(model, crate_dir, options, timings, say, backend=backend, generator=generator)
+            return generate_llm(
+                model, crate_dir, options, timings, say, backend=backend, generator=generator, scheme=scheme
+            )
         say(f"generating the crate in {crate_dir}")
         with _timed(timings, "codegen"):
             generated = codegen.write_crate(model, crate_dir, scheme=scheme)

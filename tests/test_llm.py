@@ -301,6 +301,18 @@ def test_auto_falls_back_to_symbolic_when_the_llm_writes_garbage(tmp_path: Path)
 
 
 @pytest.mark.slow
+def test_the_llm_backend_keeps_the_scheme_asked_for(tmp_path: Path) -> None:
+    model = catalog.model("ou")
+    fake = FakeGenerator([format_completion(symbolic_bodies(model))])
+    result = architect.generate(model, out=tmp_path / "ou", backend="llm", generator=fake, options=FAST, scheme="euler")
+    assert result.passed and result.report["backend"] == "llm"
+    assert result.report["scheme"]["name"] == "euler-maruyama"  # not the exact step `auto` would choose
+    with pytest.raises(architect.ArchitectError, match="exact"):  # refused before any LLM is asked
+        architect.generate("Heston", out=tmp_path / "h", backend="auto", generator=fake, scheme="exact")
+    assert len(fake.seen) == 1
+
+
+@pytest.mark.slow
 def test_a_repaired_llm_answer_is_compiled_and_verified(tmp_path: Path) -> None:
     model = catalog.model("ou")
     right = format_completion(symbolic_bodies(model))

@@ -106,8 +106,13 @@ def generate_llm(
     backend: str = "auto",
     generator: Generator | None = None,
     attempts: int = DEFAULT_ATTEMPTS,
+    scheme: str = "auto",
 ) -> Result:
-    """Write the crate with the LLM (repairing up to ``attempts`` times), build and verify it."""
+    """Write the crate with the LLM (repairing up to ``attempts`` times), build and verify it.
+
+    ``scheme`` is the step kind asked for (`codegen.choose_scheme`); the LLM writes the coefficients
+    only, so the scheme is the template's, whoever writes them, and the fallback keeps it.
+    """
     run = LlmRun(requested=backend)
     if generator is None:
         say("loading the LLM")
@@ -115,17 +120,17 @@ def generate_llm(
         try:
             generator = load_generator()
         except ArchitectError as exc:
-            return _unavailable(model, crate_dir, options, timings, say, run, str(exc))
+            return _unavailable(model, crate_dir, options, timings, say, run, str(exc), scheme)
         run.load_seconds = time.monotonic() - start
     _describe_generator(run, generator)
-    result = _attempts(model, crate_dir, options, timings, say, run, generator, attempts)
+    result = _attempts(model, crate_dir, options, timings, say, run, generator, attempts, scheme)
     if result is not None and result.passed:
         return _finish(result, run, "llm")
     if backend == "llm":
         return _finish(result, run, "llm") if result is not None else _llm_failed(model, crate_dir, options, run)
     run.fallback = f"all {len(run.attempts)} LLM attempt(s) failed; the symbolic compiler wrote the code"
     say(f"falling back to the symbolic compiler ({run.fallback.split(';')[0]})")
-    return _finish(_symbolic(model, crate_dir, options, timings, say), run, "symbolic")
+    return _finish(_symbolic(model, crate_dir, options, timings, say, scheme), run, "symbolic")
 
 
 def _attempts(
@@ -137,6 +142,7 @@ def _attempts(
     run: LlmRun,
     generator: Generator,
     attempts: int,
+    scheme_kind: str = "auto",
 ) -> Result | None:
     from architect.api import _build_and_verify, _timed
 
@@ -154,14 +160,14 @@ def _attempts(
             _reject(attempt, "check", problems, start)
             history = (prompt.Turn(answer, tuple(attempt.problems)),)
             continue
-        scheme = codegen.choose_scheme(model)
+        scheme = codegen.choose_scheme(model, scheme_kind)
         model_rs = render_model_rs(model, scheme, completion.bodies())
         if problems := native_source_problems(model_rs):
             _reject(attempt, "source", problems, start)
             history = (prompt.Turn(answer, tuple(attempt.problems)),)
             continue
         with _timed(timings, "codegen"):
-            codegen.write_crate(model, crate_dir, model_rs)
+            codegen.write_crate(model, crate_dir, model_rs, scheme=scheme_kind)
             paths.write_atomic(crate_dir / "model.json", model.to_json())
         last = _build_and_verify(model, crate_dir, scheme.name, options, timings, say, "llm")
         if last.passed:
@@ -249,12 +255,14 @@ def _describe_generator(run: LlmRun, generator: Generator) -> None:
         run.load_seconds = getattr(stats, "load_seconds", 0.0)
 
 
-def _symbolic(model: SdeModel, crate_dir: Path, options: Options, timings: dict[str, float], say: Progress) -> Result:
+def _symbolic(
+    model: SdeModel, crate_dir: Path, options: Options, timings: dict[str, float], say: Progress, scheme: str
+) -> Result:
     from architect.api import _build_and_verify, _timed
 
     say(f"generating the crate in {crate_dir} (symbolic compiler)")
     with _timed(timings, "codegen"):
-        generated = codegen.write_crate(model, crate_dir)
+        generated = codegen.write_crate(model, crate_dir, scheme=scheme)
         paths.write_atomic(crate_dir / "model.json", model.to_json())
     return _build_and_verify(model, crate_dir, generated.scheme.name, options, timings, say, "symbolic")
 
@@ -267,12 +275,13 @@ def _unavailable(
     say: Progress,
     run: LlmRun,
     why: str,
+    scheme: str,
 ) -> Result:
     if run.requested == "llm":
         raise UsageError(f"--backend llm is unavailable: {why}")
     run.fallback = f"the LLM backend is unavailable ({why}); the symbolic compiler wrote the code"
     say(f"LLM unavailable, using the symbolic compiler: {why}")
-    return _finish(_symbolic(model, crate_dir, options, timings, say), run, "symbolic")
+    return _finish(_symbolic(model, crate_dir, options, timings, say, scheme), run, "symbolic")
 
 
 def _llm_failed(model: SdeModel, crate_dir: Path, options: Options, run: LlmRun) -> Result:
