@@ -252,6 +252,23 @@ def run(
     ``poll`` is called about four times a second while the child runs (progress display).
     Raises OSError when the program cannot be started.
     """
+    return start(command, limits, env=env, cwd=cwd, stdout=stdout, stderr=stderr).wait(poll)
+
+
+def start(
+    command: Sequence[str],
+    limits: Limits,
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    stdout: IO[Any] | int = subprocess.DEVNULL,
+    stderr: IO[Any] | int = subprocess.DEVNULL,
+) -> Running:
+    """Start ``command`` inside ``limits`` and return at once; `Running.wait` enforces the timeout.
+
+    For work the caller does meanwhile (`architect.build.start_model_build`). Raises OSError when the
+    program cannot be started.
+    """
     prefix = () if limits.network else (network_isolation() or ())
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -264,24 +281,42 @@ def run(
         start_new_session=True,
         preexec_fn=_preexec(limits),
     )
-    deadline = started + limits.timeout
-    try:
-        while True:
-            try:
-                proc.wait(timeout=min(0.25, max(deadline - time.monotonic(), 0.01)))
-                break
-            except subprocess.TimeoutExpired:
-                if time.monotonic() >= deadline:
-                    _kill_group(proc)
-                    return Completed(returncode=proc.returncode, seconds=time.monotonic() - started, timed_out=True)
-            if poll is not None:
-                poll()
-    except BaseException:
-        _kill_group(proc)
-        raise
-    # The leader is gone; anything it left behind in its group goes with it.
-    _kill_group(proc, wait=False)
-    return Completed(returncode=proc.returncode, seconds=time.monotonic() - started, timed_out=False)
+    return Running(proc, started, started + limits.timeout)
+
+
+@dataclass
+class Running:
+    """A child started by `start`: wait for it, or kill it and everything it started."""
+
+    proc: subprocess.Popen
+    started: float
+    deadline: float
+
+    def wait(self, poll: Callable[[], None] | None = None) -> Completed:
+        """Wait until the child exits or the deadline passes; on timeout (or any exception here, from
+        ``poll`` too) kill its process group."""
+        proc = self.proc
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=min(0.25, max(self.deadline - time.monotonic(), 0.01)))
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() >= self.deadline:
+                        _kill_group(proc)
+                        return Completed(proc.returncode, time.monotonic() - self.started, timed_out=True)
+                if poll is not None:
+                    poll()
+        except BaseException:
+            _kill_group(proc)
+            raise
+        # The leader is gone; anything it left behind in its group goes with it.
+        _kill_group(proc, wait=False)
+        return Completed(proc.returncode, time.monotonic() - self.started, timed_out=False)
+
+    def kill(self) -> None:
+        """Kill the child's process group and session now (a caller that will not wait for it)."""
+        _kill_group(self.proc)
 
 
 def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:
