@@ -254,35 +254,29 @@ def _build_and_verify(
         with _timed(timings, "prepare"):
             _prepare(start_report())
 
+    gate: dict[str, Any] = {"passed": False, "violations": []}
     try:
         fixed = fixed_files(model)
         with _timed(timings, "gate"):
             source = check_crate(crate_dir, fixed["Cargo.toml"], fixed["src/main.rs"])
+        gate["passed"] = True
         say("building (the first build compiles the SDK: about a minute)")
         with _timed(timings, "build"):
             built = build.build_model(
                 crate_name(model), fixed, source, binary, progress=build.print_progress, meanwhile=prepare
             )
             reference = _reference_binary(model, crate_dir, binary, backend, say)
-        start_report()["gate"] = {"passed": True, "violations": []}
-        report["build"] = {"warnings": list(built.warnings), "crate": built.crate_name}
+        start_report()["build"] = {"warnings": list(built.warnings), "crate": built.crate_name}
         say("simulating and verifying against theory")
-        checked = check_binary(model, binary, options, reference, timings)
-        report["scheme"] = _scheme(checked.description, scheme_name)
-        report["simulation"]["threads"] = checked.observed.tested[1].get("threads")
-        verification = checked.verification
-        outcome = verification.to_dict()
-        report["checks"] = outcome.pop("checks")
-        report |= {key: outcome.pop(key) for key in verifier.checks.EXTRAS}
-        report["statistics"] = outcome
-        report["verdict"], report["reason"] = outcome["verdict"], outcome["reason"]
+        _add_outcome(report, check_binary(model, binary, options, reference, timings), scheme_name)
     except GateError as exc:
-        start_report()["gate"] = {"passed": False, "violations": [v.to_dict() for v in exc.violations]}
-        report.update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
+        gate["violations"] = [v.to_dict() for v in exc.violations]
+        start_report().update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
     except BuildError as exc:
         start_report().update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
     except RunError as exc:
         start_report().update(verdict="fail", reason=str(exc))
+    report["gate"] = gate
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     verifier.write_report(crate_dir, report)
     return Result(
@@ -292,6 +286,16 @@ def _build_and_verify(
         report=report,
         report_dir=crate_dir,
     )
+
+
+def _add_outcome(report: dict[str, Any], checked: Checked, scheme_name: str | None) -> None:
+    report["scheme"] = _scheme(checked.description, scheme_name)
+    report["simulation"]["threads"] = checked.observed.tested[1].get("threads")
+    outcome = checked.verification.to_dict()
+    report["checks"] = outcome.pop("checks")
+    report |= {key: outcome.pop(key) for key in verifier.checks.EXTRAS}
+    report["statistics"] = outcome
+    report["verdict"], report["reason"] = outcome["verdict"], outcome["reason"]
 
 
 def _prepare(report: dict[str, Any]) -> None:

@@ -23,12 +23,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
@@ -297,16 +298,13 @@ class Running:
         ``poll`` too) kill its process group."""
         proc = self.proc
         try:
-            while True:
-                try:
-                    proc.wait(timeout=min(0.25, max(self.deadline - time.monotonic(), 0.01)))
-                    break
-                except subprocess.TimeoutExpired:
+            with _exit_waiter(proc) as exited:
+                while not exited(min(0.25, max(self.deadline - time.monotonic(), 0.01))):
                     if time.monotonic() >= self.deadline:
                         _kill_group(proc)
                         return Completed(proc.returncode, time.monotonic() - self.started, timed_out=True)
-                if poll is not None:
-                    poll()
+                    if poll is not None:
+                        poll()
         except BaseException:
             _kill_group(proc)
             raise
@@ -317,6 +315,37 @@ class Running:
     def kill(self) -> None:
         """Kill the child's process group and session now (a caller that will not wait for it)."""
         _kill_group(self.proc)
+
+
+@contextlib.contextmanager
+def _exit_waiter(proc: subprocess.Popen) -> Iterator[Callable[[float], bool]]:
+    """``exited(timeout)``: whether ``proc`` exits within ``timeout`` seconds (it is then reaped).
+
+    On Linux a pidfd wakes the waiter the moment the child exits. `Popen.wait(timeout)` sleeps in
+    steps growing to 50 ms instead, which added 20-30 ms to every simulator run (a verification
+    makes four) and up to 50 ms to every build.
+    """
+    fd = None
+    if hasattr(os, "pidfd_open"):
+        with contextlib.suppress(OSError):  # kernels before 5.3
+            fd = os.pidfd_open(proc.pid)
+
+    def exited(timeout: float) -> bool:
+        if fd is not None:
+            if not select.select([fd], [], [], timeout)[0]:
+                return False
+            timeout = 10.0  # it has exited: waitpid returns at once
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    try:
+        yield exited
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def _kill_group(proc: subprocess.Popen, wait: bool = True) -> None:
