@@ -627,6 +627,7 @@ def measure_end_to_end(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "paths": defaults.paths,
         "steps": [spec.steps for spec in defaults.runs()],
         "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "repeat": args.repeat,
     }
 
 
@@ -825,7 +826,7 @@ def report(cells: list[Cell], extra: dict[str, Any], info: dict[str, str], args:
             "## End to end",
             "",
             f'`architect generate "Ornstein-Uhlenbeck kappa=…"` at the default path counts ({_runs_text(e)}) with '
-            f"the SDK already compiled in the cache; medians of {args.repeat} runs, load average "
+            f"the SDK already compiled in the cache; medians of {e.get('repeat', args.repeat)} runs, load average "
             f"{e.get('load', '?')} after the last:",
             "",
             "| what | wall (s) | CPU (s) |",
