@@ -325,14 +325,15 @@ def _exit_waiter(proc: subprocess.Popen) -> Iterator[Callable[[float], bool]]:
     steps growing to 50 ms instead, which added 20-30 ms to every simulator run (a verification
     makes four) and up to 50 ms to every build.
     """
-    fd = None
-    if hasattr(os, "pidfd_open"):
+    fd, poller = None, select.poll() if hasattr(select, "poll") else None
+    if hasattr(os, "pidfd_open") and poller is not None:
         with contextlib.suppress(OSError):  # kernels before 5.3
             fd = os.pidfd_open(proc.pid)
+            poller.register(fd, select.POLLIN)
 
     def exited(timeout: float) -> bool:
-        if fd is not None:
-            if not select.select([fd], [], [], timeout)[0]:
+        if fd is not None and poller is not None:
+            if not poller.poll(timeout * 1000):  # poll, not select: any descriptor number works
                 return False
             timeout = 10.0  # it has exited: waitpid returns at once
         try:
