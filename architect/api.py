@@ -7,23 +7,25 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from architect import build, codegen, locking, paths, sandbox
+from architect import build, codegen, locking, paths, sandbox, verifier
 from architect import parser as parsing
 from architect.codegen.symbolic import crate_name, fixed_files
 from architect.errors import BuildError, RunError, UsageError
 from architect.gate import GateError, check_crate
 from architect.gym.runner import MAX_STATS_BYTES, RunSpec, describe
 from architect.model import SdeModel
-from architect.verifier import Verification, runs, write_report
-from architect.verifier import verify as verify_statistics
-from architect.verifier.checks import EXTRAS
 from architect.version import __version__
+
+if TYPE_CHECKING:  # `verifier.*` is imported on first use, while cargo builds (see _build_and_verify)
+    from architect.verifier import Verification
+    from architect.verifier.runs import Observed
 
 Progress = Callable[[str], None]
 DEFAULT_OUT = Path("architect-out")
@@ -82,11 +84,11 @@ class Options:
 
     def runs(self) -> tuple[RunSpec, ...]:
         """The tested binary's runs: N, 2N and 4N steps, seeds s, s+1, s+2."""
-        return runs.tested_specs(self._base())
+        return verifier.runs.tested_specs(self._base())
 
     def reference_runs(self) -> tuple[RunSpec, ...]:
         """The reference simulator's runs, for models without exact moments: 2N and 4N steps, seeds s+3, s+4."""
-        return runs.reference_specs(self._base())
+        return verifier.runs.reference_specs(self._base())
 
 
 @dataclass(frozen=True)
@@ -242,38 +244,44 @@ def _build_and_verify(
     if binary.is_dir() and not binary.is_symlink():
         raise UsageError(f"{binary} is a folder, where architect puts the binary; move it away")
     binary.unlink(missing_ok=True)
-    report = _base_report(model, crate_dir, binary, options, backend, timings)
-    if backend_note:
-        report["backend_note"] = backend_note
+    report: dict[str, Any] = {}
+
+    def start_report() -> dict[str, Any]:
+        # Once: while cargo compiles (`prepare`), or on the way out of a run that failed before that.
+        if not report:
+            report.update(_base_report(model, crate_dir, binary, options, backend, timings))
+            report.update({"backend_note": backend_note} if backend_note else {})
+        return report
+
+    def prepare() -> None:
+        with _timed(timings, "prepare"):
+            _prepare(start_report())
+
+    gate: dict[str, Any] = {"passed": False, "violations": []}
     try:
         fixed = fixed_files(model)
         with _timed(timings, "gate"):
             source = check_crate(crate_dir, fixed["Cargo.toml"], fixed["src/main.rs"])
-        report["gate"] = {"passed": True, "violations": []}
+        gate["passed"] = True
         say("building (the first build compiles the SDK: about a minute)")
         with _timed(timings, "build"):
-            built = build.build_model(crate_name(model), fixed, source, binary, progress=build.print_progress)
+            built = build.build_model(
+                crate_name(model), fixed, source, binary, progress=build.print_progress, meanwhile=prepare
+            )
             reference = _reference_binary(model, crate_dir, binary, backend, say)
-        report["build"] = {"warnings": list(built.warnings), "crate": built.crate_name}
+        start_report()["build"] = {"warnings": list(built.warnings), "crate": built.crate_name}
         say("simulating and verifying against theory")
-        checked = check_binary(model, binary, options, reference, timings)
-        report["scheme"] = _scheme(checked.description, scheme_name)
-        report["simulation"]["threads"] = checked.observed.tested[1].get("threads")
-        verification = checked.verification
-        outcome = verification.to_dict()
-        report["checks"] = outcome.pop("checks")
-        report |= {key: outcome.pop(key) for key in EXTRAS}
-        report["statistics"] = outcome
-        report["verdict"], report["reason"] = outcome["verdict"], outcome["reason"]
+        _add_outcome(report, check_binary(model, binary, options, reference, timings), scheme_name)
     except GateError as exc:
-        report["gate"] = {"passed": False, "violations": [v.to_dict() for v in exc.violations]}
-        report.update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
+        gate["violations"] = [v.to_dict() for v in exc.violations]
+        start_report().update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
     except BuildError as exc:
-        report.update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
+        start_report().update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
     except RunError as exc:
-        report.update(verdict="fail", reason=str(exc))
+        start_report().update(verdict="fail", reason=str(exc))
+    report["gate"] = gate
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    write_report(crate_dir, report)
+    verifier.write_report(crate_dir, report)
     return Result(
         model=model,
         crate_dir=crate_dir,
@@ -283,12 +291,33 @@ def _build_and_verify(
     )
 
 
+def _add_outcome(report: dict[str, Any], checked: Checked, scheme_name: str | None) -> None:
+    report["scheme"] = _scheme(checked.description, scheme_name)
+    report["simulation"]["threads"] = checked.observed.tested[1].get("threads")
+    outcome = checked.verification.to_dict()
+    report["checks"] = outcome.pop("checks")
+    report |= {key: outcome.pop(key) for key in verifier.checks.EXTRAS}
+    report["statistics"] = outcome
+    report["verdict"], report["reason"] = outcome["verdict"], outcome["reason"]
+
+
+def _prepare(report: dict[str, Any]) -> None:
+    """Load what verifying and reporting will need, while cargo compiles and this process would wait.
+
+    Only caches are filled (imports; the theory plan, memoised, came with the base report; the model's
+    equations drawn for report.html), so a build that skips this (a test's stand-in) changes nothing but
+    the time. About a second of work, mostly scipy.stats, matplotlib and mathtext (docs/performance.md).
+    """
+    importlib.import_module("architect.verifier.checks")
+    verifier.html.prepare(report)
+
+
 @dataclass(frozen=True)
 class Checked:
     """What the gym observed of a binary and what the verifier concluded."""
 
     description: dict[str, Any]
-    observed: runs.Observed
+    observed: Observed
     verification: Verification
 
 
@@ -308,9 +337,10 @@ def check_binary(
     limits = options.run_limits()
     with _timed(timings, "simulate"):
         description = describe(binary, limits=replace(limits, timeout=min(limits.timeout, 30.0)))
-        observed = runs.observe(model, binary, options.runs(), options.reference_runs(), reference, limits=limits)
+        specs, references = options.runs(), options.reference_runs()
+        observed = verifier.runs.observe(model, binary, specs, references, reference, limits=limits)
     with _timed(timings, "verify"):
-        verification = verify_statistics(
+        verification = verifier.verify(
             model,
             *observed.tested[:2],
             alpha=options.alpha,
@@ -342,7 +372,7 @@ def _base_report(
             "reference": {
                 "steps": [spec.steps for spec in options.reference_runs()],
                 "seeds": [spec.seed for spec in options.reference_runs()],
-                "used": runs.needs_reference(model),
+                "used": verifier.runs.needs_reference(model),
             },
             "threads": options.threads,
             "checkpoints": [options.horizon * (k + 1) / options.checkpoints for k in range(options.checkpoints)],
@@ -369,9 +399,9 @@ def _base_report(
 def _reference_binary(model: SdeModel, crate_dir: Path, binary: Path, backend: str, say: Progress) -> Path | None:
     """The trusted simulator for the empirical reference, only if the model needs one: a crate the symbolic
     compiler has just written is its own reference; any other crate gets the compiler's, built here."""
-    if not runs.needs_reference(model):
+    if not verifier.runs.needs_reference(model):
         return None
-    return binary if backend == "symbolic" else runs.symbolic_reference(model, crate_dir, binary, say)
+    return binary if backend == "symbolic" else verifier.runs.symbolic_reference(model, crate_dir, binary, say)
 
 
 def _scheme(description: dict[str, Any], fallback: str | None) -> dict[str, Any]:

@@ -15,10 +15,14 @@ Concurrency: cargo locks the shared target directory itself; architect adds a lo
 name held while the crate is staged, compiled and its binary copied out (two runs building the
 same crate name from different sources must not swap binaries). The binary is copied out
 atomically.
+
+Overlap: cargo is a separate process, so `build_model(..., meanwhile=f)` runs ``f`` in this process
+while cargo compiles (`architect generate` loads the verifier and derives the theory then).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -67,10 +71,12 @@ def build_model(
     *,
     timeout: float = BUILD_TIMEOUT_S,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BuildResult:
     """Stage architect's ``fixed_files`` plus the checked ``model_source`` and build them.
 
     ``fixed_files`` maps `Cargo.toml` and `src/main.rs` to their text (`codegen.fixed_files`).
+    ``meanwhile`` is called once cargo has started; cargo is killed if it raises.
     """
     stage = staging_dir(crate_name)
     lock = paths.cache_dir() / "locks" / f"{crate_name}.lock"
@@ -81,7 +87,7 @@ def build_model(
             # Pin the SDK's dependency versions to the ones the SDK was tested with.
             files["Cargo.lock"] = workspace_lock.read_text("utf-8")
         _write_stage(stage, files)
-        return build_crate(stage, binary_dest, timeout=timeout, progress=progress)
+        return build_crate(stage, binary_dest, timeout=timeout, progress=progress, meanwhile=meanwhile)
 
 
 def _write_stage(stage: Path, files: Mapping[str, str]) -> None:
@@ -107,10 +113,12 @@ def build_crate(
     *,
     timeout: float = BUILD_TIMEOUT_S,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BuildResult:
     """`cargo build --release` the crate in ``crate_dir`` as it is, and copy its binary to ``binary_dest``.
 
     For crates architect wrote itself (`build_model` stages one); the sandbox applies all the same.
+    ``meanwhile``: as for `build_model`.
     """
     started = time.monotonic()
     manifest = crate_dir / "Cargo.toml"
@@ -119,7 +127,10 @@ def build_crate(
     limits = sandbox.build_limits(timeout)
     build = [cargo_executable(), "build", "--release", "--offline", "--message-format=json"]
     build += ["--manifest-path", str(manifest)]
-    messages, stderr = _run_cargo(build, crate_dir, limits, progress)
+    with _Cargo(build, crate_dir, limits) as cargo:
+        if meanwhile is not None:
+            meanwhile()
+        messages, stderr = cargo.wait(progress)
     errors, warnings, executable = _read_messages(messages)
     if (errors or executable is None) and _needs_download(errors, stderr):
         # First build on this machine: download the SDK's dependencies (no code runs), then retry offline.
@@ -150,40 +161,73 @@ def _needs_download(errors: list[str], stderr: str) -> bool:
 def _run_cargo(
     command: list[str], cwd: Path, limits: sandbox.Limits, progress: Progress | None
 ) -> tuple[list[dict], str]:
-    env = sandbox.build_environment({"CARGO_TARGET_DIR": str(target_dir())})
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    with _Cargo(command, cwd, limits) as cargo:
+        return cargo.wait(progress)
+
+
+class _Cargo:
+    """One cargo command in the sandbox, started on entry; `wait` returns its JSON messages and stderr.
+
+    Leaving the block without waiting (the caller's work in between raised) kills cargo.
+    """
+
+    def __init__(self, command: list[str], cwd: Path, limits: sandbox.Limits) -> None:
+        self.command, self.cwd, self.limits = command, cwd, limits
+        self.files = contextlib.ExitStack()
+
+    def __enter__(self) -> _Cargo:
+        env = sandbox.build_environment({"CARGO_TARGET_DIR": str(target_dir())})
+        self.out = self.files.enter_context(tempfile.TemporaryFile("w+"))
+        self.err = self.files.enter_context(tempfile.TemporaryFile("w+"))
+        try:
+            self.running: sandbox.Running | None = sandbox.start(
+                self.command, self.limits, env=env, cwd=self.cwd, stdout=self.out, stderr=self.err
+            )
+        except OSError as exc:
+            self.files.close()
+            raise BuildError(f"cargo could not be started: {exc}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.running is not None:
+            self.running.kill()
+        self.files.close()
+
+    def wait(self, progress: Progress | None) -> tuple[list[dict], str]:
+        running, self.running = self.running, None
+        if running is None:
+            raise RuntimeError("_Cargo.wait: call it once, inside the block")
         shown = [0]
 
         def relay() -> None:
             # cargo writes "Compiling foo v1.2" lines to stderr; relay the newest one.
             if progress is None:
                 return
-            err.seek(0)
-            lines = [ln.strip() for ln in err.read().splitlines() if ln.strip().startswith("Compiling")]
+            self.err.seek(0)
+            lines = [ln.strip() for ln in self.err.read().splitlines() if ln.strip().startswith("Compiling")]
             if len(lines) > shown[0]:
                 shown[0] = len(lines)
                 progress(f"{lines[-1]} ({shown[0]} crates)")
 
-        try:
-            done = sandbox.run(command, limits, env=env, cwd=cwd, stdout=out, stderr=err, poll=relay)
-        except OSError as exc:
-            raise BuildError(f"cargo could not be started: {exc}") from None
+        done = running.wait(relay)
         if done.timed_out:
-            raise BuildError(f"cargo did not finish within {limits.timeout:.0f} s and was stopped")
+            raise BuildError(f"cargo did not finish within {self.limits.timeout:.0f} s and was stopped")
         if done.returncode < 0:
             name = sandbox.signal_name(-done.returncode)
             raise BuildError(f"cargo was killed by signal {-done.returncode} ({name}): a resource limit was reached")
-        out.seek(0)
-        err.seek(0)
-        lines = out.read().splitlines()
-        stderr = err.read()
+        self.out.seek(0)
+        self.err.seek(0)
+        return _json_lines(self.out.read()), self.err.read()
+
+
+def _json_lines(text: str) -> list[dict]:
     messages = []
-    for line in lines:
+    for line in text.splitlines():
         try:
             messages.append(json.loads(line))
         except json.JSONDecodeError:
             continue
-    return messages, stderr
+    return messages
 
 
 def _read_messages(messages: list[dict]) -> tuple[list[str], list[str], str | None]:

@@ -590,7 +590,7 @@ def measure_exact(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 
 def measure_end_to_end(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """`architect generate` on a warm cache, and the rebuild time of a generated crate."""
-    from architect import build
+    from architect import api, build
 
     architect_cli = [sys.executable, "-m", "architect"]
     cpu = ChildCpu()
@@ -619,7 +619,23 @@ def measure_end_to_end(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     def med(pairs: list[tuple[float, float]]) -> dict[str, float]:
         return {"wall": statistics.median(p[0] for p in pairs), "cpu": statistics.median(p[1] for p in pairs)}
 
-    return {"generate_new_model": med(fresh), "generate_same_model": med(again), "rebuild_after_edit": med(rebuild)}
+    defaults = api.Options()
+    return {
+        "generate_new_model": med(fresh),
+        "generate_same_model": med(again),
+        "rebuild_after_edit": med(rebuild),
+        "paths": defaults.paths,
+        "steps": [spec.steps for spec in defaults.runs()],
+        "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "repeat": args.repeat,
+    }
+
+
+def _runs_text(e: dict[str, Any]) -> str:
+    """ "3 runs of 100,000 paths, 100, 200 and 400 steps" (older result files lack the fields)."""
+    steps = e.get("steps") or [100, 200]
+    listed = ", ".join(str(n) for n in steps[:-1]) + f" and {steps[-1]}"
+    return f"{len(steps)} runs of {e.get('paths', 100_000):,} paths, {listed} steps"
 
 
 def measure_memory(binaries: dict[str, Path]) -> list[dict[str, Any]]:
@@ -809,8 +825,9 @@ def report(cells: list[Cell], extra: dict[str, Any], info: dict[str, str], args:
             "",
             "## End to end",
             "",
-            '`architect generate "Ornstein-Uhlenbeck kappa=…"` at the default path counts (2 runs of 100,000 '
-            "paths, 100 and 200 steps) with the SDK already compiled in the cache:",
+            f'`architect generate "Ornstein-Uhlenbeck kappa=…"` at the default path counts ({_runs_text(e)}) with '
+            f"the SDK already compiled in the cache; medians of {e.get('repeat', args.repeat)} runs, load average "
+            f"{e.get('load', '?')} after the last:",
             "",
             "| what | wall (s) | CPU (s) |",
             "|---|---:|---:|",

@@ -1,5 +1,6 @@
 """Properties the speed work must keep: streamed statistics (memory independent of paths x steps),
-scheme choices that all verify, and regeneration that does not recompile an unchanged crate.
+scheme choices that all verify, regeneration that does not recompile an unchanged crate, and a start-up
+that leaves the heavy imports to the time cargo compiles (without leaving cargo running on a failure).
 
 The timings themselves live in benches/ (`make bench`), not in tests: this machine's load varies.
 """
@@ -7,6 +8,7 @@ The timings themselves live in benches/ (`make bench`), not in tests: this machi
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +90,34 @@ def test_native_standard_normals_are_the_engine_stream(tmp_path: Path) -> None:
     expected = [_native.standard_normals(9, p, 1)[0] for p in range(1030)]
     assert drawn.tolist() == expected
     assert _native.standard_normals(9, 3, 4)[:1] == [expected[3]]
+
+
+def test_the_command_line_starts_without_the_verifiers_heavy_imports() -> None:
+    """scipy.stats and matplotlib (about a second) load while cargo compiles, not before it starts."""
+    probe = "import sys, architect.cli; print(sorted(m for m in ('scipy.stats', 'matplotlib') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_work_that_fails_while_cargo_compiles_stops_cargo(tmp_path: Path, monkeypatch) -> None:
+    """`build_crate(meanwhile=...)`: cargo runs during ``meanwhile``; when that raises, cargo is killed at once."""
+    from architect import build, codegen, sandbox
+
+    codegen.write_crate(architect.parse("GBM mu=0.0123457"), tmp_path)
+    started: list[sandbox.Running] = []
+    real_start = sandbox.start
+
+    def start(*args, **kwargs) -> sandbox.Running:
+        started.append(real_start(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(sandbox, "start", start)
+
+    def meanwhile() -> None:
+        assert started and started[0].proc.poll() is None, "cargo should be running"
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build.build_crate(tmp_path, tmp_path / "bin" / "gbm", meanwhile=meanwhile)
+    assert started[0].proc.returncode == -signal.SIGKILL
+    assert not (tmp_path / "bin" / "gbm").exists()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from architect.errors import ParseError
-from architect.model import JUMP_LAWS, TIME, JumpPart, Parameter, SdeModel, symbol
+from architect.model import JUMP_LAWS, TIME, JumpPart, Parameter, SdeModel, exact_value, symbol
 from architect.parser.domains import domain_problem, infer_domain
 from architect.parser.lexer import Token, check_brackets, check_characters, check_numbers, renamed_keywords
 from architect.parser.linear import DT, Differential, Linear, Resolver, evaluate, evaluate_constant
@@ -400,7 +400,7 @@ class _Reader:
                     raise self.fail(f"in the law of {statement.name}: {reason}", name.start)
             exprs.append(canonical(evaluate_constant(node, resolve, self.text, f"the law of {statement.name}")))
         part = JumpPart(variable, exprs[0], statement.law, tuple(exprs[1:]))
-        subs = {symbol(v.name): sp.nsimplify(v.value, rational=True) for v in parameters.values()}
+        subs = {symbol(v.name): exact_value(float(v.value)) for v in parameters.values()}
         if (found := part.first_problem(subs)) is not None:
             field, reason = found
             index = ("intensity", *JUMP_LAWS[statement.law]).index(field)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from math import comb
 
 import numpy as np
@@ -104,8 +104,12 @@ class TheoryPlan:
         return out
 
 
+@lru_cache(maxsize=16)
 def make_plan(model: SdeModel) -> TheoryPlan:
-    """Never raises: a model sympy cannot analyse is planned entirely as an empirical reference."""
+    """Never raises: a model sympy cannot analyse is planned entirely as an empirical reference.
+
+    Memoised (models are immutable): `generate` asks for the plan of one model three times, and the
+    calibration bench verifies one model for hundreds of seeds; each analysis costs 50-150 ms of sympy."""
     try:
         return _plan(model)
     except Exception as exc:  # sympy raises many types; a verdict must still come out

@@ -1,5 +1,6 @@
 //! The Monte Carlo engine: many paths, in parallel, reduced to power sums at checkpoints.
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -187,13 +188,15 @@ pub fn simulate<const D: usize, const M: usize, S: Sde<D, M>>(
         .transpose()?;
     for round in (0..blocks).step_by(BLOCKS_PER_ROUND) {
         let end = (round + BLOCKS_PER_ROUND).min(blocks);
-        let results: Vec<Block<D>> = pool.install(|| {
-            (round..end)
-                .into_par_iter()
-                .map(|b| job.run_block(b as u64))
-                .collect()
+        let slots: Vec<OnceLock<Block<D>>> = (round..end).map(|_| OnceLock::new()).collect();
+        for_each_parallel(&pool, round..end, &|b| {
+            // Each block index comes exactly once, so the slot is empty.
+            let _ = slots[b - round].set(job.run_block(b as u64));
         });
-        for block in results {
+        for slot in slots {
+            let block = slot
+                .into_inner()
+                .expect("for_each_parallel ran every block");
             for (acc, part) in total.iter_mut().zip(&block.sums) {
                 acc.merge(part);
             }
@@ -210,6 +213,19 @@ pub fn simulate<const D: usize, const M: usize, S: Sde<D, M>>(
         threads: pool.current_num_threads(),
         elapsed_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Calls `work(b)` for every `b` in `blocks` on the threads of `pool`.
+///
+/// Not generic: rayon's scheduling code is compiled once, here, instead of once per generated
+/// crate for the engine's closure type, which was 40% of the LLVM IR a model crate compiled
+/// (docs/performance.md, "Build profile of generated crates").
+fn for_each_parallel(
+    pool: &rayon::ThreadPool,
+    blocks: std::ops::Range<usize>,
+    work: &(dyn Fn(usize) + Sync),
+) {
+    pool.install(|| blocks.into_par_iter().for_each(work));
 }
 
 fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, SdkError> {

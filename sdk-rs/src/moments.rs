@@ -73,11 +73,12 @@ pub struct Moments<const D: usize> {
 impl<const D: usize> Moments<D> {
     /// The monomials of total degree `1..=degree` in `x − shift`.
     pub fn new(shift: [f64; D], degree: usize) -> Self {
-        let exponents: Vec<[u32; D]> = exponents(D, degree)
-            .into_iter()
+        let general = exponents(D, degree);
+        let links = links(&general);
+        let exponents: Vec<[u32; D]> = general
+            .iter()
             .map(|e| std::array::from_fn(|i| e[i]))
             .collect();
-        let links = links(&exponents);
         Moments {
             shift,
             exponents,
@@ -126,22 +127,25 @@ impl<const D: usize> Moments<D> {
 
 /// For each exponent, the scratch slot of a parent with one power fewer and the coordinate that
 /// was removed (its last nonzero entry).
-fn links<const D: usize>(exponents: &[[u32; D]]) -> Vec<(usize, usize)> {
-    let slot: HashMap<[u32; D], usize> = exponents
+///
+/// Not generic in the dimension: the hash map is compiled once in the SDK, not in every
+/// generated crate.
+fn links(exponents: &[Vec<u32>]) -> Vec<(usize, usize)> {
+    let slot: HashMap<&[u32], usize> = exponents
         .iter()
         .enumerate()
-        .map(|(j, e)| (*e, j + 1))
+        .map(|(j, e)| (e.as_slice(), j + 1))
         .collect();
     exponents
         .iter()
         .map(|e| {
-            let coord = (0..D).rev().find(|&i| e[i] > 0).expect("degree >= 1");
-            let mut parent = *e;
+            let coord = (0..e.len()).rev().find(|&i| e[i] > 0).expect("degree >= 1");
+            let mut parent = e.clone();
             parent[coord] -= 1;
             let parent_slot = if parent.iter().all(|&p| p == 0) {
                 0
             } else {
-                slot[&parent]
+                slot[parent.as_slice()]
             };
             (parent_slot, coord)
         })
