@@ -332,17 +332,24 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 // The step arithmetic of the lanes is compiled a second time for AVX-512
                 // (8 paths per instruction instead of 2), used where the sampler uses it.
                 let kernel = self.config.kernel.or_scalar();
+                // One copy of the step loop per kind of scheme, each straight-line code.
                 if stepper.has_log_euler() {
                     with_kernel(
                         kernel,
                         #[inline(always)]
-                        || self.run_steps::<true>(stepper, first..end, out),
+                        || self.run_steps::<true, false>(stepper, first..end, out),
+                    );
+                } else if stepper.is_plain() {
+                    with_kernel(
+                        kernel,
+                        #[inline(always)]
+                        || self.run_steps::<false, true>(stepper, first..end, out),
                     );
                 } else {
                     with_kernel(
                         kernel,
                         #[inline(always)]
-                        || self.run_steps::<false>(stepper, first..end, out),
+                        || self.run_steps::<false, false>(stepper, first..end, out),
                     );
                 }
             }
@@ -368,7 +375,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     /// Paths go in groups of [`LANES`]; a last, partial group simulates paths past the end too
     /// (valid streams of their own) and ignores them.
     #[inline(always)]
-    fn run_steps<const LOG: bool>(
+    fn run_steps<const LOG: bool, const PLAIN: bool>(
         &self,
         stepper: &Stepper<D, M>,
         paths: std::ops::Range<u64>,
@@ -390,7 +397,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             let mut observed = xs;
             for (k, acc) in sums.iter_mut().enumerate() {
                 let first_step = k as u64 * self.steps_per_checkpoint;
-                self.advance::<LOG>(
+                self.advance::<LOG, PLAIN>(
                     stepper,
                     &mut xs,
                     &mut normals,
@@ -414,7 +421,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     /// documented order: the sampler's row `M n + m` is `z_m` of step `n`. `z` is scratch space:
     /// one equal part per sampler, each a whole number of steps' rows.
     #[inline(always)]
-    fn advance<const LOG: bool>(
+    fn advance<const LOG: bool, const PLAIN: bool>(
         &self,
         stepper: &Stepper<D, M>,
         xs: &mut [[f64; D]; LANES],
@@ -446,7 +453,14 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 for l in 0..LANES {
                     let mut x: [f64; D] = std::array::from_fn(|d| xv[d][l]);
                     let zl: [f64; M] = std::array::from_fn(|m| zv[m][l]);
-                    stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, &mut x, &zl);
+                    stepper.step_as::<LOG, PLAIN, S>(
+                        self.model,
+                        t,
+                        self.h,
+                        self.sqrt_h,
+                        &mut x,
+                        &zl,
+                    );
                     for (xd, v) in xv.iter_mut().zip(x) {
                         xd[l] = v;
                     }
