@@ -157,7 +157,10 @@ mod avx512 {
 
     use super::{LANES, Row};
     use crate::rng::PathRng;
-    use crate::ziggurat::{self, F_TABLE, K_TABLE, LAYER_MASK, W_TABLE};
+    use crate::ziggurat::{
+        self, F_TABLE, K_TABLE, LAYER_MASK, S_TABLE, SQUEEZE_HI_TABLE, SQUEEZE_LO_TABLE, W_TABLE,
+        X_TABLE,
+    };
 
     /// One row per iteration: xoshiro256++ on eight lanes, then the ziggurat's fast path with
     /// the layer tables gathered.
@@ -284,14 +287,8 @@ mod avx512 {
                 )
             };
             let y = _mm512_add_pd(f0, _mm512_mul_pd(u, _mm512_sub_pd(f1, f0)));
-            let mut e = [0.0; LANES];
-            let arg = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(-0.5), x), x);
-            // SAFETY: `e` is 64 writable and readable bytes.
-            unsafe { _mm512_storeu_pd(e.as_mut_ptr(), arg) };
-            for_lanes(pending, |l| e[l] = e[l].exp());
-            // SAFETY: as above.
-            let e = unsafe { _mm512_loadu_pd(e.as_ptr()) };
-            let accept = pending & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(y, e);
+            // SAFETY: `edges` needs the same features as this function.
+            let accept = pending & unsafe { under_curve(pending, layer, f0, x, y) };
             // SAFETY: `row` is 64 writable bytes.
             unsafe { _mm512_mask_storeu_pd(row.as_mut_ptr(), accept, x) };
             pending &= !accept;
@@ -324,6 +321,51 @@ mod avx512 {
                 return;
             }
         }
+    }
+
+    /// The lanes of `lanes` whose wedge point `(x, y)` in layer `layer` (`f0 = F[layer]`) lies
+    /// under the curve: `ziggurat::under_curve` on each, with the same operations in the same
+    /// order (the chord squeeze, then the same scalar `exp` for the lanes it leaves open).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512 F and DQ.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq")]
+    unsafe fn under_curve(
+        lanes: __mmask8,
+        layer: __m512i,
+        f0: __m512d,
+        x: __m512d,
+        y: __m512d,
+    ) -> __mmask8 {
+        let zero = _mm512_setzero_pd();
+        // SAFETY: indices `i < LAYERS`, within every table's length.
+        let (xi, slope, lo, hi) = unsafe {
+            (
+                _mm512_mask_i64gather_pd::<8>(zero, lanes, layer, X_TABLE.as_ptr().cast()),
+                _mm512_mask_i64gather_pd::<8>(zero, lanes, layer, S_TABLE.as_ptr().cast()),
+                _mm512_mask_i64gather_pd::<8>(zero, lanes, layer, SQUEEZE_LO_TABLE.as_ptr().cast()),
+                _mm512_mask_i64gather_pd::<8>(zero, lanes, layer, SQUEEZE_HI_TABLE.as_ptr().cast()),
+            )
+        };
+        let chord = _mm512_add_pd(
+            f0,
+            _mm512_mul_pd(_mm512_sub_pd(xi, _mm512_abs_pd(x)), slope),
+        );
+        let below = lanes & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(y, _mm512_sub_pd(chord, lo));
+        let above = lanes & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(y, _mm512_add_pd(chord, hi));
+        let open = lanes & !below & !above;
+        if open == 0 {
+            return below;
+        }
+        let mut e = [0.0; LANES];
+        let arg = _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(-0.5), x), x);
+        // SAFETY: `e` is 64 writable and readable bytes.
+        unsafe { _mm512_storeu_pd(e.as_mut_ptr(), arg) };
+        for_lanes(open, |l| e[l] = e[l].exp());
+        // SAFETY: as above.
+        let e = unsafe { _mm512_loadu_pd(e.as_ptr()) };
+        below | (open & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(y, e))
     }
 
     /// Marsaglia's tail for the lanes in `tail` (signs from `j`), by the scalar code.
