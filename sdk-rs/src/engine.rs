@@ -274,6 +274,8 @@ struct Job<'a, const D: usize, const M: usize, S> {
     sqrt_h: f64,
     steps_per_checkpoint: u64,
     jumps: JumpSampler,
+    // The model with `h` and `√h` folded into its parameters (`Sde::per_step`), for plain schemes.
+    per_step: Option<S>,
 }
 
 impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
@@ -300,6 +302,10 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             }
         };
         let exact = matches!(method, Method::Exact(_));
+        let per_step = match &method {
+            Method::Steps(stepper) if stepper.is_plain() => model.per_step(h, h.sqrt()),
+            _ => None,
+        };
         let jumps = JumpSampler::for_run(&model.jumps(), &scheme.steps, S::STATE, exact, h)?;
         Ok(Job {
             model,
@@ -311,6 +317,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             sqrt_h: h.sqrt(),
             steps_per_checkpoint: config.steps / config.checkpoints,
             jumps,
+            per_step,
         })
     }
 
@@ -333,23 +340,30 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 // (8 paths per instruction instead of 2), used where the sampler uses it.
                 let kernel = self.config.kernel.or_scalar();
                 // One copy of the step loop per kind of scheme, each straight-line code.
+                let model = self.model;
                 if stepper.has_log_euler() {
                     with_kernel(
                         kernel,
                         #[inline(always)]
-                        || self.run_steps::<true, false>(stepper, first..end, out),
+                        || self.run_steps::<true, false, false>(model, stepper, first..end, out),
+                    );
+                } else if let (true, Some(scaled)) = (stepper.is_plain(), &self.per_step) {
+                    with_kernel(
+                        kernel,
+                        #[inline(always)]
+                        || self.run_steps::<false, true, true>(scaled, stepper, first..end, out),
                     );
                 } else if stepper.is_plain() {
                     with_kernel(
                         kernel,
                         #[inline(always)]
-                        || self.run_steps::<false, true>(stepper, first..end, out),
+                        || self.run_steps::<false, true, false>(model, stepper, first..end, out),
                     );
                 } else {
                     with_kernel(
                         kernel,
                         #[inline(always)]
-                        || self.run_steps::<false, false>(stepper, first..end, out),
+                        || self.run_steps::<false, false, false>(model, stepper, first..end, out),
                     );
                 }
             }
@@ -375,8 +389,9 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     /// Paths go in groups of [`LANES`]; a last, partial group simulates paths past the end too
     /// (valid streams of their own) and ignores them.
     #[inline(always)]
-    fn run_steps<const LOG: bool, const PLAIN: bool>(
+    fn run_steps<const LOG: bool, const PLAIN: bool, const SCALED: bool>(
         &self,
+        model: &S,
         stepper: &Stepper<D, M>,
         paths: std::ops::Range<u64>,
         (sums, scratch, terminal): (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
@@ -397,7 +412,8 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             let mut observed = xs;
             for (k, acc) in sums.iter_mut().enumerate() {
                 let first_step = k as u64 * self.steps_per_checkpoint;
-                self.advance::<LOG, PLAIN>(
+                self.advance::<LOG, PLAIN, SCALED>(
+                    model,
                     stepper,
                     &mut xs,
                     &mut normals,
@@ -421,8 +437,9 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     /// documented order: the sampler's row `M n + m` is `z_m` of step `n`. `z` is scratch space:
     /// one equal part per sampler, each a whole number of steps' rows.
     #[inline(always)]
-    fn advance<const LOG: bool, const PLAIN: bool>(
+    fn advance<const LOG: bool, const PLAIN: bool, const SCALED: bool>(
         &self,
+        model: &S,
         stepper: &Stepper<D, M>,
         xs: &mut [[f64; D]; LANES],
         normals: &mut [NormalLanes; SAMPLERS],
@@ -453,8 +470,8 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 for l in 0..LANES {
                     let mut x: [f64; D] = std::array::from_fn(|d| xv[d][l]);
                     let zl: [f64; M] = std::array::from_fn(|m| zv[m][l]);
-                    stepper.step_as::<LOG, PLAIN, S>(
-                        self.model,
+                    stepper.step_as::<LOG, PLAIN, SCALED, S>(
+                        model,
                         t,
                         self.h,
                         self.sqrt_h,

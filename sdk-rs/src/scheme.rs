@@ -219,11 +219,11 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
         z: &[f64; M],
     ) {
         if self.log_euler {
-            self.step_as::<true, false, S>(model, t, h, sqrt_h, x, z);
+            self.step_as::<true, false, false, S>(model, t, h, sqrt_h, x, z);
         } else if self.plain {
-            self.step_as::<false, true, S>(model, t, h, sqrt_h, x, z);
+            self.step_as::<false, true, false, S>(model, t, h, sqrt_h, x, z);
         } else {
-            self.step_as::<false, false, S>(model, t, h, sqrt_h, x, z);
+            self.step_as::<false, false, false, S>(model, t, h, sqrt_h, x, z);
         }
     }
 
@@ -244,9 +244,10 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
     /// [`Stepper::step`] for a scheme whose log-Euler components are known at compile time to
     /// be absent (`LOG = false`: straight-line code) or possibly present (`LOG = true`), and
     /// which is known to be plain or not. `LOG` must equal [`Stepper::has_log_euler`], `PLAIN`
-    /// imply [`Stepper::is_plain`].
+    /// imply [`Stepper::is_plain`]. With `SCALED` (plain only), `model` is a [`Sde::per_step`]
+    /// copy, whose drift and diffusion already include `h` and `√h`: the step is `x + b + σ z`.
     #[inline(always)]
-    pub fn step_as<const LOG: bool, const PLAIN: bool, S: Sde<D, M>>(
+    pub fn step_as<const LOG: bool, const PLAIN: bool, const SCALED: bool, S: Sde<D, M>>(
         &self,
         model: &S,
         t: f64,
@@ -257,10 +258,13 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
     ) {
         debug_assert_eq!(LOG, self.log_euler);
         debug_assert!(!PLAIN || self.plain);
+        debug_assert!(!SCALED || PLAIN);
         let y = if PLAIN { *x } else { self.evaluation_point(x) };
         let b = model.drift(t, &y);
         let s = model.diffusion(t, &y);
-        let dw = if PLAIN {
+        let dw = if SCALED {
+            *z
+        } else if PLAIN {
             z.map(|zk| sqrt_h * zk)
         } else {
             self.increments(sqrt_h, z)
@@ -273,7 +277,8 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
                 xi * ((b[i] / xi - a / (2.0 * xi * xi)) * h + noise / xi).exp()
             } else {
                 // Euler and full truncation; exact steps are rejected by `Stepper::new`.
-                x[i] + b[i] * h + noise
+                let drift = if SCALED { b[i] } else { b[i] * h };
+                x[i] + drift + noise
             };
         }
     }

@@ -183,12 +183,12 @@ fn plain_step_is_the_general_step_bit_for_bit() {
         let x = special.get(k).copied().unwrap_or(3.0 * z[1]);
         let (h, sqrt_h) = (0.013, 0.013_f64.sqrt());
         let (mut a, mut b) = ([x], [x]);
-        stepper.step_as::<false, true, _>(&ou, 0.1, h, sqrt_h, &mut a, &[z[0]]);
-        stepper.step_as::<false, false, _>(&ou, 0.1, h, sqrt_h, &mut b, &[z[0]]);
+        stepper.step_as::<false, true, false, _>(&ou, 0.1, h, sqrt_h, &mut a, &[z[0]]);
+        stepper.step_as::<false, false, false, _>(&ou, 0.1, h, sqrt_h, &mut b, &[z[0]]);
         assert_eq!(a[0].to_bits(), b[0].to_bits(), "x = {x}, z = {z:?}");
         let (mut a, mut b) = ([x, -x], [x, -x]);
-        pair.step_as::<false, true, _>(&independent, 0.1, h, sqrt_h, &mut a, &z);
-        pair.step_as::<false, false, _>(&independent, 0.1, h, sqrt_h, &mut b, &z);
+        pair.step_as::<false, true, false, _>(&independent, 0.1, h, sqrt_h, &mut a, &z);
+        pair.step_as::<false, false, false, _>(&independent, 0.1, h, sqrt_h, &mut b, &z);
         assert_eq!(
             a.map(f64::to_bits),
             b.map(f64::to_bits),
