@@ -413,8 +413,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             for (k, acc) in sums.iter_mut().enumerate() {
                 let first_step = k as u64 * self.steps_per_checkpoint;
                 self.advance::<LOG, PLAIN, SCALED>(
-                    model,
-                    stepper,
+                    (model, stepper),
                     &mut xs,
                     &mut normals,
                     &mut z,
@@ -435,12 +434,12 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     /// Advances [`LANES`] paths side by side over one checkpoint interval starting at step
     /// `first_step`. Path `8g + l` draws its normals from lane `l` of `normals[g]` only, in the
     /// documented order: the sampler's row `M n + m` is `z_m` of step `n`. `z` is scratch space:
-    /// one equal part per sampler, each a whole number of steps' rows.
+    /// one equal part per sampler, each a whole number of steps' rows. `model` is `self.model`
+    /// or its [`Sde::per_step`] copy (`SCALED`).
     #[inline(always)]
     fn advance<const LOG: bool, const PLAIN: bool, const SCALED: bool>(
         &self,
-        model: &S,
-        stepper: &Stepper<D, M>,
+        (model, stepper): (&S, &Stepper<D, M>),
         xs: &mut [[f64; D]; LANES],
         normals: &mut [NormalLanes; SAMPLERS],
         z: &mut [Row],
