@@ -362,13 +362,18 @@ def step_scaling(model: SdeModel) -> dict[str, str] | None:
 
 def _scalable_by(exprs: list[sp.Expr], candidates: set[sp.Symbol]) -> tuple[sp.Symbol, ...] | None:
     """The smallest set of ``candidates`` in which every expression is linear (OU's drift κ(θ - x): {κ}, not
-    {κ, θ}), or None. Models have a handful of parameters, so trying the subsets by size is cheap."""
+    {κ, θ}), or None. Subsets are tried by size, at most `_MAX_SUBSETS` of them (then all candidates
+    together), so that a model with many parameters does not slow `generate` down."""
     ordered = sorted(candidates, key=str)
-    for size in range(len(ordered) + 1):
-        for subset in itertools.combinations(ordered, size):
-            if _linear_in(exprs, set(subset)):
-                return subset
+    subsets = itertools.chain.from_iterable(itertools.combinations(ordered, k) for k in range(len(ordered) + 1))
+    for subset in itertools.chain(itertools.islice(subsets, _MAX_SUBSETS), [tuple(ordered)]):
+        if _linear_in(exprs, set(subset)):
+            return subset
     return None
+
+
+#: Subsets of parameters `_scalable_by` tries (all of them up to 6 parameters).
+_MAX_SUBSETS = 64
 
 
 def _linear_in(exprs: list[sp.Expr], scaled: set[sp.Symbol]) -> bool:
