@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
+from architect import parse
 from architect.codegen import choose_scheme, exact_law, write_crate
-from architect.codegen.symbolic import crate_name, render_model_rs, rust_identifiers
+from architect.codegen.symbolic import crate_name, render_model_rs, rust_identifiers, step_scaling
 from architect.errors import UsageError
 from architect.model import TIME, Parameter, SdeModel, symbol
 
@@ -115,3 +116,23 @@ def test_crate_names_differ_by_content() -> None:
     assert crate_name(CIR) != crate_name(CIR.with_parameters(kappa=3.0))
     assert crate_name(CIR) == crate_name(CIR)
     assert crate_name(CIR, choose_scheme(CIR)) != crate_name(CIR, choose_scheme(CIR, "euler"))
+
+
+def test_step_scaling_folds_dt_into_parameters_the_drift_or_diffusion_is_linear_in() -> None:
+    # OU's drift kappa (theta - X) is linear in kappa (not in {kappa, theta}); sigma is the diffusion's own.
+    assert step_scaling(OU) == {"kappa": "h", "sigma": "sqrt_h"}
+    assert step_scaling(GBM) == {"mu": "h", "sigma": "sqrt_h"}
+    # A drift term without a parameter (X^3) or a parameter shared by drift and diffusion: no scaling.
+    assert step_scaling(one_factor("cubic", "X", kappa - X**3, sigma, "real")) is None
+    assert step_scaling(one_factor("shared", "X", sigma * (theta - X), sigma, "real")) is None
+    # Heston's price drift -v/2 has no parameter.
+    assert step_scaling(parse("Heston")) is None
+
+
+def test_per_step_is_generated_only_for_scalable_models() -> None:
+    code = render_model_rs(OU, choose_scheme(OU, "euler"))
+    assert "kappa: self.kappa * h," in code and "sigma: self.sigma * sqrt_h," in code
+    assert "..self.clone()" in code  # θ keeps its value
+    code = render_model_rs(GBM, choose_scheme(GBM, "euler"))
+    assert "mu: self.mu * h," in code and "..self.clone()" not in code  # every field given
+    assert "fn per_step" not in render_model_rs(parse("Heston"), choose_scheme(parse("Heston"), "euler"))

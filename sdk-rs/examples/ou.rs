@@ -49,6 +49,14 @@ impl Sde<1, 1> for Model {
     fn diffusion(&self, _t: f64, _x: &[f64; 1]) -> [[f64; 1]; 1] {
         [[self.sigma]]
     }
+
+    fn per_step(&self, h: f64, sqrt_h: f64) -> Option<Self> {
+        Some(Model {
+            kappa: self.kappa * h,
+            sigma: self.sigma * sqrt_h,
+            ..self.clone()
+        })
+    }
 }
 
 fn main() -> std::process::ExitCode {

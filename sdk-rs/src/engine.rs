@@ -274,6 +274,8 @@ struct Job<'a, const D: usize, const M: usize, S> {
     sqrt_h: f64,
     steps_per_checkpoint: u64,
     jumps: JumpSampler,
+    // The model with `h` and `√h` folded into its parameters (`Sde::per_step`), for plain schemes.
+    per_step: Option<S>,
 }
 
 impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
@@ -300,6 +302,10 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             }
         };
         let exact = matches!(method, Method::Exact(_));
+        let per_step = match &method {
+            Method::Steps(stepper) if stepper.is_plain() => model.per_step(h, h.sqrt()),
+            _ => None,
+        };
         let jumps = JumpSampler::for_run(&model.jumps(), &scheme.steps, S::STATE, exact, h)?;
         Ok(Job {
             model,
@@ -311,6 +317,7 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             sqrt_h: h.sqrt(),
             steps_per_checkpoint: config.steps / config.checkpoints,
             jumps,
+            per_step,
         })
     }
 
@@ -332,17 +339,31 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 // The step arithmetic of the lanes is compiled a second time for AVX-512
                 // (8 paths per instruction instead of 2), used where the sampler uses it.
                 let kernel = self.config.kernel.or_scalar();
+                // One copy of the step loop per kind of scheme, each straight-line code.
+                let model = self.model;
                 if stepper.has_log_euler() {
                     with_kernel(
                         kernel,
                         #[inline(always)]
-                        || self.run_steps::<true>(stepper, first..end, out),
+                        || self.run_steps::<true, false, false>(model, stepper, first..end, out),
+                    );
+                } else if let (true, Some(scaled)) = (stepper.is_plain(), &self.per_step) {
+                    with_kernel(
+                        kernel,
+                        #[inline(always)]
+                        || self.run_steps::<false, true, true>(scaled, stepper, first..end, out),
+                    );
+                } else if stepper.is_plain() {
+                    with_kernel(
+                        kernel,
+                        #[inline(always)]
+                        || self.run_steps::<false, true, false>(model, stepper, first..end, out),
                     );
                 } else {
                     with_kernel(
                         kernel,
                         #[inline(always)]
-                        || self.run_steps::<false>(stepper, first..end, out),
+                        || self.run_steps::<false, false, false>(model, stepper, first..end, out),
                     );
                 }
             }
@@ -368,8 +389,9 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     /// Paths go in groups of [`LANES`]; a last, partial group simulates paths past the end too
     /// (valid streams of their own) and ignores them.
     #[inline(always)]
-    fn run_steps<const LOG: bool>(
+    fn run_steps<const LOG: bool, const PLAIN: bool, const SCALED: bool>(
         &self,
+        model: &S,
         stepper: &Stepper<D, M>,
         paths: std::ops::Range<u64>,
         (sums, scratch, terminal): (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
@@ -390,8 +412,8 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             let mut observed = xs;
             for (k, acc) in sums.iter_mut().enumerate() {
                 let first_step = k as u64 * self.steps_per_checkpoint;
-                self.advance::<LOG>(
-                    stepper,
+                self.advance::<LOG, PLAIN, SCALED>(
+                    (model, stepper),
                     &mut xs,
                     &mut normals,
                     &mut z,
@@ -412,11 +434,12 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
     /// Advances [`LANES`] paths side by side over one checkpoint interval starting at step
     /// `first_step`. Path `8g + l` draws its normals from lane `l` of `normals[g]` only, in the
     /// documented order: the sampler's row `M n + m` is `z_m` of step `n`. `z` is scratch space:
-    /// one equal part per sampler, each a whole number of steps' rows.
+    /// one equal part per sampler, each a whole number of steps' rows. `model` is `self.model`
+    /// or its [`Sde::per_step`] copy (`SCALED`).
     #[inline(always)]
-    fn advance<const LOG: bool>(
+    fn advance<const LOG: bool, const PLAIN: bool, const SCALED: bool>(
         &self,
-        stepper: &Stepper<D, M>,
+        (model, stepper): (&S, &Stepper<D, M>),
         xs: &mut [[f64; D]; LANES],
         normals: &mut [NormalLanes; SAMPLERS],
         z: &mut [Row],
@@ -446,7 +469,14 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
                 for l in 0..LANES {
                     let mut x: [f64; D] = std::array::from_fn(|d| xv[d][l]);
                     let zl: [f64; M] = std::array::from_fn(|m| zv[m][l]);
-                    stepper.step_as::<LOG, S>(self.model, t, self.h, self.sqrt_h, &mut x, &zl);
+                    stepper.step_as::<LOG, PLAIN, SCALED, S>(
+                        model,
+                        t,
+                        self.h,
+                        self.sqrt_h,
+                        &mut x,
+                        &zl,
+                    );
                     for (xd, v) in xv.iter_mut().zip(x) {
                         xd[l] = v;
                     }

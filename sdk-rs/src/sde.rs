@@ -38,6 +38,21 @@ pub trait Sde<const D: usize, const M: usize>: Sync {
     fn jumps(&self) -> Vec<Jump> {
         Vec::new()
     }
+
+    /// A copy of the model whose drift is this one's times `h` and whose diffusion is this
+    /// one's times `sqrt_h` (= √h), or `None` (the default). Generated crates return one when
+    /// the drift is linear in parameters that the diffusion does not use and the diffusion in
+    /// parameters that the drift does not use (OU: `κ → κh`, `σ → σ√h`): then a plain Euler
+    /// step is `x + b + σ z`, with the multiplications by `h` and `√h` made once per run
+    /// instead of once per path and step. Called once per run, for plain schemes only
+    /// ([`crate::scheme::Stepper::is_plain`]).
+    fn per_step(&self, h: f64, sqrt_h: f64) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = (h, sqrt_h);
+        None
+    }
 }
 
 /// The `M × M` identity matrix.

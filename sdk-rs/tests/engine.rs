@@ -334,6 +334,7 @@ fn every_scheme_kind_is_bit_identical_for_1_and_2_threads() {
         }
     }
     check(&Ou::default(), &OU_SCHEME);
+    check(&ScaledOu::default(), &OU_SCHEME);
     check(&Gbm::default(), &GBM_SCHEME);
     check(&Heston::default(), &HESTON_SCHEME);
     check(&Correlated::default(), &CORRELATED_SCHEME);
@@ -398,6 +399,28 @@ fn every_kernel_gives_the_same_results() {
         assert!(terminal.iter().all(|x| x.iter().all(|v| v.is_finite())));
     }
     check(&Ou::default(), &OU_SCHEME);
+    check(&ScaledOu::default(), &OU_SCHEME);
     check(&Gbm::default(), &GBM_SCHEME);
     check(&Heston::default(), &HESTON_SCHEME);
+}
+
+#[test]
+fn a_per_step_model_differs_from_the_plain_one_by_rounding_only() {
+    // `Sde::per_step` folds h and √h into κ and σ: the same paths, each step rounded
+    // differently, so terminal states agree to a few units in the last place per step.
+    let scaled = ScaledOu::default();
+    let mut cfg = config(2000, 400, 1);
+    cfg.keep_terminal = true;
+    let a = simulate(&scaled, &OU_SCHEME, &cfg)
+        .unwrap()
+        .terminal
+        .unwrap();
+    let b = simulate(&scaled.0, &OU_SCHEME, &cfg)
+        .unwrap()
+        .terminal
+        .unwrap();
+    assert_ne!(a, b, "the folded step is not used");
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x[0] - y[0]).abs() < 1e-12, "{} vs {}", x[0], y[0]);
+    }
 }

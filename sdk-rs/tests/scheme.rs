@@ -151,3 +151,60 @@ fn log_euler_uses_the_correlated_quadratic_variation() {
     let a = 0.09 + 0.16 + 2.0 * 0.5 * 0.12;
     assert!((x[0] - 2.0 * (-a / 2.0_f64).exp()).abs() < 1e-15);
 }
+
+/// The plain step (no floor, `dW = √h z`) must be the general step bit for bit, so that the
+/// engine may pick it for plain schemes without changing any result.
+#[test]
+fn plain_step_is_the_general_step_bit_for_bit() {
+    let mut rng = architect_sdk::rng::path_rng(3, 0);
+    let ou = Ou::default();
+    let scheme = Scheme::new("euler-maruyama", [Step::Euler]);
+    let stepper = Stepper::new(&scheme, [[1.0]]).unwrap();
+    assert!(stepper.is_plain());
+    let independent = Correlated {
+        rho: 0.0,
+        ..Correlated::default()
+    };
+    let pair = Stepper::new(&CORRELATED_SCHEME, independent.correlation()).unwrap();
+    assert!(pair.is_plain());
+    let special = [
+        0.0,
+        -1e-300,
+        1e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+    ];
+    for k in 0..10_000 {
+        let z = [
+            architect_sdk::ziggurat::sample(&mut rng),
+            architect_sdk::ziggurat::sample(&mut rng),
+        ];
+        let x = special.get(k).copied().unwrap_or(3.0 * z[1]);
+        let (h, sqrt_h) = (0.013, 0.013_f64.sqrt());
+        let (mut a, mut b) = ([x], [x]);
+        stepper.step_as::<false, true, false, _>(&ou, 0.1, h, sqrt_h, &mut a, &[z[0]]);
+        stepper.step_as::<false, false, false, _>(&ou, 0.1, h, sqrt_h, &mut b, &[z[0]]);
+        assert_eq!(a[0].to_bits(), b[0].to_bits(), "x = {x}, z = {z:?}");
+        let (mut a, mut b) = ([x, -x], [x, -x]);
+        pair.step_as::<false, true, false, _>(&independent, 0.1, h, sqrt_h, &mut a, &z);
+        pair.step_as::<false, false, false, _>(&independent, 0.1, h, sqrt_h, &mut b, &z);
+        assert_eq!(
+            a.map(f64::to_bits),
+            b.map(f64::to_bits),
+            "x = {x}, z = {z:?}"
+        );
+    }
+    // Truncation, correlation or log-Euler make a scheme not plain.
+    let heston = Heston::default();
+    let rho = [[1.0, heston.rho], [heston.rho, 1.0]];
+    assert!(!Stepper::new(&HESTON_SCHEME, rho).unwrap().is_plain());
+    let corr = Correlated::default();
+    assert!(
+        !Stepper::new(&CORRELATED_SCHEME, corr.correlation())
+            .unwrap()
+            .is_plain()
+    );
+    let log = Scheme::new("log-euler", [Step::LogEuler]);
+    assert!(!Stepper::new(&log, [[1.0]]).unwrap().is_plain());
+}

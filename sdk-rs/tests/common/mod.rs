@@ -40,6 +40,43 @@ impl Sde<1, 1> for Ou {
     }
 }
 
+/// [`Ou`] with the time step folded into κ and σ (`Sde::per_step`), as generated crates do,
+/// with parameters that are not powers of two (so the folded step rounds differently).
+#[derive(Clone, Debug)]
+pub struct ScaledOu(pub Ou);
+
+impl Default for ScaledOu {
+    fn default() -> Self {
+        ScaledOu(Ou {
+            kappa: 1.3,
+            theta: 0.7,
+            sigma: 0.3,
+            x0: 0.1,
+        })
+    }
+}
+
+impl Sde<1, 1> for ScaledOu {
+    const NAME: &'static str = "scaled-ou";
+    const STATE: [&'static str; 1] = ["x"];
+    fn initial_state(&self) -> [f64; 1] {
+        self.0.initial_state()
+    }
+    fn drift(&self, t: f64, x: &[f64; 1]) -> [f64; 1] {
+        self.0.drift(t, x)
+    }
+    fn diffusion(&self, t: f64, x: &[f64; 1]) -> [[f64; 1]; 1] {
+        self.0.diffusion(t, x)
+    }
+    fn per_step(&self, h: f64, sqrt_h: f64) -> Option<Self> {
+        Some(ScaledOu(Ou {
+            kappa: self.0.kappa * h,
+            sigma: self.0.sigma * sqrt_h,
+            ..self.0.clone()
+        }))
+    }
+}
+
 /// `dS = μ S dt + σ S dW`.
 #[derive(Clone, Debug)]
 pub struct Gbm {
