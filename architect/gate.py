@@ -36,6 +36,15 @@ FORBIDDEN_ENTRIES = {
     "tests": "extra cargo targets are not part of a generated crate",
 }
 SOURCE_FILES = ("main.rs", "model.rs")
+#: Code of earlier fixed skeletons (`_code_only`): crates written by an earlier architect still pass,
+#: since the build compiles the current skeleton and never the folder's copy. The first one ran
+#: `cli::run`, which compiles both engine paths.
+_EARLIER_MAIN_CODE = frozenset(
+    {
+        "#![forbid(unsafe_code)]modmodel;fnmain()->std::process::ExitCode{"
+        "architect_sdk::cli::run(model::Model::default(),model::SCHEME)}",
+    }
+)
 _CRATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,79}")
 
 
@@ -205,7 +214,8 @@ def _main_problems(path: Path, expected_text: str) -> list[Violation]:
         text = path.read_bytes()[:100_000].decode("utf-8")
     except UnicodeDecodeError:
         return [Violation("src/main.rs", 0, 0, f"not UTF-8 text; {fix}")]
-    if _code_only(text) != _code_only(expected_text):
+    code = _code_only(text)
+    if code != _code_only(expected_text) and code not in _EARLIER_MAIN_CODE:
         return [Violation("src/main.rs", 0, 0, f"differs from the fixed skeleton; {fix}")]
     return []
 

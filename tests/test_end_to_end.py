@@ -57,6 +57,21 @@ def test_generate_passes_for_every_scoped_model(text: str, tmp_path: Path, capsy
         assert (tmp_path / artifact).is_file(), artifact
     assert report["build"]["warnings"] == [], "generated crates must compile without warnings"
     assert {c["kind"] for c in report["checks"]} >= {"mean", "variance"}
+    if sys.platform == "linux":
+        exact = any(kind.startswith("exact-") for kind in report["scheme"]["step_kinds"])
+        assert _engine_paths(next((tmp_path / "bin").iterdir())) == {"exact" if exact else "stepping"}
+
+
+# A non-generic SDK function that only one engine path calls, as it appears in the symbol table
+# (length-prefixed the same way in Rust's legacy and v0 manglings); the linker keeps it only if
+# the generated crate compiled that path.
+ENGINE_PATH_SYMBOLS = {"exact": b"10Transition4over", "stepping": b"11NormalLanes4fill"}
+
+
+def _engine_paths(binary: Path) -> set[str]:
+    """The engine paths compiled into a binary: a crate should compile only its scheme's (`cli::run_as`)."""
+    data = binary.read_bytes()
+    return {path for path, symbol in ENGINE_PATH_SYMBOLS.items() if symbol in data}
 
 
 def test_model_json_round_trips(tmp_path: Path) -> None:

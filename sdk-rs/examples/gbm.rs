@@ -40,6 +40,7 @@ impl Sde<1, 1> for Model {
     }
 }
 
+// As a generated crate's main: only the engine path that SCHEME takes is compiled.
 fn main() -> std::process::ExitCode {
-    architect_sdk::cli::run(Model::default(), SCHEME)
+    architect_sdk::cli::run_as::<{ SCHEME.is_exact() }, _, _, _>(Model::default(), SCHEME)
 }

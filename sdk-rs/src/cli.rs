@@ -142,9 +142,32 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-/// Runs a model binary on the process's command line; the whole `main` of a generated crate.
+/// Runs a model binary on the process's command line, with both engine paths compiled.
+///
+/// Generated crates call [`run_as`] instead, which compiles only the path their scheme takes;
+/// this stays for hand-written binaries (the SDK's examples) and crates written before it.
 pub fn run<const D: usize, const M: usize, S: Sde<D, M>>(model: S, scheme: Scheme<D>) -> ExitCode {
     exit(run_with_args(&model, &scheme, std::env::args_os()))
+}
+
+/// Runs a model binary on the process's command line; the whole `main` of a generated crate:
+///
+/// ```ignore
+/// architect_sdk::cli::run_as::<{ model::SCHEME.is_exact() }, _, _, _>(model::Model::default(), model::SCHEME)
+/// ```
+///
+/// `EXACT` ([`Scheme::is_exact`] of the scheme, evaluated at compile time) selects the engine
+/// path that is compiled ([`engine::simulate_as`]); a scheme on the other path fails at run
+/// time with a clear error, before anything is simulated.
+pub fn run_as<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
+    model: S,
+    scheme: Scheme<D>,
+) -> ExitCode {
+    exit(run_args::<EXACT, D, M, S>(
+        &model,
+        &scheme,
+        std::env::args_os().collect(),
+    ))
 }
 
 /// Prints what a run produced and turns it into the exit status.
@@ -186,14 +209,27 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if scheme.is_exact() {
+        run_args::<true, D, M, S>(model, scheme, args)
+    } else {
+        run_args::<false, D, M, S>(model, scheme, args)
+    }
+}
+
+/// [`run_with_args`] with only the engine path `EXACT` compiled.
+fn run_args<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
+    model: &S,
+    scheme: &Scheme<D>,
+    args: Vec<OsString>,
+) -> Result<String, CliError> {
     let info = ModelInfo::of::<D, M, S>(model, scheme);
     let args = parse(&info, args)?;
     if args.describe {
         return Ok(describe_info(&info));
     }
     let config = args.config();
-    let output =
-        engine::simulate(model, scheme, &config).map_err(|e| CliError::Runtime(e.to_string()))?;
+    let output = engine::simulate_as::<EXACT, D, M, S>(model, scheme, &config)
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
     finish(&info, &args, &config, &OutputView::of(&output))
 }
 

@@ -169,14 +169,35 @@ pub struct RunOutput<const D: usize> {
 /// The result depends only on the model, scheme and config (not on `threads`): each path owns
 /// its random stream, each block of [`BLOCK_PATHS`] paths is summed sequentially, and block
 /// results are combined in block order.
+///
+/// Compiles both engine paths, exact transitions and time steps, and picks one at run time;
+/// [`simulate_as`] compiles only the one it is given.
 pub fn simulate<const D: usize, const M: usize, S: Sde<D, M>>(
+    model: &S,
+    scheme: &Scheme<D>,
+    config: &RunConfig,
+) -> Result<RunOutput<D>, SdkError> {
+    if scheme.is_exact() {
+        simulate_as::<true, D, M, S>(model, scheme, config)
+    } else {
+        simulate_as::<false, D, M, S>(model, scheme, config)
+    }
+}
+
+/// [`simulate`] with the engine path fixed at compile time: exact transitions when `EXACT`,
+/// time steps otherwise. Only that path is compiled (rustc does not generate code under a
+/// branch on a constant that monomorphisation has decided), which makes a generated crate
+/// with an exact scheme compile in about half the time (docs/performance.md, "Build profile
+/// of generated crates"). A scheme on the other path is an error: `EXACT` must equal
+/// [`Scheme::is_exact`].
+pub fn simulate_as<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
     model: &S,
     scheme: &Scheme<D>,
     config: &RunConfig,
 ) -> Result<RunOutput<D>, SdkError> {
     let started = Instant::now();
     config.validate(D)?;
-    let job = Job::new(model, scheme, config)?;
+    let job = Job::<EXACT, D, M, S>::new(model, scheme, config)?;
     let pool = thread_pool(config.threads)?;
     let blocks = config.paths.div_ceil(BLOCK_PATHS) as usize;
     let mut total: Vec<PowerSums> = (0..config.checkpoints)
@@ -264,7 +285,8 @@ enum Method<const D: usize, const M: usize> {
 }
 
 /// Everything a worker needs to simulate a block; shared read-only between threads.
-struct Job<'a, const D: usize, const M: usize, S> {
+/// `method` is [`Method::Exact`] exactly when `EXACT`, the path compiled.
+struct Job<'a, const EXACT: bool, const D: usize, const M: usize, S> {
     model: &'a S,
     method: Method<D, M>,
     moments: Moments<D>,
@@ -278,35 +300,35 @@ struct Job<'a, const D: usize, const M: usize, S> {
     per_step: Option<S>,
 }
 
-impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
+impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, EXACT, D, M, S> {
     fn new(model: &'a S, scheme: &Scheme<D>, config: &'a RunConfig) -> Result<Self, SdkError> {
+        if scheme.is_exact() != EXACT {
+            return Err(SdkError::Model(format!(
+                "the scheme '{}' is simulated by {}, but this engine was compiled for {} only \
+                 (its EXACT must be the scheme's `is_exact()`)",
+                scheme.name,
+                path_name(scheme.is_exact()),
+                path_name(EXACT)
+            )));
+        }
         let x0 = model.initial_state();
         check_initial_state::<D, M, S>(&x0, scheme)?;
         let correlation = model.correlation();
         let h = config.horizon / config.steps as f64;
-        let method = match scheme.exact_step()? {
-            None => Method::Steps(Stepper::new(scheme, correlation)?),
-            Some(step) => {
-                // Validates the correlation matrix as a discretised scheme would.
-                crate::scheme::correlation_factor(&correlation)?;
-                let law = Transition::from_model(model, step, &correlation)?;
-                if !law.admits(x0[0]) {
-                    return Err(SdkError::Model(format!(
-                        "the {} step cannot start from {} = {}",
-                        step.label(),
-                        S::STATE[0],
-                        x0[0]
-                    )));
-                }
-                Method::Exact(law.over(config.horizon / config.checkpoints as f64)?)
-            }
+        // `if EXACT`, not a match on the scheme: the other path is then not compiled.
+        let (method, per_step) = if EXACT {
+            let sampler = exact_sampler(model, scheme, correlation, x0, config)?;
+            (Method::Exact(sampler), None)
+        } else {
+            let stepper = Stepper::new(scheme, correlation)?;
+            let per_step = if stepper.is_plain() {
+                model.per_step(h, h.sqrt())
+            } else {
+                None
+            };
+            (Method::Steps(stepper), per_step)
         };
-        let exact = matches!(method, Method::Exact(_));
-        let per_step = match &method {
-            Method::Steps(stepper) if stepper.is_plain() => model.per_step(h, h.sqrt()),
-            _ => None,
-        };
-        let jumps = JumpSampler::for_run(&model.jumps(), &scheme.steps, S::STATE, exact, h)?;
+        let jumps = JumpSampler::for_run(&model.jumps(), &scheme.steps, S::STATE, EXACT, h)?;
         Ok(Job {
             model,
             method,
@@ -333,55 +355,77 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
         if self.config.keep_terminal {
             terminal.reserve_exact((end - first) as usize);
         }
-        match &self.method {
-            Method::Steps(stepper) => {
-                let out = (&mut sums[..], &mut scratch, &mut terminal);
-                // The step arithmetic of the lanes is compiled a second time for AVX-512
-                // (8 paths per instruction instead of 2), used where the sampler uses it.
-                let kernel = self.config.kernel.or_scalar();
-                // One copy of the step loop per kind of scheme, each straight-line code.
-                let model = self.model;
-                if stepper.has_log_euler() {
-                    with_kernel(
-                        kernel,
-                        #[inline(always)]
-                        || self.run_steps::<true, false, false>(model, stepper, first..end, out),
-                    );
-                } else if let (true, Some(scaled)) = (stepper.is_plain(), &self.per_step) {
-                    with_kernel(
-                        kernel,
-                        #[inline(always)]
-                        || self.run_steps::<false, true, true>(scaled, stepper, first..end, out),
-                    );
-                } else if stepper.is_plain() {
-                    with_kernel(
-                        kernel,
-                        #[inline(always)]
-                        || self.run_steps::<false, true, false>(model, stepper, first..end, out),
-                    );
-                } else {
-                    with_kernel(
-                        kernel,
-                        #[inline(always)]
-                        || self.run_steps::<false, false, false>(model, stepper, first..end, out),
-                    );
-                }
-            }
-            Method::Exact(sampler) => {
-                for path in first..end {
-                    let mut rng = path_rng(self.config.seed, path);
-                    let mut x = self.x0;
-                    for acc in sums.iter_mut() {
-                        x[0] = sampler.sample(x[0], &mut rng);
-                        self.moments.add(acc, &x, &mut scratch);
-                    }
-                    if self.config.keep_terminal {
-                        terminal.push(x);
-                    }
-                }
-            }
+        let out = (&mut sums[..], &mut scratch, &mut terminal);
+        // A branch on the constant, so that only one of the two is compiled.
+        if EXACT {
+            self.run_exact(first..end, out);
+        } else {
+            self.run_stepped(first..end, out);
         }
         Block { sums, terminal }
+    }
+
+    /// Simulates `paths` by exact transitions between observation dates, one path at a time.
+    fn run_exact(
+        &self,
+        paths: std::ops::Range<u64>,
+        (sums, scratch, terminal): (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
+    ) {
+        let Method::Exact(sampler) = &self.method else {
+            unreachable!("Job::new builds the exact method when EXACT")
+        };
+        for path in paths {
+            let mut rng = path_rng(self.config.seed, path);
+            let mut x = self.x0;
+            for acc in sums.iter_mut() {
+                x[0] = sampler.sample(x[0], &mut rng);
+                self.moments.add(acc, &x, scratch);
+            }
+            if self.config.keep_terminal {
+                terminal.push(x);
+            }
+        }
+    }
+
+    /// Simulates `paths` with time steps: one copy of the step loop per kind of scheme, each
+    /// straight-line code.
+    fn run_stepped(
+        &self,
+        paths: std::ops::Range<u64>,
+        out: (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
+    ) {
+        let Method::Steps(stepper) = &self.method else {
+            unreachable!("Job::new builds the stepping method unless EXACT")
+        };
+        // The step arithmetic of the lanes is compiled a second time for AVX-512
+        // (8 paths per instruction instead of 2), used where the sampler uses it.
+        let kernel = self.config.kernel.or_scalar();
+        let model = self.model;
+        if stepper.has_log_euler() {
+            with_kernel(
+                kernel,
+                #[inline(always)]
+                || self.run_steps::<true, false, false>(model, stepper, paths, out),
+            );
+        } else if let (true, Some(scaled)) = (stepper.is_plain(), &self.per_step) {
+            with_kernel(
+                kernel,
+                #[inline(always)]
+                || self.run_steps::<false, true, true>(scaled, stepper, paths, out),
+            );
+        } else if stepper.is_plain() {
+            with_kernel(
+                kernel,
+                #[inline(always)]
+                || self.run_steps::<false, true, false>(model, stepper, paths, out),
+            );
+        } else {
+            with_kernel(
+                kernel,
+                #[inline(always)]
+                || self.run_steps::<false, false, false>(model, stepper, paths, out),
+            );
+        }
     }
 
     /// Simulates `paths` with time steps, adding their observed states to `sums` in path order.
@@ -521,6 +565,40 @@ impl<'a, const D: usize, const M: usize, S: Sde<D, M>> Job<'a, D, M, S> {
             })
             .collect()
     }
+}
+
+/// The engine path that a scheme takes, in words.
+fn path_name(exact: bool) -> &'static str {
+    if exact {
+        "exact transitions"
+    } else {
+        "time steps"
+    }
+}
+
+/// The exact transition of a one-dimensional exact scheme between observation dates.
+fn exact_sampler<const D: usize, const M: usize, S: Sde<D, M>>(
+    model: &S,
+    scheme: &Scheme<D>,
+    correlation: [[f64; M]; M],
+    x0: [f64; D],
+    config: &RunConfig,
+) -> Result<Sampler, SdkError> {
+    let Some(step) = scheme.exact_step()? else {
+        unreachable!("Job::new checked that the scheme has an exact step")
+    };
+    // Validates the correlation matrix as a discretised scheme would.
+    crate::scheme::correlation_factor(&correlation)?;
+    let law = Transition::from_model(model, step, &correlation)?;
+    if !law.admits(x0[0]) {
+        return Err(SdkError::Model(format!(
+            "the {} step cannot start from {} = {}",
+            step.label(),
+            S::STATE[0],
+            x0[0]
+        )));
+    }
+    law.over(config.horizon / config.checkpoints as f64)
 }
 
 /// The initial state must be finite, and positive in log-Euler components (exact steps check

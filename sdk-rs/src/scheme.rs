@@ -62,6 +62,22 @@ impl<const D: usize> Scheme<D> {
         self.steps.map(|s| s.label())
     }
 
+    /// Whether the engine samples this scheme by exact transitions (some step is exact; then
+    /// it must be the only one, see [`Scheme::exact_step`]) rather than by time steps.
+    ///
+    /// A `const fn`, so that a generated `main` can make this choice at compile time and compile
+    /// only the engine path it needs ([`crate::cli::run_as`]).
+    pub const fn is_exact(&self) -> bool {
+        let mut i = 0;
+        while i < D {
+            if self.steps[i].is_exact() {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
     /// The exact step of a one-dimensional exact scheme; `None` when no step is exact.
     ///
     /// An exact step replaces the whole time discretisation, so it cannot be mixed with other

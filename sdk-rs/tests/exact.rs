@@ -4,7 +4,7 @@ mod common;
 use architect_sdk::exact::{Transition, noncentral_chi2_poisson};
 use architect_sdk::moments::PowerSums;
 use architect_sdk::rng::path_rng;
-use architect_sdk::{RunConfig, Scheme, Sde, SdkError, Step, simulate};
+use architect_sdk::{RunConfig, Scheme, Sde, SdkError, Step, simulate, simulate_as};
 use common::*;
 
 const OU_EXACT: Scheme<1> = Scheme::new("exact", [Step::ExactOu]);
@@ -302,4 +302,49 @@ fn models_without_the_exact_form_are_rejected() {
     let mixed = Scheme::new("mixed", [Step::Euler, Step::ExactOu]);
     let err = simulate(&Correlated::default(), &mixed, &config(10, 4, 1)).unwrap_err();
     assert!(err.to_string().contains("one-dimensional"), "{err}");
+}
+
+#[test]
+fn the_engine_path_is_a_compile_time_constant_of_the_scheme() {
+    // Evaluated at compile time, as a generated main.rs does for `cli::run_as`.
+    const EXACT: [bool; 4] = [
+        OU_EXACT.is_exact(),
+        CIR_EXACT.is_exact(),
+        OU_SCHEME.is_exact(),
+        HESTON_SCHEME.is_exact(),
+    ];
+    assert_eq!(EXACT, [true, true, false, false]);
+    assert!(Scheme::new("mixed", [Step::Euler, Step::ExactOu]).is_exact());
+}
+
+#[test]
+fn an_engine_compiled_for_one_path_runs_it_and_rejects_the_other() {
+    let cfg = RunConfig {
+        keep_terminal: true,
+        ..config(300, 8, 2)
+    };
+    let ou = Ou::default();
+    let exact = simulate_as::<true, 1, 1, Ou>(&ou, &OU_EXACT, &cfg).unwrap();
+    let stepped = simulate_as::<false, 1, 1, Ou>(&ou, &OU_SCHEME, &cfg).unwrap();
+    assert_eq!(
+        exact.terminal,
+        simulate(&ou, &OU_EXACT, &cfg).unwrap().terminal
+    );
+    assert_eq!(
+        stepped.terminal,
+        simulate(&ou, &OU_SCHEME, &cfg).unwrap().terminal
+    );
+    assert_ne!(exact.terminal, stepped.terminal);
+    let err = simulate_as::<false, 1, 1, Ou>(&ou, &OU_EXACT, &cfg).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid model: the scheme 'exact' is simulated by exact transitions, but this engine \
+         was compiled for time steps only (its EXACT must be the scheme's `is_exact()`)"
+    );
+    let err = simulate_as::<true, 1, 1, Ou>(&ou, &OU_SCHEME, &cfg).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("by time steps, but this engine was compiled for exact transitions only"),
+        "{err}"
+    );
 }
