@@ -149,7 +149,7 @@ def generate(
         say(f"generating the crate in {crate_dir}")
         with _timed(timings, "codegen"):
             generated = codegen.write_crate(model, crate_dir, scheme=scheme)
-            paths.write_atomic(crate_dir / "model.json", model.to_json())
+            paths.write_atomic(crate_dir / "model.json", model.to_json(), within=crate_dir)
         return _build_and_verify(model, crate_dir, generated.scheme.name, options, timings, say, backend, backend_note)
 
 
@@ -179,9 +179,12 @@ def verify(
 
     The crate is untrusted: its layout and `src/model.rs` pass the static gate (`architect.gate`)
     before anything is compiled. A missing `Cargo.toml` or `src/main.rs` is written back (they
-    are architect's own files); ones that differ from architect's are rejected.
+    are architect's own files); ones that differ from architect's are rejected. A folder that is a
+    symbolic link, or holds one at its top level or in `src/` or `bin/`, is refused (`UsageError`)
+    before anything is read, written or deleted (`paths.refuse_links`).
     """
     crate_dir = Path(crate_dir)
+    paths.refuse_links(crate_dir)
     if not (crate_dir / "src" / "model.rs").is_file():
         raise UsageError(f"{crate_dir} is not a generated crate (no src/model.rs)")
     model = _load_model(model if model is not None else crate_dir / "model.json")
@@ -190,17 +193,22 @@ def verify(
         for relative, text in fixed_files(model).items():
             if not (crate_dir / relative).exists() and not (crate_dir / relative).is_symlink():
                 say(f"restoring architect's {relative}")
-                paths.write_atomic(crate_dir / relative, text)
+                paths.write_atomic(crate_dir / relative, text, within=crate_dir)
         return _build_and_verify(model, crate_dir, None, options or Options(), {}, say, "existing crate")
 
 
 class _output_lock:
-    """Hold ``<out>/.architect.lock`` for a whole run and clear what a killed run left half-written."""
+    """Hold ``<out>/.architect.lock`` for a whole run and clear what a killed run left half-written.
+
+    An output folder with symbolic links in it (or one that is a link) is refused first, before the lock
+    file is created or a stale temporary deleted: every later write and deletion there is at a fixed place.
+    """
 
     def __init__(self, crate_dir: Path, say: Progress) -> None:
         self.crate_dir, self.say = crate_dir, say
 
     def __enter__(self) -> None:
+        paths.refuse_links(self.crate_dir)
         self.crate_dir.mkdir(parents=True, exist_ok=True)
         self.held = locking.hold(self.crate_dir / locking.LOCK_NAME, what=str(self.crate_dir), say=self.say)
         self.held.__enter__()
@@ -241,9 +249,8 @@ def _build_and_verify(
 ) -> Result:
     binary = crate_dir / "bin" / model.slug
     # A binary from an earlier run is not this source's: it goes, and comes back only if this build works.
-    if binary.is_dir() and not binary.is_symlink():
-        raise UsageError(f"{binary} is a folder, where architect puts the binary; move it away")
-    binary.unlink(missing_ok=True)
+    # Removed without following a link (`bin` itself included): a folder of links was refused by `_output_lock`.
+    paths.remove_file(binary, within=crate_dir)
     report: dict[str, Any] = {}
 
     def start_report() -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from architect.errors import ArchitectError
+from architect.paths import find_links
 
 #: Largest model.rs read (the gate itself rejects anything over 128 KiB).
 MAX_MODEL_BYTES = 1024 * 1024
@@ -113,6 +114,11 @@ def check_crate(crate_dir: Path, expected_manifest: str, expected_main: str) -> 
 
 def _layout_problems(crate_dir: Path) -> list[Violation]:
     problems = []
+    # Links are refused before the gate (`paths.refuse_links` in `api.verify`); listed here for other callers.
+    for name in find_links(crate_dir):
+        if name != "src" and not name.startswith("src/"):  # those two are reported below
+            what = "the crate folder is" if name == "." else "is"
+            problems.append(Violation(name, 0, 0, f"{what} a symbolic link: links are not followed; replace it"))
     for name, why in FORBIDDEN_ENTRIES.items():
         path = crate_dir / name
         if path.exists() or path.is_symlink():

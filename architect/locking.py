@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from architect.errors import ArchitectError
+from architect import paths
+from architect.errors import ArchitectError, UsageError
 
 try:
     import fcntl
@@ -31,12 +32,23 @@ class BusyError(ArchitectError):
 
 @contextlib.contextmanager
 def hold(path: Path, *, what: str, wait: float = 600.0, say: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if needed), waiting up to ``wait`` seconds for it."""
+    """Hold an exclusive lock on ``path`` (created if needed), waiting up to ``wait`` seconds for it.
+
+    A link at ``path`` or its folder is a `UsageError`: the lock file is opened with ``O_NOFOLLOW`` (its
+    folder too), so a planted ``.architect.lock -> elsewhere`` never makes architect create ``elsewhere``.
+    """
     if fcntl is None:  # pragma: no cover
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    with paths.open_folder(path.parent) as folder:
+        try:
+            fd = os.open(path.name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder)
+        except OSError as exc:
+            if path.is_symlink():
+                raise UsageError(
+                    f"{path} is a symbolic link; architect does not follow links to its lock files"
+                ) from None
+            raise UsageError(f"cannot open the lock file {path}: {exc.strerror}") from None
     try:
         deadline = time.monotonic() + wait
         told = False

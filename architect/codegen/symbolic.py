@@ -464,7 +464,7 @@ def write_crate(
         # Pin the SDK's dependency versions to the ones the SDK was tested with.
         files["Cargo.lock"] = lock.read_text()
     for relative, text in files.items():
-        _write_if_changed(crate_dir / relative, text)
+        _write_if_changed(crate_dir / relative, text, crate_dir)
     return GeneratedCrate(crate_dir=crate_dir, crate_name=name, scheme=choice)
 
 
@@ -489,15 +489,16 @@ def _registry_pins(lock: str) -> set[tuple[str, str, str]]:
     return pins
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def _write_if_changed(path: Path, text: str, crate_dir: Path) -> None:
     """Leave a file that already holds ``text`` untouched: cargo rebuilds on a newer mtime, so regenerating
-    an unchanged crate then costs no compilation."""
+    an unchanged crate then costs no compilation. Links are not followed, for reading or writing: a link in
+    the crate folder is replaced if it is the file itself, and refused if it is a folder on the way."""
     try:
-        if path.read_text() == text:
+        if not path.is_symlink() and path.read_text() == text:
             return
     except (OSError, UnicodeDecodeError):
         pass
-    paths.write_atomic(path, text)
+    paths.write_atomic(path, text, within=crate_dir)
 
 
 def _rustfmt(source: str) -> str:

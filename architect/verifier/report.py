@@ -230,7 +230,6 @@ def write_report(out_dir: Path, report: dict[str, Any]) -> None:
     from architect.verifier.html import render_html  # imports this module's formatters
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_strict(report), indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"
     _atomic_write(out_dir / "report.json", text)
     _atomic_write(out_dir / "report.md", render_markdown(report))
@@ -251,4 +250,4 @@ def _strict(value: Any) -> Any:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    write_atomic(path, text)
+    write_atomic(path, text, within=path.parent)  # the folder is opened without following a link
