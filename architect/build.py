@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from architect import locking, paths, sandbox
 from architect.errors import BuildError
@@ -61,6 +62,25 @@ def target_dir() -> Path:
 
 def staging_dir(crate_name: str) -> Path:
     return paths.cache_dir() / "crates" / crate_name
+
+
+def toolchain_paths() -> tuple[Path, ...]:
+    """Where cargo, rustc and the registry's sources live (read-only for a build)."""
+    home = Path.home()
+    cargo_home = Path(os.environ.get("CARGO_HOME") or home / ".cargo")
+    rustup_home = Path(os.environ.get("RUSTUP_HOME") or home / ".rustup")
+    found = [Path(p).resolve().parent.parent for p in (shutil.which("cargo"), shutil.which("rustc")) if p]
+    return tuple(dict.fromkeys([cargo_home, rustup_home, *found]))
+
+
+def build_view(crate_dir: Path) -> sandbox.View:
+    """What cargo and rustc see: the toolchain, the SDK (and the workspace manifest its package
+    inherits from), the staged crate and the shared target directory; nothing else of the user's."""
+    root = paths.repo_root()
+    sdk = (root / "sdk-rs", root / "Cargo.toml")
+    target = target_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    return sandbox.View(read_only=(*toolchain_paths(), *sdk), writable=(crate_dir, target))
 
 
 def build_model(
@@ -173,6 +193,8 @@ class _Cargo:
 
     def __init__(self, command: list[str], cwd: Path, limits: sandbox.Limits) -> None:
         self.command, self.cwd, self.limits = command, cwd, limits
+        # The download (network allowed) runs no code and writes the registry: it is not jailed.
+        self.view = None if limits.network else build_view(cwd)
         self.files = contextlib.ExitStack()
 
     def __enter__(self) -> _Cargo:
@@ -181,7 +203,7 @@ class _Cargo:
         self.err = self.files.enter_context(tempfile.TemporaryFile("w+"))
         try:
             self.running: sandbox.Running | None = sandbox.start(
-                self.command, self.limits, env=env, cwd=self.cwd, stdout=self.out, stderr=self.err
+                self.command, self.limits, env=env, cwd=self.cwd, stdout=self.out, stderr=self.err, view=self.view
             )
         except OSError as exc:
             self.files.close()
@@ -235,14 +257,46 @@ def _read_messages(messages: list[dict]) -> tuple[list[str], list[str], str | No
     for msg in messages:
         if msg.get("reason") == "compiler-message":
             diagnostic = msg.get("message", {})
-            rendered = diagnostic.get("rendered") or diagnostic.get("message", "")
             if diagnostic.get("level") in ("error", "error: internal compiler error"):
-                errors.append(rendered)
+                errors.append(quote_diagnostic(diagnostic))
             elif diagnostic.get("level") == "warning":
-                warnings.append(rendered)
+                warnings.append(quote_diagnostic(diagnostic))
         elif msg.get("reason") == "compiler-artifact" and msg.get("executable"):
             executable = msg["executable"]
     return errors, warnings, executable
+
+
+#: Source files of a staged crate; a diagnostic quotes lines of these only.
+CRATE_SOURCES = ("src/model.rs", "src/main.rs")
+#: Compile-time evaluation can put any data it reached into its message (a file read with
+#: `include_str!`, were the gate ever to let one through), so such messages are not quoted.
+_EVALUATION = ("E0080",)
+MAX_MESSAGE_CHARS = 300
+
+
+def quote_diagnostic(diagnostic: Mapping[str, Any]) -> str:
+    """A compiler diagnostic as the report shows it: level, code and the message's first line, then the
+    crate's own source lines it points at (``--> src/model.rs:L:C`` and the line) — never rustc's full
+    rendering, whose notes and labels may quote anything the compiler read or evaluated."""
+    code = (diagnostic.get("code") or {}).get("code") or ""
+    level = str(diagnostic.get("level", "error"))
+    message = str(diagnostic.get("message", "")).splitlines()[0] if diagnostic.get("message") else ""
+    evaluation = code in _EVALUATION or "evaluat" in message
+    if evaluation:
+        message = "constant evaluation failed (the compiler's message is not shown: it may quote data it read)"
+    head = f"{level}[{code}]: {message}" if code else f"{level}: {message}"
+    lines = [head[:MAX_MESSAGE_CHARS]]
+    for span in diagnostic.get("spans") or []:
+        name = str(span.get("file_name", ""))
+        if name not in CRATE_SOURCES:
+            continue
+        lines.append(f"  --> {name}:{span.get('line_start')}:{span.get('column_start')}")
+        for text in (span.get("text") or [])[:3]:
+            lines.append(f"   | {str(text.get('text', ''))[:MAX_MESSAGE_CHARS]}")
+        label = span.get("label")
+        if label and not evaluation:
+            lines.append(f"   = {str(label)[:MAX_MESSAGE_CHARS]}")
+    return "\n".join(lines)
 
 
 def _copy_atomic(source: Path, dest: Path) -> None:
@@ -276,6 +330,7 @@ def _rustc_version(cwd: str) -> str:
                 env=sandbox.build_environment(),
                 cwd=Path(cwd),
                 stdout=out,
+                view=sandbox.View(read_only=toolchain_paths()),
             )
             out.seek(0)
             if done.returncode == 0 and not done.timed_out:

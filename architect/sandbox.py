@@ -9,9 +9,13 @@ Every child gets:
   writes, open files, and no core dumps;
 - a minimal environment: only the variables a compiler or simulator needs, never the caller's
   tokens and secrets;
-- no network, where the OS allows it: on Linux a fresh network namespace (``unshare --net``, as
-  an unprivileged user namespace when we are not root), which holds only a loopback interface
-  that is down;
+- on Linux, a jail of namespaces (`bubblewrap`, ``bwrap``, where installed and allowed): a mount
+  namespace in which only the system's libraries and programs (``/usr``), the paths of its `View`
+  (read-only or writable) and private ``/proc``, ``/dev`` and ``/tmp`` exist — no home folder, no
+  ``/etc``; a PID namespace, so everything it starts dies with it (also a program that left the
+  session with setsid()); and network, IPC and UTS namespaces. Without bubblewrap, ``unshare``
+  gives the network and PID namespaces only (as an unprivileged user namespace when we are not
+  root);
 - no standard input, a working directory of our choosing, and (Linux) death with its parent.
 
 What was enforced is recorded in every report (`describe`), and docs/security.md says what each
@@ -120,6 +124,22 @@ def run_limits(timeout: float = 300.0, output_bytes: int = 64 * MiB) -> Limits:
 
 
 @dataclass(frozen=True)
+class View:
+    """The files a jailed child may see besides the system's programs and libraries.
+
+    Paths that do not exist are left out. Without bubblewrap the child sees everything the user
+    does (the report says so)."""
+
+    read_only: tuple[Path, ...] = ()
+    writable: tuple[Path, ...] = ()
+
+
+#: System paths every jailed child sees, read-only: programs and shared libraries (merged-/usr
+#: systems make /bin, /lib, … links into /usr), the C compiler's alternatives, the loader's cache.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/alternatives", "/etc/ld.so.cache")
+
+
+@dataclass(frozen=True)
 class Completed:
     returncode: int
     seconds: float
@@ -146,54 +166,120 @@ def run_environment() -> dict[str, str]:
     return env
 
 
-# --------------------------------------------------------------------------------- network
+# ------------------------------------------------------------------------------- namespaces
+def _namespaces_disabled() -> bool:
+    return sys.platform != "linux" or bool(os.environ.get("ARCHITECT_NO_NETNS"))
+
+
+def _probe(prefix: Sequence[str]) -> bool:
+    true = shutil.which("true") or "/bin/true"
+    try:
+        probe = subprocess.run([*prefix, true], stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+@functools.lru_cache(maxsize=1)
+def bubblewrap() -> str | None:
+    """The ``bwrap`` program, if it can build a jail here (probed once per process)."""
+    if _namespaces_disabled():
+        return None
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return None
+    return bwrap if _probe(_bwrap_prefix(bwrap, View(), Path("/"), network=False)) else None
+
+
+def _bwrap_prefix(bwrap: str, view: View, cwd: Path, *, network: bool) -> list[str]:
+    args = [bwrap, "--die-with-parent", "--new-session", "--unshare-all"]
+    if network:
+        args.append("--share-net")
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for system in SYSTEM_PATHS:
+        path = Path(system)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), system]
+        elif path.exists():
+            args += ["--ro-bind", system, system]
+    for flag, paths_ in (("--ro-bind", view.read_only), ("--bind", view.writable)):
+        for path in paths_:
+            if path.exists():
+                real = str(Path(path).absolute())
+                args += [flag, real, real]
+    args += ["--chdir", str(cwd.absolute()), "--"]
+    return args
+
+
 @functools.lru_cache(maxsize=1)
 def network_isolation() -> tuple[str, ...] | None:
-    """The command prefix that starts a program without network, or None where none works here.
+    """The ``unshare`` prefix (no bubblewrap) that starts a program without network and in its own
+    PID namespace, or None where none works here.
 
-    Probed once per process: ``unshare --net`` in an unprivileged user namespace (or directly
-    when we are root). Kernels or containers that forbid user namespaces get None.
+    Probed once per process: ``unshare`` in an unprivileged user namespace (or directly when we are
+    root). Kernels or containers that forbid user namespaces get None.
     """
-    if sys.platform != "linux" or os.environ.get("ARCHITECT_NO_NETNS"):
+    if _namespaces_disabled():
         return None
     unshare = shutil.which("unshare")
     if unshare is None:
         return None
-    candidates = [(unshare, "--net", "--map-root-user")]
+    jail = ("--net", "--pid", "--fork", "--kill-child")
+    candidates = [(unshare, *jail, "--map-root-user")]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        candidates.insert(0, (unshare, "--net"))
-    true = shutil.which("true") or "/bin/true"
+        candidates.insert(0, (unshare, *jail))
     for prefix in candidates:
-        try:
-            probe = subprocess.run(
-                [*prefix, true], stdin=subprocess.DEVNULL, capture_output=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if probe.returncode == 0:
+        if _probe(prefix):
             return prefix
     return None
 
 
-def describe(limits: Limits) -> dict[str, Any]:
-    """What is enforced for ``limits`` on this machine, for the report."""
-    isolation = network_isolation()
+def _prefix(limits: Limits, view: View | None, cwd: Path) -> list[str]:
+    """The jail in front of a command: bubblewrap with ``view``, else ``unshare``, else nothing."""
+    bwrap = bubblewrap() if view is not None else None
+    if bwrap is not None:
+        return _bwrap_prefix(bwrap, view or View(), cwd, network=limits.network)
+    if limits.network:
+        return []
+    return list(network_isolation() or ())
+
+
+def describe(limits: Limits, view: View | None = None) -> dict[str, Any]:
+    """What is enforced for ``limits`` (and a child seeing ``view``) on this machine, for the report."""
+    jailed = view is not None and bubblewrap() is not None
+    unshared = network_isolation() is not None
     if limits.network:
         network = "allowed"
-    elif isolation is not None:
+    elif jailed or unshared:
         network = "isolated (network namespace)"
     else:
         network = "not isolated (no network namespace on this platform)"
+    if jailed:
+        filesystem = "mount namespace (bubblewrap): only /usr and the paths it needs"
+    else:
+        filesystem = "not isolated (no bubblewrap here)" if view is not None else "not isolated"
     return {
         "platform": sys.platform,
         "network": network,
+        "filesystem": filesystem,
         "rlimits": limits.to_dict() if resource is not None else "not available on this platform",
         "environment": "minimal (no inherited secrets)",
-        "leftover_processes": _leftovers_policy(),
+        "leftover_processes": _leftovers_policy(jailed or unshared),
     }
 
 
-def _leftovers_policy() -> str:
+def missing_protections(limits: Limits, view: View | None = None) -> list[str]:
+    """The protections `describe` reports as absent on this machine (for ``--require-jail``)."""
+    facts = describe(limits, view)
+    missing = [f"{key}: {facts[key]}" for key in ("network", "filesystem") if facts[key].startswith("not ")]
+    if not facts["leftover_processes"].startswith("PID namespace"):
+        missing.append(f"leftover_processes: {facts['leftover_processes']}")
+    return missing
+
+
+def _leftovers_policy(pid_namespace: bool) -> str:
+    if pid_namespace:
+        return "PID namespace: everything it starts dies with it, at the timeout and when it exits"
     if sys.platform == "linux":
         return "killed: its whole session, at the timeout and when it exits"
     if hasattr(os, "killpg"):
@@ -247,13 +333,14 @@ def run(
     stdout: IO[Any] | int = subprocess.DEVNULL,
     stderr: IO[Any] | int = subprocess.DEVNULL,
     poll: Callable[[], None] | None = None,
+    view: View | None = None,
 ) -> Completed:
     """Run ``command`` inside ``limits``; on timeout (or any exception here) kill its process group.
 
     ``poll`` is called about four times a second while the child runs (progress display).
     Raises OSError when the program cannot be started.
     """
-    return start(command, limits, env=env, cwd=cwd, stdout=stdout, stderr=stderr).wait(poll)
+    return start(command, limits, env=env, cwd=cwd, stdout=stdout, stderr=stderr, view=view).wait(poll)
 
 
 def start(
@@ -264,14 +351,19 @@ def start(
     cwd: Path,
     stdout: IO[Any] | int = subprocess.DEVNULL,
     stderr: IO[Any] | int = subprocess.DEVNULL,
+    view: View | None = None,
 ) -> Running:
     """Start ``command`` inside ``limits`` and return at once; `Running.wait` enforces the timeout.
 
-    For work the caller does meanwhile (`architect.build.start_model_build`). Raises OSError when the
-    program cannot be started.
+    With ``view``, the child runs in the bubblewrap jail and sees only the system's programs and
+    libraries plus ``view``'s paths; without, only in the network and PID namespaces (or nothing, for a
+    child that ``limits`` allow the network). For work the caller does meanwhile
+    (`architect.build.start_model_build`). Raises OSError when the program cannot be started.
     """
-    prefix = () if limits.network else (network_isolation() or ())
+    prefix = _prefix(limits, view, cwd)
     started = time.monotonic()
+    # bubblewrap, init of the child's PID namespace, exits with 128 + N when its child dies of signal N.
+    signal_in_status = bool(prefix) and prefix[0] == bubblewrap()
     proc = subprocess.Popen(
         [*prefix, *command],
         stdin=subprocess.DEVNULL,
@@ -282,7 +374,7 @@ def start(
         start_new_session=True,
         preexec_fn=_preexec(limits),
     )
-    return Running(proc, started, started + limits.timeout)
+    return Running(proc, started, started + limits.timeout, signal_in_status)
 
 
 @dataclass
@@ -292,6 +384,10 @@ class Running:
     proc: subprocess.Popen
     started: float
     deadline: float
+    #: The exit status 128 + N means "killed by signal N" (as a shell reports it): it is returned as -N,
+    #: like a signal of the child itself. (A program that exits with such a status on purpose is reported
+    #: as killed; either way it failed.)
+    signal_in_status: bool = False
 
     def wait(self, poll: Callable[[], None] | None = None) -> Completed:
         """Wait until the child exits or the deadline passes; on timeout (or any exception here, from
@@ -310,7 +406,12 @@ class Running:
             raise
         # The leader is gone; anything it left behind in its group goes with it.
         _kill_group(proc, wait=False)
-        return Completed(proc.returncode, time.monotonic() - self.started, timed_out=False)
+        return Completed(self._status(proc.returncode), time.monotonic() - self.started, timed_out=False)
+
+    def _status(self, code: int) -> int:
+        if self.signal_in_status and 128 < code < 128 + 65 and signal_name(code - 128) != "?":
+            return -(code - 128)
+        return code
 
     def kill(self) -> None:
         """Kill the child's process group and session now (a caller that will not wait for it)."""

@@ -69,7 +69,8 @@ def run_simulation(
         command = [str(Path(binary).absolute()), *spec.arguments(), f"--stats={stats_file}"]
         if terminal is not None:
             command.append(f"--terminal={Path(terminal).absolute()}")
-        stderr, seconds = _run(command, limits, Path(tmp))
+        view = run_view(binary, Path(tmp), terminal)
+        stderr, seconds = _run(command, limits, Path(tmp), view=view)
         stats = _read_stats(stats_file, stderr)
         _check_echo(stats, spec)
         return RunOutcome(stats=stats, seconds=seconds)
@@ -81,11 +82,21 @@ def describe(binary: Path, *, timeout: float = 30.0, limits: sandbox.Limits | No
     with tempfile.TemporaryDirectory(prefix="architect-gym-") as tmp:
         out = Path(tmp) / "describe.json"
         with out.open("wb") as handle:
-            stderr, _ = _run([str(Path(binary).absolute()), "--describe"], limits, Path(tmp), stdout=handle)
+            command = [str(Path(binary).absolute()), "--describe"]
+            stderr, _ = _run(command, limits, Path(tmp), stdout=handle, view=run_view(binary, Path(tmp)))
         return _read_json(out, stderr, what="description")
 
 
-def _run(command: list[str], limits: sandbox.Limits, cwd: Path, stdout: Any = None) -> tuple[str, float]:
+def run_view(binary: Path, scratch: Path, terminal: Path | None = None) -> sandbox.View:
+    """What a simulator sees: its own program (read-only), its scratch folder and the folder of the
+    terminal-state file it was asked for (writable: it writes a temporary file there and renames it)."""
+    writable = (scratch,) if terminal is None else (scratch, Path(terminal).absolute().parent)
+    return sandbox.View(read_only=(Path(binary).absolute(),), writable=writable)
+
+
+def _run(
+    command: list[str], limits: sandbox.Limits, cwd: Path, stdout: Any = None, view: sandbox.View | None = None
+) -> tuple[str, float]:
     program = Path(command[0])
     if not program.is_file() or not os.access(program, os.X_OK):
         raise RunError(f"the simulator could not be started: {program} is not an executable file")
@@ -98,6 +109,7 @@ def _run(command: list[str], limits: sandbox.Limits, cwd: Path, stdout: Any = No
                 cwd=cwd,
                 stdout=stdout if stdout is not None else subprocess.DEVNULL,
                 stderr=err,
+                view=view,
             )
         except OSError as exc:
             raise RunError(f"the simulator could not be started: {exc}") from None

@@ -8,7 +8,8 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -17,7 +18,8 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use serde::Serialize;
 
 use crate::engine::{self, RunConfig, RunOutput};
-use crate::files::{write_atomic, write_npy_flat};
+use crate::files::{temp_path, write_atomic, write_npy_flat};
+use crate::jail::{self, JailStatus};
 use crate::scheme::Scheme;
 use crate::sde::Sde;
 use crate::simd::Kernel;
@@ -97,6 +99,52 @@ fn positive_finite(s: &str) -> Result<f64, String> {
 }
 
 impl Args {
+    /// The files this run writes (none for `--describe`).
+    fn output_files(&self) -> Vec<&Path> {
+        if self.describe {
+            return Vec::new();
+        }
+        [&self.terminal, &self.stats]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path)
+            .collect()
+    }
+
+    /// The command line that asks for the same run, with the output files replaced.
+    fn to_argv(
+        &self,
+        program: OsString,
+        terminal: Option<&Path>,
+        stats: Option<&Path>,
+    ) -> Vec<OsString> {
+        let mut argv = vec![program];
+        let mut option = |name: &str, value: String| {
+            argv.push(format!("--{name}").into());
+            argv.push(value.into());
+        };
+        option("paths", self.paths.to_string());
+        option("steps", self.steps.to_string());
+        // `Display` of an f64 is the shortest text that reads back to the same number.
+        option("horizon", self.horizon.to_string());
+        option("seed", self.seed.to_string());
+        option("threads", self.threads.to_string());
+        option("checkpoints", self.checkpoints.to_string());
+        option("moment-degree", self.moment_degree.to_string());
+        let kernel = match self.kernel {
+            KernelArg::Auto => "auto",
+            KernelArg::Scalar => "scalar",
+        };
+        option("kernel", kernel.to_owned());
+        for (name, path) in [("terminal", terminal), ("stats", stats)] {
+            if let Some(path) = path {
+                argv.push(format!("--{name}").into());
+                argv.push(path.as_os_str().to_owned());
+            }
+        }
+        argv
+    }
+
     fn config(&self) -> RunConfig {
         RunConfig {
             paths: self.paths,
@@ -170,6 +218,176 @@ pub fn run_as<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
     ))
 }
 
+/// Marks the jailed child that [`run_jailed`] starts to write files it cannot rename.
+const JAILED_CHILD: &str = "ARCHITECT_JAILED_CHILD";
+
+/// The whole `main` of a generated crate: runs the model on the process's command line after the
+/// process has locked itself down ([`jail::lock_down`]), so no model code — not even `S::default`
+/// — runs outside the jail:
+///
+/// ```ignore
+/// architect_sdk::cli::run_jailed::<{ model::SCHEME.is_exact() }, _, _, model::Model>(model::SCHEME)
+/// ```
+///
+/// Usage errors and `--help` are answered before anything else, from the model's constants. A
+/// run that writes files (`--terminal`, `--stats`) is split in two processes: this one, which
+/// never calls model code, starts the same binary as a jailed child that opens temporary files
+/// next to the requested ones, locks itself down and writes them; when the child succeeds, this
+/// process renames them into place (a jailed process cannot rename), otherwise deletes them. So
+/// files stay atomic: a reader never sees half a file, a failed run leaves the old one. A run
+/// without files locks itself down in place. `EXACT` is as for [`run_as`].
+pub fn run_jailed<const EXACT: bool, const D: usize, const M: usize, S>(
+    scheme: Scheme<D>,
+) -> ExitCode
+where
+    S: Sde<D, M> + Default,
+{
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let header = ModelInfo::header::<D, M, S>(&scheme);
+    let args = match parse(&header, argv) {
+        Ok(args) => args,
+        Err(e) => return exit(Err(e)),
+    };
+    if std::env::var_os(JAILED_CHILD).is_some() {
+        // Die with the supervising parent; if it is gone already, its files are of no use.
+        let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+        return exit(run_locked::<EXACT, D, M, S>(&scheme, header, &args));
+    }
+    if args.output_files().is_empty() {
+        return exit(run_locked::<EXACT, D, M, S>(&scheme, header, &args));
+    }
+    supervise(&args)
+}
+
+/// Opens the output files, locks the process down, then builds the model and runs it.
+fn run_locked<const EXACT: bool, const D: usize, const M: usize, S>(
+    scheme: &Scheme<D>,
+    header: ModelInfo,
+    args: &Args,
+) -> Result<String, CliError>
+where
+    S: Sde<D, M> + Default,
+{
+    let mut outputs = Outputs::open(args)?;
+    let status = jail::lock_down();
+    // Model code from here on.
+    let model = S::default();
+    let info = ModelInfo {
+        jail: Some(status),
+        ..ModelInfo::of::<D, M, S>(&model, scheme)
+    };
+    debug_assert_eq!(info.name, header.name);
+    if args.describe {
+        return Ok(describe_info(&info));
+    }
+    let config = args.config();
+    let output = engine::simulate_as::<EXACT, D, M, S>(&model, scheme, &config)
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    finish(&info, args, &config, &OutputView::of(&output), &mut outputs)
+}
+
+/// Starts this binary as a jailed child writing temporary files, and moves them into place when
+/// it succeeds. Never runs model code.
+fn supervise(args: &Args) -> ExitCode {
+    match supervise_child(args) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn supervise_child(args: &Args) -> Result<ExitCode, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    let temp = |path: &Option<PathBuf>| -> Result<Option<(PathBuf, PathBuf)>, String> {
+        match path {
+            Some(p) => Ok(Some((temp_path(p).map_err(|e| e.to_string())?, p.clone()))),
+            None => Ok(None),
+        }
+    };
+    let (terminal, stats) = (temp(&args.terminal)?, temp(&args.stats)?);
+    let moves: Vec<&(PathBuf, PathBuf)> = [&terminal, &stats].into_iter().flatten().collect();
+    let argv = args.to_argv(
+        exe.clone().into_os_string(),
+        terminal.as_ref().map(|(t, _)| t.as_path()),
+        stats.as_ref().map(|(t, _)| t.as_path()),
+    );
+    let status = std::process::Command::new(&exe)
+        .args(&argv[1..])
+        .env(JAILED_CHILD, "1")
+        .status();
+    let status = match status {
+        Ok(status) => status,
+        Err(e) => {
+            remove_all(&moves);
+            return Err(format!("cannot start the simulation process: {e}"));
+        }
+    };
+    if !status.success() {
+        remove_all(&moves);
+        return Ok(child_failed(status));
+    }
+    for (tmp, path) in &moves {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            remove_all(&moves);
+            return Err(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove_all(moves: &[&(PathBuf, PathBuf)]) {
+    for (tmp, _) in moves {
+        let _ = std::fs::remove_file(tmp);
+    }
+}
+
+/// This process ends the way the child did: the same exit status, or the same signal.
+fn child_failed(status: std::process::ExitStatus) -> ExitCode {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(number) = status.signal() {
+        if let Ok(signal) = nix::sys::signal::Signal::try_from(number) {
+            // A SIGXCPU or SIGKILL of the child is reported as such to whoever waits for this.
+            // (Rust ignores only SIGPIPE; for it, and if raising fails, the status says it.)
+            let _ = nix::sys::signal::raise(signal);
+        }
+        return ExitCode::from(128u8.wrapping_add(number as u8));
+    }
+    ExitCode::from(status.code().unwrap_or(1) as u8)
+}
+
+/// The files a jailed run writes, opened before the lock-down.
+struct Outputs {
+    terminal: Option<File>,
+    stats: Option<File>,
+}
+
+impl Outputs {
+    /// Files are opened when written, and replaced atomically (unjailed runs).
+    fn later() -> Self {
+        Outputs {
+            terminal: None,
+            stats: None,
+        }
+    }
+
+    fn open(args: &Args) -> Result<Self, CliError> {
+        let create = |path: &Option<PathBuf>| -> Result<Option<File>, CliError> {
+            match path {
+                Some(p) if !args.describe => File::create(p)
+                    .map(Some)
+                    .map_err(|e| CliError::Runtime(format!("cannot write {}: {e}", p.display()))),
+                _ => Ok(None),
+            }
+        };
+        Ok(Outputs {
+            terminal: create(&args.terminal)?,
+            stats: create(&args.stats)?,
+        })
+    }
+}
+
 /// Prints what a run produced and turns it into the exit status.
 fn exit(result: Result<String, CliError>) -> ExitCode {
     match result {
@@ -230,7 +448,13 @@ fn run_args<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
     let config = args.config();
     let output = engine::simulate_as::<EXACT, D, M, S>(model, scheme, &config)
         .map_err(|e| CliError::Runtime(e.to_string()))?;
-    finish(&info, &args, &config, &OutputView::of(&output))
+    finish(
+        &info,
+        &args,
+        &config,
+        &OutputView::of(&output),
+        &mut Outputs::later(),
+    )
 }
 
 /// What the command line and the JSON documents say about a model and its scheme.
@@ -250,6 +474,8 @@ pub struct ModelInfo {
     pub initial_state: Vec<f64>,
     /// `Sde::parameters`.
     pub parameters: Vec<(&'static str, f64)>,
+    /// What the process locked itself into ([`run_jailed`]); `None` for an unjailed run.
+    pub jail: Option<JailStatus>,
 }
 
 impl ModelInfo {
@@ -263,6 +489,21 @@ impl ModelInfo {
             step_kinds: scheme.step_kinds().to_vec(),
             initial_state: model.initial_state().to_vec(),
             parameters: model.parameters(),
+            jail: None,
+        }
+    }
+
+    /// What the model's constants say, without running any of its code (no values).
+    pub fn header<const D: usize, const M: usize, S: Sde<D, M>>(scheme: &Scheme<D>) -> Self {
+        ModelInfo {
+            name: S::NAME,
+            state: S::STATE.to_vec(),
+            noise_dim: M,
+            scheme: scheme.name,
+            step_kinds: scheme.step_kinds().to_vec(),
+            initial_state: Vec::new(),
+            parameters: Vec::new(),
+            jail: None,
         }
     }
 }
@@ -298,20 +539,24 @@ impl<'a> OutputView<'a> {
     }
 }
 
-/// Writes the requested files and returns what goes to stdout.
+/// Writes the requested files (into `files` where they were opened already) and returns what
+/// goes to stdout.
 fn finish(
     info: &ModelInfo,
     args: &Args,
     config: &RunConfig,
     output: &OutputView<'_>,
+    files: &mut Outputs,
 ) -> Result<String, CliError> {
     if let (Some(path), Some(rows)) = (&args.terminal, output.terminal) {
-        write_file(path, |w| write_npy_flat(w, rows, info.state.len()))?;
+        write_output(path, files.terminal.take(), |w| {
+            write_npy_flat(w, rows, info.state.len())
+        })?;
     }
     let json = render_stats(info, config, output);
     match &args.stats {
         Some(path) => {
-            write_file(path, |w| w.write_all(json.as_bytes()))?;
+            write_output(path, files.stats.take(), |w| w.write_all(json.as_bytes()))?;
             Ok(String::new())
         }
         None => Ok(json),
@@ -340,12 +585,22 @@ fn parse(info: &ModelInfo, args: Vec<OsString>) -> Result<Args, CliError> {
     Ok(args)
 }
 
-fn write_file<F>(path: &Path, write: F) -> Result<(), CliError>
+/// Writes `path` through `write`: into `opened` (a file opened before the lock-down, which a
+/// jailed process cannot replace atomically; its supervisor does), or atomically.
+fn write_output<F>(path: &Path, opened: Option<File>, write: F) -> Result<(), CliError>
 where
-    F: FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    F: FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 {
-    write_atomic(path, write)
-        .map_err(|e| CliError::Runtime(format!("cannot write {}: {e}", path.display())))
+    let written = match opened {
+        Some(file) => {
+            let mut out = BufWriter::new(file);
+            write(&mut out)
+                .and_then(|()| out.into_inner().map_err(|e| e.into_error()))
+                .and_then(|file| file.sync_all())
+        }
+        None => write_atomic(path, write),
+    };
+    written.map_err(|e| CliError::Runtime(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The `--describe` output.
@@ -359,6 +614,8 @@ struct Describe<'a> {
     step_kinds: &'a [&'a str],
     initial_state: &'a [f64],
     parameters: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jail: Option<&'a JailStatus>,
 }
 
 /// The `--describe` JSON of a model and scheme, newline-terminated.
@@ -388,6 +645,7 @@ pub fn describe_info(info: &ModelInfo) -> String {
         step_kinds: &info.step_kinds,
         initial_state: &info.initial_state,
         parameters,
+        jail: info.jail.as_ref(),
     };
     to_json_line(&describe)
 }
@@ -410,6 +668,8 @@ struct Stats<'a> {
     exponents: &'a [&'a [u32]],
     checkpoints: Vec<CheckpointJson<'a>>,
     elapsed_seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jail: Option<&'a JailStatus>,
 }
 
 #[derive(Serialize)]
@@ -428,16 +688,11 @@ pub fn stats_json<const D: usize, const M: usize, S: Sde<D, M>>(
     config: &RunConfig,
     output: &RunOutput<D>,
 ) -> String {
-    let info = ModelInfo {
-        name: S::NAME,
-        state: S::STATE.to_vec(),
-        noise_dim: M,
-        scheme: scheme.name,
-        step_kinds: scheme.step_kinds().to_vec(),
-        initial_state: Vec::new(),
-        parameters: Vec::new(),
-    };
-    render_stats(&info, config, &OutputView::of(output))
+    render_stats(
+        &ModelInfo::header::<D, M, S>(scheme),
+        config,
+        &OutputView::of(output),
+    )
 }
 
 /// [`stats_json`] from a [`ModelInfo`] and an [`OutputView`].
@@ -468,6 +723,7 @@ pub fn render_stats(info: &ModelInfo, config: &RunConfig, output: &OutputView<'_
             })
             .collect(),
         elapsed_seconds: output.elapsed_seconds,
+        jail: info.jail.as_ref(),
     };
     to_json_line(&stats)
 }

@@ -30,7 +30,7 @@ where
 }
 
 /// `dir/.name.<pid>.tmp` next to `path`.
-fn temp_path(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn temp_path(path: &Path) -> io::Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,

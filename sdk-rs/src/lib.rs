@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod exact;
 pub mod files;
+pub mod jail;
 pub mod jumps;
 pub mod moments;
 pub mod rng;
