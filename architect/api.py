@@ -300,6 +300,8 @@ def _build_and_verify(
 
 def _add_outcome(report: dict[str, Any], checked: Checked, scheme_name: str | None) -> None:
     report["scheme"] = _scheme(checked.description, scheme_name)
+    # What the binary locked itself into before any model code ran (`--describe`; the SDK's jail).
+    report["sandbox"]["run"]["jail"] = checked.description.get("jail", "not reported (an unjailed binary)")
     report["simulation"]["threads"] = checked.observed.tested[1].get("threads")
     outcome = checked.verification.to_dict()
     report["checks"] = outcome.pop("checks")
@@ -388,8 +390,9 @@ def _base_report(
         "checks": [],
         "gate": {"passed": False, "violations": []},
         "sandbox": {
-            "build": sandbox.describe(sandbox.build_limits(build.BUILD_TIMEOUT_S)),
-            "run": sandbox.describe(options.run_limits()),
+            # Builds and runs are jailed with a view of the filesystem (`build.build_view`, `gym.run_view`).
+            "build": sandbox.describe(sandbox.build_limits(build.BUILD_TIMEOUT_S), sandbox.View()),
+            "run": sandbox.describe(options.run_limits(), sandbox.View()),
         },
         "timings": timings,
         "versions": {

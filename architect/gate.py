@@ -39,11 +39,14 @@ FORBIDDEN_ENTRIES = {
 SOURCE_FILES = ("main.rs", "model.rs")
 #: Code of earlier fixed skeletons (`_code_only`): crates written by an earlier architect still pass,
 #: since the build compiles the current skeleton and never the folder's copy. The first one ran
-#: `cli::run`, which compiles both engine paths.
+#: `cli::run`, which compiles both engine paths; the second `cli::run_as`, which built the model before
+#: the process locked itself down (`cli::run_jailed`).
 _EARLIER_MAIN_CODE = frozenset(
     {
         "#![forbid(unsafe_code)]modmodel;fnmain()->std::process::ExitCode{"
         "architect_sdk::cli::run(model::Model::default(),model::SCHEME)}",
+        "#![forbid(unsafe_code)]modmodel;fnmain()->std::process::ExitCode{"
+        "architect_sdk::cli::run_as::<{model::SCHEME.is_exact()},_,_,_>(model::Model::default(),model::SCHEME,)}",
     }
 )
 _CRATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,79}")
