@@ -286,10 +286,8 @@ def quote_diagnostic(diagnostic: Mapping[str, Any]) -> str:
         message = "constant evaluation failed (the compiler's message is not shown: it may quote data it read)"
     head = f"{level}[{code}]: {message}" if code else f"{level}: {message}"
     lines = [head[:MAX_MESSAGE_CHARS]]
-    for span in diagnostic.get("spans") or []:
+    for span in filter(None, map(_crate_span, diagnostic.get("spans") or [])):
         name = str(span.get("file_name", ""))
-        if name not in CRATE_SOURCES:
-            continue
         lines.append(f"  --> {name}:{span.get('line_start')}:{span.get('column_start')}")
         for text in (span.get("text") or [])[:3]:
             lines.append(f"   | {str(text.get('text', ''))[:MAX_MESSAGE_CHARS]}")
@@ -297,6 +295,18 @@ def quote_diagnostic(diagnostic: Mapping[str, Any]) -> str:
         if label and not evaluation:
             lines.append(f"   = {str(label)[:MAX_MESSAGE_CHARS]}")
     return "\n".join(lines)
+
+
+def _crate_span(span: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """``span`` if it is in the crate's sources, else the macro call in them it was expanded from."""
+    for _depth in range(64):
+        if str(span.get("file_name", "")) in CRATE_SOURCES:
+            return span
+        expansion = span.get("expansion") or {}
+        if not isinstance(expansion, Mapping) or not isinstance(expansion.get("span"), Mapping):
+            return None
+        span = expansion["span"]
+    return None
 
 
 def _copy_atomic(source: Path, dest: Path) -> None:
