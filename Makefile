@@ -4,9 +4,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.architect-installed
 NATIVE := $(shell find sdk-rs -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: setup demo test test-rs test-py lint format bench bench-rs clean browser
+.PHONY: setup demo test test-rs test-py lint format bench bench-rs bench-jail clean browser jail
 
-setup: $(STAMP)
+setup: $(STAMP) jail
 
 $(STAMP): $(NATIVE)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,6 +31,21 @@ browser:
 		|| echo "warning: could not install chromium; the headless-Chromium report test will be skipped"; \
 	else \
 		echo "chromium not found (install Debian's chromium as root): the headless-Chromium report test will be skipped"; \
+	fi
+
+# Builds and simulator runs are jailed in bubblewrap's namespaces (docs/security.md). As root with apt
+# (CI: a fresh Debian), install Debian's `bubblewrap`; otherwise say how. Without it architect still
+# runs (network and PID namespaces through `unshare`), reports the gap, and `--require-jail` refuses.
+jail:
+	@if command -v bwrap >/dev/null 2>&1; then \
+		echo "bubblewrap: $$(command -v bwrap)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing bubblewrap for the jail of builds and runs"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null) \
+		|| echo "warning: could not install bubblewrap; builds and runs will not be filesystem-isolated"; \
+	else \
+		echo "bubblewrap (bwrap) not found: install it (Debian/Ubuntu: apt install bubblewrap) to jail builds and runs"; \
 	fi
 
 demo: setup
@@ -63,6 +78,10 @@ bench: setup
 # Criterion microbenchmarks of the SDK: generator, normal sampler, each scheme's step, the engine.
 bench-rs:
 	cargo bench -p architect-sdk --bench sdk
+
+# The jail's cost: the same model built on the jailed and on the unjailed skeleton, run alternately.
+bench-jail: setup
+	$(PY) benches/jail_overhead.py
 
 clean:
 	rm -rf $(VENV) target architect-out

@@ -50,6 +50,9 @@ class Options:
     # Power sums up to degree 8: standard errors of third and fourth central moments (see RunSpec).
     moment_degree: int = 8
     timeout: float = 300.0  # wall-clock seconds per simulator run
+    # Refuse to build or run where a protection of the jail is missing (docs/security.md), instead of
+    # recording the gap in the report.
+    require_jail: bool = False
 
     def __post_init__(self) -> None:
         if self.paths < 2:
@@ -70,6 +73,21 @@ class Options:
     def run_limits(self) -> sandbox.Limits:
         """What one simulator run may use: the timeout, and CPU and memory for its threads."""
         return sandbox.run_limits(self.timeout, MAX_STATS_BYTES)
+
+    def check_jail(self) -> None:
+        """With ``require_jail``, a `UsageError` naming every protection this machine lacks."""
+        if not self.require_jail:
+            return
+        missing = {
+            f"{kind} {gap}"
+            for kind, limits in (("build", sandbox.build_limits()), ("run", self.run_limits()))
+            for gap in sandbox.missing_protections(limits, sandbox.View())
+        }
+        if missing:
+            raise UsageError(
+                "--require-jail: this machine lacks " + "; ".join(sorted(missing)) + " (install bubblewrap, "
+                "and allow unprivileged user namespaces or run as root; see docs/security.md)"
+            )
 
     def _base(self) -> RunSpec:
         return RunSpec(
@@ -130,6 +148,7 @@ def generate(
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     options = options or Options()
+    options.check_jail()
     say = progress or (lambda _line: None)
     timings: dict[str, float] = {}
     with _timed(timings, "parse"):
@@ -184,6 +203,7 @@ def verify(
     before anything is read, written or deleted (`paths.refuse_links`).
     """
     crate_dir = Path(crate_dir)
+    (options or Options()).check_jail()
     paths.refuse_links(crate_dir)
     if not (crate_dir / "src" / "model.rs").is_file():
         raise UsageError(f"{crate_dir} is not a generated crate (no src/model.rs)")
@@ -346,6 +366,7 @@ def check_binary(
     limits = options.run_limits()
     with _timed(timings, "simulate"):
         description = describe(binary, limits=replace(limits, timeout=min(limits.timeout, 30.0)))
+        _check_binary_jail(description, options)
         specs, references = options.runs(), options.reference_runs()
         observed = verifier.runs.observe(model, binary, specs, references, reference, limits=limits)
     with _timed(timings, "verify"):
@@ -359,6 +380,18 @@ def check_binary(
             reference=observed.reference,
         )
     return Checked(description, observed, verification)
+
+
+def _check_binary_jail(description: dict[str, Any], options: Options) -> None:
+    """With ``require_jail``, a binary that did not lock itself down completely is not run."""
+    jail = description.get("jail")
+    complete = isinstance(jail, dict) and (jail.get("landlock"), jail.get("seccomp"), jail.get("no_new_privs")) == (
+        "enforced",
+        "enforced",
+        True,
+    )
+    if options.require_jail and not complete:
+        raise RunError(f"--require-jail: the simulator did not lock itself down completely ({str(jail)[:200]})")
 
 
 def _base_report(

@@ -87,6 +87,11 @@ def _simulation_options(parser: argparse.ArgumentParser) -> None:
         default=defaults.timeout,
         help="wall-clock limit of each simulator run in seconds (default %(default)s)",
     )
+    group.add_argument(
+        "--require-jail",
+        action="store_true",
+        help="fail instead of running where a protection of the jail is missing (docs/security.md)",
+    )
 
 
 def _options(args: argparse.Namespace) -> api.Options:
@@ -98,6 +103,7 @@ def _options(args: argparse.Namespace) -> api.Options:
         threads=args.threads,
         alpha=args.alpha,
         timeout=args.timeout,
+        require_jail=args.require_jail,
     )
 
 

@@ -249,3 +249,19 @@ def test_diagnostics_quote_only_the_crates_own_lines() -> None:
         {"level": "error", "code": {"code": "E0425"}, "message": "cannot find value `y` in this scope", "spans": []}
     )
     assert plain == "error[E0425]: cannot find value `y` in this scope"
+
+
+def test_require_jail_runs_only_a_binary_that_locked_itself_down(tmp_path: Path) -> None:
+    """`--require-jail` on this machine (bubblewrap, Landlock and seccomp all present in CI): a generated
+    crate verifies; one whose binary does not lock itself down is refused with the reason."""
+    if sandbox.bubblewrap() is None:
+        pytest.skip("bubblewrap is not installed or not allowed here (make test installs it)")
+    options = architect.Options(paths=2000, steps=4, require_jail=True)
+    result = architect.generate("OU", out=tmp_path / "ou", options=options)
+    assert result.passed, result.report["reason"]
+    assert result.report["sandbox"]["run"]["jail"] == {"landlock": "enforced", "seccomp": "enforced", "no_new_privs": True}
+    assert result.report["sandbox"]["run"]["filesystem"].startswith("mount namespace")
+    checked = architect.api._check_binary_jail
+    with pytest.raises(architect.errors.RunError, match="did not lock itself down"):
+        checked({"jail": {"landlock": "partial", "seccomp": "enforced", "no_new_privs": True}}, options)
+    checked({}, architect.Options(paths=2000, steps=4))  # without --require-jail an unjailed binary is reported

@@ -250,6 +250,7 @@ where
     };
     if std::env::var_os(JAILED_CHILD).is_some() {
         // Die with the supervising parent; if it is gone already, its files are of no use.
+        #[cfg(target_os = "linux")]
         let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
         return exit(run_locked::<EXACT, D, M, S>(&scheme, header, &args));
     }
@@ -345,8 +346,8 @@ fn remove_all(moves: &[&(PathBuf, PathBuf)]) {
 
 /// This process ends the way the child did: the same exit status, or the same signal.
 fn child_failed(status: std::process::ExitStatus) -> ExitCode {
-    use std::os::unix::process::ExitStatusExt;
-    if let Some(number) = status.signal() {
+    #[cfg(unix)]
+    if let Some(number) = std::os::unix::process::ExitStatusExt::signal(&status) {
         if let Ok(signal) = nix::sys::signal::Signal::try_from(number) {
             // A SIGXCPU or SIGKILL of the child is reported as such to whoever waits for this.
             // (Rust ignores only SIGPIPE; for it, and if raising fails, the status says it.)
