@@ -1,8 +1,9 @@
 //! Runtime of architect-generated SDE simulators.
 //!
 //! A generated crate implements [`Sde`] for its model, names a [`Scheme`], and hands both to
-//! [`cli::run_as`] (which compiles only the engine path that the scheme takes: exact transitions
-//! or time steps), which parses the command line, simulates the paths in parallel and writes
+//! [`cli::run_jailed`] (which locks the process down before it builds the model, see [`jail`],
+//! and compiles only the engine path that the scheme takes: exact transitions or time steps),
+//! which parses the command line, simulates the paths in parallel and writes
 //! the statistics JSON (power sums of the state at equally spaced checkpoints). The contract
 //! is described in `docs/architecture.md`, section "The SDK contract".
 // `unsafe` is denied everywhere but in `simd` (AVX-512 intrinsics; docs/security.md).
