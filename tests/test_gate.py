@@ -58,6 +58,10 @@ def test_names_cannot_inject_code_into_generated_files(tmp_path: Path) -> None:
         ('let _ = include_str!("/etc/passwd");', "reads files"),
         ('let _ = env!("HOME");', "reads the environment"),
         ("loop {}", "`loop`"),
+        # Red-team reproducers (the full set is in sdk-rs/gate/tests/red_team.rs).
+        ("let _ = r#std::env::vars();", "raw identifiers"),
+        ('#[must_use = include_str!("/etc/hostname")] let _ = 1;', "reads files"),
+        ('let _ = [0u8; { panic!("{}", include_str!("/etc/hostname")); 0 }];', "reads files"),
     ],
 )
 def test_hostile_model_code_is_rejected_with_its_position(snippet: str, needle: str) -> None:

@@ -226,6 +226,10 @@ fn attributes_outside_the_whitelist_are_rejected() {
         ),
         (
             "#[doc = include_str!(\"/etc/passwd\")] pub fn f() {}",
+            "reads files",
+        ),
+        (
+            "#[doc = some_literal_builder(\"/etc/passwd\")] pub fn f() {}",
             "plain string literal",
         ),
         (
