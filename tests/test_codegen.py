@@ -106,7 +106,7 @@ def test_crate_layout_and_fixed_skeleton(tmp_path: Path) -> None:
     generated = write_crate(CIR, tmp_path)
     main_rs = (tmp_path / "src" / "main.rs").read_text()
     assert "#![forbid(unsafe_code)]" in main_rs
-    assert "architect_sdk::cli::run_as::<{ model::SCHEME.is_exact() }, _, _, _>(" in main_rs
+    assert "architect_sdk::cli::run_jailed::<{ model::SCHEME.is_exact() }, _, _, model::Model>(" in main_rs
     manifest = (tmp_path / "Cargo.toml").read_text()
     assert f'name = "{generated.crate_name}"' in manifest and "[workspace]" in manifest
     assert (tmp_path / "Cargo.lock").is_file()

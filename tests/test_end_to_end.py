@@ -69,7 +69,7 @@ ENGINE_PATH_SYMBOLS = {"exact": b"10Transition4over", "stepping": b"11NormalLane
 
 
 def _engine_paths(binary: Path) -> set[str]:
-    """The engine paths compiled into a binary: a crate should compile only its scheme's (`cli::run_as`)."""
+    """The engine paths compiled into a binary: a crate should compile only its scheme's (`cli::run_jailed`)."""
     data = binary.read_bytes()
     return {path for path, symbol in ENGINE_PATH_SYMBOLS.items() if symbol in data}
 

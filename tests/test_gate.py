@@ -197,7 +197,7 @@ def test_the_skeleton_of_an_earlier_architect_passes_and_the_current_one_is_buil
     with pytest.raises(SystemExit):
         architect.verify(crate, options=api.Options(paths=100, steps=4))
     assert reached, "the gate refused the earlier skeleton"
-    assert "cli::run_as::<{ model::SCHEME.is_exact() }" in reached[0][1]["src/main.rs"]
+    assert "cli::run_jailed::<{ model::SCHEME.is_exact() }" in reached[0][1]["src/main.rs"]
 
 
 def test_missing_fixed_files_are_written_back(crate: Path, monkeypatch) -> None:
@@ -216,3 +216,10 @@ def test_a_model_file_that_would_run_code_is_refused(crate: Path) -> None:
     with pytest.raises(architect.ModelError, match="calls something other than a mathematical function"):
         architect.verify(crate)
     assert not Path("pwned").exists()
+
+
+def test_a_parameter_named_like_a_gate_forbidden_word_is_renamed() -> None:
+    """`union` is no Rust keyword but the gate refuses it as an identifier: the compiler renames it."""
+    model = architect.parse("dX = -union*X*dt + 0.2*dW, union=1.5, X0=1")
+    source = codegen.render_model_rs(model, codegen.choose_scheme(model))
+    assert check_model_source(source) == []

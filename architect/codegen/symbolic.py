@@ -25,12 +25,13 @@ from architect.errors import UsageError
 from architect.model import TIME, SdeModel, symbol
 from architect.version import __version__
 
-# Strict and reserved Rust keywords: never usable as identifiers.
+# Strict and reserved Rust keywords: never usable as identifiers; plus the gate's forbidden words that are
+# not keywords (`union`, `macro_rules`), which it refuses as identifiers too.
 RUST_KEYWORDS = frozenset(
     (
         "as async await break const continue crate dyn else enum extern false fn for if impl in let loop match mod "
         "move mut pub ref return self Self static struct super trait true type unsafe use where while abstract "
-        "become box do final macro override priv try typeof unsized virtual yield gen"
+        "become box do final macro override priv try typeof unsized virtual yield gen union macro_rules"
     ).split()
 )
 
