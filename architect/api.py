@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from architect import build, codegen, locking, paths, sandbox, verifier
+from architect import bounded, build, codegen, locking, paths, sandbox, verifier
 from architect import parser as parsing
 from architect.codegen.symbolic import crate_name, fixed_files
-from architect.errors import BuildError, RunError, UsageError
+from architect.errors import BuildError, ModelError, RunError, UsageError
 from architect.gate import GateError, check_crate
 from architect.gym.runner import MAX_STATS_BYTES, RunSpec, describe
 from architect.model import SdeModel
@@ -252,9 +252,14 @@ def _load_model(source: SdeModel | str | Path) -> SdeModel:
     except UnicodeDecodeError as exc:
         raise UsageError(f"model file {path} is not UTF-8 text: {exc}") from None
     try:
-        return SdeModel.from_json(text)
+        model = SdeModel.from_json(text)
     except RecursionError:
         raise UsageError(f"model file {path} is nested too deeply to be a model") from None
+    except ModelError as exc:
+        raise ModelError(f"model file {path}: {exc}") from None
+    # Untrusted: its symbolic analysis is tried first in a child process with time and memory limits.
+    bounded.check_analysis(model, f"model file {path}")
+    return model
 
 
 def _build_and_verify(

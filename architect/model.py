@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import functools
 import json
+import keyword
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from architect.errors import ModelError
+from architect.safe_expr import MAX_DEGREE, MAX_TERMS, Size, read_expression
 
 TIME = sp.Symbol("t", real=True)
 
@@ -251,10 +254,11 @@ class SdeModel:
             if row[k] != 1:
                 return "the correlation matrix must have a unit diagonal"
             for j, entry in enumerate(row):
-                if sp.simplify(entry - rho[j][k]) != 0:
-                    return "the correlation matrix must be symmetric"
+                # The symbols first: simplify is not run on an entry that has no business in the matrix.
                 if not entry.free_symbols <= params:
                     return f"correlation entry {entry} must be a number or a parameter"
+                if entry != rho[j][k] and sp.simplify(entry - rho[j][k]) != 0:
+                    return "the correlation matrix must be symmetric"
         numeric = self.numeric_correlation()
         for k, row in enumerate(numeric):
             for j, value in enumerate(row):
@@ -376,57 +380,269 @@ class SdeModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SdeModel:
-        try:
-            if data.get("format") not in (JSON_FORMAT, JSON_FORMAT_JUMPS):
-                raise ModelError(f"not an architect model (format {data.get('format')!r}, expected {JSON_FORMAT})")
-            state = tuple(data["state"])
-            names = [*state, *(p["name"] for p in data["parameters"])]
-            return cls(
-                name=data["name"],
-                state=state,
-                noises=tuple(data["noises"]),
-                drift=tuple(_expr(s, names) for s in data["drift"]),
-                diffusion=tuple(tuple(_expr(s, names) for s in row) for row in data["diffusion"]),
-                correlation=tuple(tuple(_expr(s, names) for s in row) for row in data["correlation"]),
-                parameters=tuple(
-                    Parameter(p["name"], float(p["value"]), p.get("constraint", "real"), p.get("description", ""))
-                    for p in data["parameters"]
-                ),
-                initial=tuple(float(data["initial"][n]) for n in state),
-                domain=tuple(data["domain"][n] for n in state),
-                source=data.get("source", ""),
-                notes=tuple(data.get("notes", ())),
-                jumps=tuple(_jump(j, names) for j in data.get("jumps", ()) if data["format"] == JSON_FORMAT_JUMPS),
-            )
-        except (KeyError, TypeError, ValueError, sp.SympifyError) as exc:
-            raise ModelError(f"malformed model JSON: {exc}") from None
+        """Read a model from its JSON form (`to_dict`). Model files are untrusted (`architect verify` reads them
+        from a crate folder): every field is type-checked and bounded (`read_model_dict`), and a malformed one
+        is a `ModelError` naming the field, never another exception."""
+        return read_model_dict(cls, data)
 
     @classmethod
     def from_json(cls, text: str) -> SdeModel:
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, and integers of more than 4300 digits
             raise ModelError(f"model file is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
             raise ModelError("model JSON must be an object")
         return cls.from_dict(data)
 
 
-def _expr(text: str, names: list[str]) -> sp.Expr:
-    # Model files are untrusted (`architect verify` reads them from a crate folder) and sympify
-    # evaluates Python: the expression is proved plain arithmetic before sympy sees it.
-    from architect.safe_expr import safe_sympify
+# --------------------------------------------------------------------------------- reading JSON
+#: Limits on a model file's fields, far above any real model (the catalog and the LLM corpus have at most
+#: 3 state variables, 3 Brownian motions, 10 parameters and names of 37 characters) and low enough that
+#: reading, analysing and compiling a model stays a matter of seconds. Expressions: `architect.safe_expr`.
+MAX_DIMENSION = 32  # state variables; Brownian motions too
+MAX_PARAMETERS = 256
+MAX_IDENTIFIER_CHARS = 64  # state, Brownian motion and parameter names
+MAX_TEXT_CHARS = 10_000  # the model's name, source, each description and note
+MAX_NOTES = 100
+#: Terms of all the model's expressions and of its covariance sigma*rho*sigma^T together, expanded
+#: (`safe_expr.MAX_TERMS` bounds each one): what sympy's simplify, in the analysis, meets in all.
+MAX_MODEL_TERMS = 512
+#: Names a model file may not give a variable or parameter: time, and the names sympy's reader generates calls to
+#: (`parser.names.SYMPY_RESERVED`). A variable named like a function or constant (``E``) is that variable.
+RESERVED_NAMES = frozenset({"t", "Integer", "Float", "Rational", "Symbol", "Function"})
 
-    local = {n: symbol(n) for n in names} | {"t": TIME}
-    return safe_sympify(text, names, local)
+
+def read_model_dict(cls: type[SdeModel], data: object) -> SdeModel:
+    """`SdeModel.from_dict`: check every field's type and size, then build the model (which checks the rest)."""
+    if not isinstance(data, dict):
+        raise ModelError(f"a model must be a JSON object, got {_kind(data)}")
+    _refuse_surrogates(data, "")
+    if data.get("format") not in (JSON_FORMAT, JSON_FORMAT_JUMPS):
+        raise ModelError(f"not an architect model (format {data.get('format')!r}, expected {JSON_FORMAT})")
+    state = _names(data, "state", minimum=1)
+    noises = _names(data, "noises", minimum=0)
+    raw_parameters = _list(data, "parameters", MAX_PARAMETERS)
+    parameters = tuple(_parameter(p, f"parameters[{k}]") for k, p in enumerate(raw_parameters))
+    names = [*state, *(p.name for p in parameters)]
+    reader = _ExpressionReader(names, {p.name: float(p.value) for p in parameters})
+    drift = reader.row(_list(data, "drift", MAX_DIMENSION), "drift")
+    diffusion = reader.matrix(_list(data, "diffusion", MAX_DIMENSION), "diffusion")
+    correlation = reader.matrix(_list(data, "correlation", MAX_DIMENSION), "correlation")
+    initial = _per_state(data, "initial", state, _number)
+    domain = _per_state(data, "domain", state, _string)
+    notes = _list(data, "notes", MAX_NOTES, required=False)
+    jumps = _list(data, "jumps", MAX_DIMENSION, required=False) if data["format"] == JSON_FORMAT_JUMPS else []
+    jump_parts = tuple(reader.jump(j, f"jumps[{k}]") for k, j in enumerate(jumps))
+    reader.check_covariance(state, diffusion, correlation)
+    try:
+        return cls(
+            name=_text(data.get("name"), "name"),
+            state=state,
+            noises=noises,
+            drift=drift,
+            diffusion=diffusion,
+            correlation=correlation,
+            parameters=parameters,
+            initial=tuple(initial),
+            domain=tuple(domain),
+            source=_text(data.get("source", ""), "source"),
+            notes=tuple(_text(n, f"notes[{k}]") for k, n in enumerate(notes)),
+            jumps=jump_parts,
+        )
+    except (TypeError, ValueError, ArithmeticError, sp.SympifyError) as exc:  # a combination sympy cannot take
+        raise ModelError(f"malformed model JSON: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from None
 
 
-def _jump(data: dict[str, Any], names: list[str]) -> JumpPart:
-    law = data["law"]
-    if law not in JUMP_LAWS:
-        raise ValueError(f"unknown jump-size law {law!r}")
-    size = tuple(_expr(data["size"][n], names) for n in JUMP_LAWS[law])
-    return JumpPart(str(data["variable"]), _expr(data["intensity"], names), law, size)
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
+    )
+
+
+def _refuse_surrogates(value: object, where: str) -> None:
+    """Text with a lone surrogate (JSON's "\\ud800") cannot be written as UTF-8: refuse it anywhere."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = ascii(where)[1:-1] or "key"
+            raise ModelError(f"model field {shown}: text that is not valid Unicode (a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _refuse_surrogates(key, where)
+            _refuse_surrogates(inner, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for k, inner in enumerate(value):
+            _refuse_surrogates(inner, f"{where}[{k}]")
+
+
+def _list(data: dict[str, Any], key: str, limit: int, *, required: bool = True) -> list[Any]:
+    if key not in data and not required:
+        return []
+    if key not in data:
+        raise ModelError(f"model field {key} is missing")
+    value = data[key]
+    if not isinstance(value, list):
+        raise ModelError(f"model field {key} must be a list, got {_kind(value)}")
+    if len(value) > limit:
+        raise ModelError(f"model field {key} has {len(value)} entries; the limit is {limit}")
+    return value
+
+
+def _identifier(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ModelError(f"model field {where} must be a name (a string), got {_kind(value)}")
+    if not value.isidentifier() or keyword.iskeyword(value) or len(value) > MAX_IDENTIFIER_CHARS:
+        raise ModelError(
+            f"model field {where}: {value[:80]!r} is not a name (letters, digits and _, not starting with a digit, "
+            f"at most {MAX_IDENTIFIER_CHARS} characters)"
+        )
+    if value.startswith("_") or value in RESERVED_NAMES:
+        raise ModelError(f"model field {where}: {value!r} is a reserved name")
+    return value
+
+
+def _names(data: dict[str, Any], key: str, *, minimum: int) -> tuple[str, ...]:
+    names = tuple(_identifier(n, f"{key}[{k}]") for k, n in enumerate(_list(data, key, MAX_DIMENSION)))
+    if len(names) < minimum:
+        raise ModelError(f"model field {key} must name at least {minimum}")
+    return names
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ModelError(f"model field {where} must be a number, got {_kind(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = float("inf")
+    if not math.isfinite(number):
+        raise ModelError(f"model field {where} must be a finite number, got {str(value)[:40]}")
+    return number
+
+
+def _string(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ModelError(f"model field {where} must be a string, got {_kind(value)}")
+    if len(value) > MAX_IDENTIFIER_CHARS:
+        raise ModelError(f"model field {where} is {len(value)} characters long; the limit is {MAX_IDENTIFIER_CHARS}")
+    return value
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ModelError(f"model field {where} must be a string, got {_kind(value)}")
+    if len(value) > MAX_TEXT_CHARS:
+        raise ModelError(f"model field {where} is {len(value)} characters long; the limit is {MAX_TEXT_CHARS}")
+    return value
+
+
+def _per_state(data: dict[str, Any], key: str, state: tuple[str, ...], read: Any) -> list[Any]:
+    table = data.get(key)
+    if not isinstance(table, dict):
+        raise ModelError(f"model field {key} must be an object with one entry per state variable, got {_kind(table)}")
+    missing = [n for n in state if n not in table]
+    if missing:
+        raise ModelError(f"model field {key} has no entry for {', '.join(missing)}")
+    return [read(table[n], f"{key}.{n}") for n in state]
+
+
+def _parameter(entry: object, where: str) -> Parameter:
+    if not isinstance(entry, dict):
+        raise ModelError(f"model field {where} must be an object (name, value, constraint), got {_kind(entry)}")
+    if "name" not in entry or "value" not in entry:
+        raise ModelError(f"model field {where} needs a name and a value")
+    name = _identifier(entry["name"], f"{where}.name")
+    return Parameter(
+        name,
+        _number(entry["value"], f"{where}.value"),
+        _string(entry.get("constraint", "real"), f"{where}.constraint"),
+        _text(entry.get("description", ""), f"{where}.description"),
+    )
+
+
+class _ExpressionReader:
+    """Reads the expressions of one model (`architect.safe_expr`), naming the field of any that is refused."""
+
+    def __init__(self, names: list[str], values: dict[str, float]) -> None:
+        self.names, self.values = names, values
+        self.local = {n: symbol(n) for n in names} | {"t": TIME}
+        self.sizes: dict[int, Size] = {}  # id(expression read) -> its size
+        self.terms = 0  # of every expression read, and of the covariance
+
+    def expr(self, text: object, where: str) -> sp.Expr:
+        # sympify evaluates Python: the expression is proved plain arithmetic of bounded size before sympy sees it.
+        try:
+            expr, size = read_expression(text, self.names, self.local, self.values)
+        except ModelError as exc:
+            raise ModelError(f"model field {where}: {exc}") from None
+        self.sizes[id(expr)] = size
+        if expr != 0:
+            self.add_terms(size.terms, where)
+        return expr
+
+    def add_terms(self, terms: int, where: str) -> None:
+        self.terms += terms
+        if self.terms > MAX_MODEL_TERMS:
+            raise ModelError(
+                f"model field {where}: the model's expressions, with its covariance, expand into more than "
+                f"{MAX_MODEL_TERMS} terms in all; the limit keeps its analysis short"
+            )
+
+    def check_covariance(
+        self, names: tuple[str, ...], sigma: tuple[tuple[sp.Expr, ...], ...], rho: tuple[tuple[sp.Expr, ...], ...]
+    ) -> None:
+        """Bound the instantaneous covariance sigma rho sigma^T the analysis builds and simplifies: a_ij is a sum
+        of the products sigma_ik rho_kl sigma_jl, bounded the way `safe_expr.measure` bounds a product of sums."""
+        size = self.sizes.get
+        for i in range(min(len(sigma), len(names))):
+            for j in range(i, min(len(sigma), len(names))):
+                terms, degree = 0, 0
+                for k, s_ik in enumerate(sigma[i]):
+                    for l_, s_jl in enumerate(sigma[j]):
+                        if k >= len(rho) or l_ >= len(rho[k]) or s_ik == 0 or s_jl == 0 or rho[k][l_] == 0:
+                            continue
+                        parts = [size(id(e)) or Size(1, 1) for e in (s_ik, rho[k][l_], s_jl)]
+                        terms += math.prod(p.terms for p in parts)
+                        degree = max(degree, sum(p.degree for p in parts))
+                where = f"diffusion (the covariance of {names[i]} and {names[j]})"
+                if terms > MAX_TERMS or degree > MAX_DEGREE:
+                    raise ModelError(
+                        f"model field {where}: sigma*rho*sigma^T has up to {terms} terms of degree up to {degree}; "
+                        f"the limits are {MAX_TERMS} terms and degree {MAX_DEGREE}"
+                    )
+                self.add_terms(terms, where)
+
+    def row(self, entries: list[Any], where: str) -> tuple[sp.Expr, ...]:
+        return tuple(self.expr(e, f"{where}[{k}]") for k, e in enumerate(entries))
+
+    def matrix(self, rows: list[Any], where: str) -> tuple[tuple[sp.Expr, ...], ...]:
+        out = []
+        for k, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) > MAX_DIMENSION:
+                raise ModelError(f"model field {where}[{k}] must be a list of at most {MAX_DIMENSION} expressions")
+            out.append(self.row(row, f"{where}[{k}]"))
+        return tuple(out)
+
+    def jump(self, entry: object, where: str) -> JumpPart:
+        if not isinstance(entry, dict):
+            raise ModelError(f"model field {where} must be an object, got {_kind(entry)}")
+        for key in ("variable", "law", "intensity", "size"):
+            if key not in entry:
+                raise ModelError(f"model field {where}.{key} is missing")
+        law = _string(entry["law"], f"{where}.law")
+        if law not in JUMP_LAWS:
+            raise ModelError(f"model field {where}.law: unknown jump-size law {law!r}")
+        size = entry["size"]
+        if not isinstance(size, dict) or any(n not in size for n in JUMP_LAWS[law]):
+            raise ModelError(f"model field {where}.size must be an object with {', '.join(JUMP_LAWS[law])}")
+        return JumpPart(
+            _string(entry["variable"], f"{where}.variable"),
+            self.expr(entry["intensity"], f"{where}.intensity"),
+            law,
+            tuple(self.expr(size[n], f"{where}.size.{n}") for n in JUMP_LAWS[law]),
+        )
 
 
 class _DisplayPrinter(StrPrinter):

@@ -8,16 +8,23 @@ None of these tests compiles anything.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import resource
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import architect
-from architect import api, codegen, locking, paths
+from architect import api, bounded, codegen, locking, paths, safe_expr
 from architect.cli import main
-from architect.errors import UsageError
+from architect.errors import ModelError, UsageError
+from architect.model import MAX_DIMENSION, SdeModel, symbol
+from architect.parser.catalog import FAMILIES
 
 OPTIONS = api.Options(paths=100, steps=4, timeout=20)
 
@@ -179,3 +186,217 @@ def test_the_write_helpers_still_write(tmp_path: Path) -> None:
     (tmp_path / ".x.abc.tmp").write_text("half")
     assert [p.name for p in paths.remove_stale_temporaries(tmp_path)] == [".x.abc.tmp"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+# ------------------------------------------------------------------------------------ model files
+LIMIT_AS = 2 << 30  # bytes of address space for the CLI run on a hostile model file
+HUGE_DRIFTS = [
+    # `^` is XOR to Python's ast, a right-associative power to sympy: 2**(1024**1024), a billion-digit number.
+    "2^1024^1024",
+    "((1024**1024)**1024)**1024",
+    "(X + t + 1)**1024 * (X + t + 2)**1024 * (X + t + 3)**1024",
+    "(X + t + 1)**64 * (X + t + 2)**64",  # degree 128 and 4.7 million terms once expanded
+    "2**floor(exp(1000))",
+    "1e-100000*X",
+]
+
+
+def gbm_file(folder: Path, **changes: object) -> Path:
+    """A GBM model file (state X, parameters mu and sigma) with some fields replaced."""
+    data = architect.parse("dX = mu*X*dt + sigma*X*dW, mu=0.05, sigma=0.2, X0=1").to_dict()
+    data.update(changes)
+    path = folder / "model.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def cli_with_limits(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The CLI as a process limited to `LIMIT_AS` bytes of address space and ``timeout`` seconds."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (LIMIT_AS, LIMIT_AS))
+
+    return subprocess.run(
+        [sys.executable, "-m", "architect", *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=limit,
+        env={**os.environ, "ARCHITECT_DEBUG": ""},
+    )
+
+
+def assert_clean_refusal(done: subprocess.CompletedProcess[str], *needles: str) -> None:
+    err = done.stderr.strip()
+    assert done.returncode == 2, (done.returncode, err)
+    assert err.startswith("architect: error:") and "\n" not in err and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+
+
+@pytest.mark.parametrize("drift", HUGE_DRIFTS[:3])
+def test_a_model_file_asking_for_astronomical_sympy_work_is_refused_in_bounded_time_and_memory(
+    crate: Path, drift: str
+) -> None:
+    gbm_file(crate, drift=[drift])
+    started = time.monotonic()
+    done = cli_with_limits("verify", str(crate))
+    assert time.monotonic() - started < 20
+    assert_clean_refusal(done, "drift[0]")
+    assert not (crate / "report.json").exists()
+
+
+@pytest.mark.parametrize("drift", HUGE_DRIFTS)
+def test_huge_expressions_are_refused_before_sympy_sees_them(tmp_path: Path, drift: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ModelError, match=r"drift\[0\]"):
+        SdeModel.from_json(gbm_file(tmp_path, drift=[drift]).read_text())
+    assert time.monotonic() - started < 1
+
+
+def test_a_caret_is_read_as_sympy_reads_it(tmp_path: Path) -> None:
+    """Right-associative and binding tighter than `*`, like `**`; the check sees the same tree."""
+    model = SdeModel.from_json(gbm_file(tmp_path, drift=["mu*X*2^3^2 - X^2"]).read_text())
+    mu, x = symbol("mu"), symbol("X")
+    assert model.drift[0] == 512 * mu * x - x**2
+
+
+@pytest.mark.parametrize(
+    ("drift", "diffusion"),
+    [
+        ("(X + t + 1)**14", "sigma*X"),  # 120 terms, the most one expression may have
+        ("mu*X**(5/2) + X**X + Max(X, 2)**60", "sigma*X"),
+        ("Piecewise((mu*X, X > 0), (0, True)) + exp(-t)*sin(X)**3", "sigma*(X + 1)**5"),
+    ],
+)
+def test_large_but_admissible_expressions_are_read(tmp_path: Path, drift: str, diffusion: str) -> None:
+    SdeModel.from_json(gbm_file(tmp_path, drift=[drift], diffusion=[[diffusion]]).read_text())
+
+
+def test_a_large_covariance_is_refused(tmp_path: Path) -> None:
+    """sigma has 15 terms, so sigma**2 up to 225: each expression is small, their covariance is not."""
+    with pytest.raises(ModelError, match="covariance of X and X"):
+        SdeModel.from_json(gbm_file(tmp_path, diffusion=[["(X + t + 1)**4"]]).read_text())
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        (12, "field name must be a string, got a number"),
+        (["GBM"], "field name must be a string, got a list"),
+        (None, "field name must be a string, got null"),
+        ("\ud800", "field name: text that is not valid Unicode"),
+    ],
+)
+def test_a_malformed_name_is_a_usage_error_naming_the_field(crate: Path, capsys, name: object, needle: str) -> None:
+    """json.dumps writes the lone surrogate as the escape \\ud800, as a hostile file would."""
+    gbm_file(crate, name=name)
+    assert "\\ud800" in (crate / "model.json").read_text() or not isinstance(name, str)
+    refused(["verify", str(crate)], capsys, needle)
+    assert not (crate / "report.json").exists()
+
+
+def test_a_lone_surrogate_name_is_refused_by_the_cli_process(crate: Path) -> None:
+    (crate / "model.json").write_text(gbm_file(crate).read_text().replace('"name": "', '"name": "\\ud800', 1))
+    assert_clean_refusal(cli_with_limits("verify", str(crate)), "model field name", "lone surrogate")
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"state": "X"}, "field state must be a list, got a string"),
+        ({"state": [1]}, "field state[0] must be a name"),
+        ({"state": ["X y"]}, "is not a name"),
+        ({"state": ["t"]}, "'t' is a reserved name"),
+        ({"state": [f"x{k}" for k in range(33)]}, "field state has 33 entries; the limit is 32"),
+        ({"noises": {"W": 1}}, "field noises must be a list, got an object"),
+        ({"drift": "mu*X"}, "field drift must be a list"),
+        ({"drift": [None]}, "field drift[0]: an expression must be a string, got NoneType"),
+        ({"drift": [True]}, "field drift[0]: an expression must be a string"),
+        ({"drift": ["__import__('os').system('true')"]}, "calls something other than a mathematical function"),
+        ({"diffusion": ["sigma*X"]}, "field diffusion[0] must be a list"),
+        ({"correlation": [[1, 0]]}, "correlation matrix must be 1 x 1"),
+        ({"parameters": {"mu": 1}}, "field parameters must be a list, got an object"),
+        ({"parameters": [["mu", 0.05]]}, "field parameters[0] must be an object"),
+        ({"parameters": [{"name": "mu"}]}, "field parameters[0] needs a name and a value"),
+        ({"parameters": [{"name": "mu", "value": "0.05"}]}, "parameters[0].value must be a number, got a string"),
+        ({"parameters": [{"name": "mu", "value": True}]}, "parameters[0].value must be a number, got true/false"),
+        ({"parameters": [{"name": "mu", "value": 1e999}]}, "parameters[0].value must be a finite number"),
+        ({"parameters": [{"name": "mu", "value": 10**400}]}, "parameters[0].value must be a finite number"),
+        ({"parameters": [{"name": "mu", "value": 1, "constraint": 3}]}, "parameters[0].constraint must be a string"),
+        ({"parameters": [{"name": "mu", "value": 1, "description": ["x"]}]}, "description must be a string"),
+        ({"initial": [1.0]}, "field initial must be an object"),
+        ({"initial": {}}, "field initial has no entry for X"),
+        ({"initial": {"X": "1"}}, "field initial.X must be a number, got a string"),
+        ({"initial": {"X": float("nan")}}, "field initial.X must be a finite number"),
+        ({"domain": {"X": 1}}, "field domain.X must be a string"),
+        ({"source": 5}, "field source must be a string"),
+        ({"notes": "hello"}, "field notes must be a list"),
+        ({"notes": [1]}, "field notes[0] must be a string"),
+        ({"format": "architect.sde-model/2", "jumps": {"X": 1}}, "field jumps must be a list"),
+        ({"format": "architect.sde-model/2", "jumps": [{"variable": "X"}]}, "field jumps[0].law is missing"),
+    ],
+)
+def test_malformed_fields_are_model_errors_naming_the_field(tmp_path: Path, changes: dict, needle: str) -> None:
+    path = gbm_file(tmp_path, **changes)
+    with pytest.raises(ModelError) as caught:
+        SdeModel.from_json(path.read_text())
+    assert needle in str(caught.value) and "\n" not in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[1, 2]", "must be an object"),
+        ('{"format": "architect.sde-model/1", "initial": ' + "9" * 5000 + "}", "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_unreadable_model_files_are_usage_errors(crate: Path, capsys, text: str, needle: str) -> None:
+    (crate / "model.json").write_text(text)
+    refused(["verify", str(crate)], capsys, needle)
+
+
+def test_every_catalog_model_is_far_inside_the_limits() -> None:
+    """The limits leave a margin of at least 8 to every catalog model (the corpus: see docs/models.md)."""
+    for family in FAMILIES:
+        data = architect.parse(family.synonyms[0]).to_dict()
+        values = {p["name"]: p["value"] for p in data["parameters"]}
+        texts = [*data["drift"], *(e for row in data["diffusion"] for e in row)]
+        for text in texts:
+            size = safe_expr.measure(ast.parse(text, mode="eval"), text, values, symbols=[*data["state"], "t"])
+            assert size.degree * 8 <= safe_expr.MAX_DEGREE and size.terms * 8 <= safe_expr.MAX_TERMS, text
+            assert (size.bits or 0) * 8 <= safe_expr.MAX_CONSTANT_BITS, text
+        assert len(data["state"]) * 8 <= MAX_DIMENSION
+
+
+# ------------------------------------------------------------------------ the analysis, bounded
+def test_an_analysis_that_runs_too_long_is_stopped(crate: Path, monkeypatch) -> None:
+    monkeypatch.setattr(bounded, "ANALYSIS_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(bounded, "analyse", lambda _model: time.sleep(60))
+    started = time.monotonic()
+    with pytest.raises(UsageError, match="did not finish within 1 s"):
+        architect.verify(crate, options=OPTIONS)
+    assert time.monotonic() - started < 10
+    assert not (crate / "report.json").exists()
+
+
+def test_an_analysis_that_needs_too_much_memory_is_stopped(crate: Path, monkeypatch) -> None:
+    monkeypatch.setattr(bounded, "ANALYSIS_MEMORY_BYTES", 256 << 20)
+    monkeypatch.setattr(bounded, "analyse", lambda _model: bytearray(4 << 30))
+    with pytest.raises(UsageError, match="needed more than 256 MiB of memory"):
+        architect.verify(crate, options=OPTIONS)
+
+
+def test_the_bounded_analysis_passes_a_real_model_and_reports_failures() -> None:
+    bounded.check_analysis(architect.parse("Heston"), "Heston")  # no exception
+    assert bounded.run_bounded(lambda: None, timeout=10, memory=1 << 30) == "ok"
+    assert bounded.run_bounded(lambda: 1 / 0, timeout=10, memory=1 << 30) == "ok"  # the pipeline reports it itself
+    assert bounded.run_bounded(lambda: sys.setrecursionlimit(100) or _deep(200), timeout=10, memory=1 << 30) == (
+        "recursion"
+    )
+    assert bounded.run_bounded(lambda: os.kill(os.getpid(), 9), timeout=10, memory=1 << 30) == "memory"
+
+
+def _deep(n: int) -> int:
+    return 0 if n == 0 else 1 + _deep(n - 1)
