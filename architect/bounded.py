@@ -67,7 +67,7 @@ def check_analysis(model: SdeModel, what: str) -> None:
         why = f"failed ({verdict})"
     raise UsageError(
         f"{what}: the symbolic analysis of this model {why} and was stopped; "
-        "a model file must describe a model of ordinary size (see the limits in docs/models.md)"
+        "a model file must describe a model of ordinary size"
     )
 
 

@@ -400,3 +400,18 @@ def test_the_bounded_analysis_passes_a_real_model_and_reports_failures() -> None
 
 def _deep(n: int) -> int:
     return 0 if n == 0 else 1 + _deep(n - 1)
+
+
+def test_the_gate_on_its_own_reports_links_too(crate: Path, tmp_path: Path) -> None:
+    """For callers of `check_crate` other than verify (which refuses links before the gate runs)."""
+    from architect.gate import GateError, check_crate
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (crate / "bin").symlink_to(elsewhere, target_is_directory=True)
+    (crate / "notes.md").symlink_to(tmp_path / "missing")
+    fixed = codegen.fixed_files(architect.parse("GBM"))
+    with pytest.raises(GateError) as caught:
+        check_crate(crate, fixed["Cargo.toml"], fixed["src/main.rs"])
+    files = {v.file for v in caught.value.violations}
+    assert {"bin", "notes.md"} <= files, caught.value.diagnostics
