@@ -340,7 +340,7 @@ def _rustc_version(cwd: str) -> str:
                 env=sandbox.build_environment(),
                 cwd=Path(cwd),
                 stdout=out,
-                view=sandbox.View(read_only=toolchain_paths()),
+                view=sandbox.View(read_only=(*toolchain_paths(), Path(cwd))),
             )
             out.seek(0)
             if done.returncode == 0 and not done.timed_out:

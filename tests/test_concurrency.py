@@ -71,18 +71,36 @@ def test_two_models_build_at_once_in_the_shared_cache(tmp_path: Path) -> None:
         assert json.loads(described.stdout)["model"] == SdeModel.from_dict(report["model"]).slug
 
 
-def children_named(pid: int, name: str) -> list[int]:
-    """Processes whose parent is ``pid`` and whose command is ``name`` (Linux /proc)."""
-    found = []
+def descendants_named(pid: int, *names: str) -> list[int]:
+    """Processes below ``pid`` (children, their children, …) whose command is one of ``names`` (Linux /proc).
+    cargo is not architect's child: it runs inside the build's jail (bubblewrap)."""
+    parents, commands = {}, {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        if comm == name and int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
+        commands[int(entry.name)] = stat[stat.index("(") + 1 : stat.rindex(")")]
+        parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+
+    def below(child: int) -> bool:
+        for _depth in range(64):
+            child = parents.get(child, 0)
+            if child == pid:
+                return True
+            if child <= 1:
+                return False
+        return False
+
+    return [p for p, command in commands.items() if command in names and below(p)]
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds cargo through /proc")
@@ -92,12 +110,17 @@ def test_a_run_killed_mid_build_leaves_a_working_folder_and_cache(tmp_path: Path
     text = f"GBM mu=0.0{uuid.uuid4().int % 10**8:08d}"
     run = subprocess.Popen(architect_cmd("generate", text, "--out", str(out), *FAST), stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
-    while not children_named(run.pid, "cargo") and time.monotonic() < deadline and run.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.5)
-    assert run.poll() is None, "the build finished before it could be killed"
+    while not descendants_named(run.pid, "rustc") and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.02)
+    compilers = descendants_named(run.pid, "cargo", "rustc")
+    assert run.poll() is None and compilers, "the build finished before it could be killed"
     os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=30)
+    # The compilers die with architect (the build's PID namespace dies with bubblewrap, which dies with it).
+    deadline = time.monotonic() + 5
+    while any(map(alive, compilers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(map(alive, compilers)), "a compiler outlived the architect that started it"
     again = subprocess.run(
         architect_cmd("generate", text, "--out", str(out), *FAST), capture_output=True, text=True, timeout=600
     )

@@ -3,6 +3,7 @@ time, and every run is confined by the sandbox (limits, environment, network, pr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -98,31 +99,28 @@ def test_a_hanging_binary_is_killed_in_bounded_time(tmp_path: Path, body: str) -
     assert time.monotonic() - started < 10
 
 
-def alive(pid: int) -> bool:
-    """Whether ``pid`` runs (a zombie waiting for its parent to reap it has stopped running)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
-
-
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 def test_a_timeout_kills_everything_the_binary_started(tmp_path: Path) -> None:
-    pid_file = tmp_path / "child.pid"
-    body = (
-        "import subprocess, time\n"
-        "child = subprocess.Popen(['sleep', '300'])\n"
-        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
-        "time.sleep(300)"
-    )
+    # The child's pid inside the run's PID namespace is not its pid here, and the run cannot write outside
+    # its scratch folder: the child is found by its command line instead.
+    marker = "300.517"
+    body = f"import subprocess, time\nchild = subprocess.Popen(['sleep', '{marker}'])\ntime.sleep(300)"
     with pytest.raises(RunError, match="did not finish"):
         run_simulation(planted(tmp_path, body), SPEC, timeout=2)
     deadline = time.monotonic() + 5
-    pid = int(pid_file.read_text())
-    while alive(pid) and time.monotonic() < deadline:
+    while sleepers(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not alive(pid), "the binary's child survived the timeout"
+    assert not sleepers(marker), "the binary's child survived the timeout"
+
+
+def sleepers(marker: str) -> list[int]:
+    """Processes whose command line holds ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(entry.name))
+    return found
 
 
 def test_a_missing_binary_is_a_reason(tmp_path: Path) -> None:
@@ -148,7 +146,8 @@ def test_no_secrets_reach_the_binary(tmp_path: Path, monkeypatch) -> None:
     outcome = run_simulation(planted(tmp_path, "write(stats(env=dict(os.environ), cwd=os.getcwd()))"), SPEC)
     env = outcome.stats["env"]
     assert "ARCHITECT_TEST_SECRET" not in env and "AWS_SECRET_ACCESS_KEY" not in env
-    assert set(env) <= {"PATH", "LANG", "LC_CTYPE"}, env
+    # PWD: bubblewrap names the working directory (the scratch folder) after changing into it.
+    assert set(env) <= {"PATH", "LANG", "LC_CTYPE", "PWD"}, env
     assert Path(outcome.stats["cwd"]).name.startswith("architect-gym-"), "runs in a private scratch folder"
 
 
