@@ -32,7 +32,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 #: openat(2) and friends: POSIX. Elsewhere (Windows) writes fall back to lstat checks before each step.
-_AT = _NOFOLLOW != 0 and _DIRECTORY != 0 and os.open in os.supports_dir_fd and os.unlink in os.supports_dir_fd
+_AT = _NOFOLLOW != 0 and _DIRECTORY != 0 and {os.open, os.unlink, os.mkdir, os.rename, os.stat} <= os.supports_dir_fd
 
 
 def repo_root() -> Path:
