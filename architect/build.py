@@ -165,7 +165,8 @@ def build_crate(
     if errors or executable is None:
         detail = "\n".join(errors) or stderr.strip()[-4000:]
         raise BuildError(f"the generated crate does not compile ({len(errors)} error(s))", diagnostics=detail)
-    _copy_atomic(Path(executable), binary_dest)
+    # Into an output folder: a link at bin/ or at the binary's name is not followed (paths.copy_atomic).
+    paths.copy_atomic(Path(executable), binary_dest, mode=0o755)
     return BuildResult(
         binary=binary_dest,
         crate_name=Path(executable).name,
@@ -307,19 +308,6 @@ def _crate_span(span: Mapping[str, Any]) -> Mapping[str, Any] | None:
             return None
         span = expansion["span"]
     return None
-
-
-def _copy_atomic(source: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def rustc_version() -> str:
