@@ -19,7 +19,9 @@ Prints a Markdown table (medians, and the ratio jailed / unjailed); docs/securit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -64,12 +66,20 @@ def run(binary: Path, work: Path, paths: int, steps: int, seed: int) -> tuple[fl
     return float(json.loads(stats.read_text())["elapsed_seconds"]), wall
 
 
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--paths", type=int, default=200_000)
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--tiny", type=int, default=30, help="tiny runs per variant")
+    parser.add_argument("--tiny", type=int, default=100, help="tiny runs per variant")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="architect-jail-bench-") as tmp:
         work = Path(tmp)
@@ -91,7 +101,7 @@ def main() -> None:
         ("tiny run (1000 paths, 1 step), ms", {k: [x * 1e3 for x in v] for k, v in tiny.items()}, "{:.1f}"),
     ]
     print(
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Linux {platform.release()}, "
+        f"Machine: {cpu_model()} ({os.cpu_count()} cores), Linux {platform.release()}, "
         f"Python {sys.version.split()[0]}; medians of {args.repeat} (tiny: {args.tiny}) alternated runs, one thread.\n"
     )
     print("| measure | unjailed | jailed | jailed / unjailed |")
