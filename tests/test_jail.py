@@ -41,6 +41,9 @@ fn main() -> std::process::ExitCode {
 }
 """
 
+#: A binary's account of a complete lock-down (`--describe`, statistics, `report.sandbox.run.jail`).
+LOCKED_DOWN = {"landlock": "enforced", "seccomp": "enforced", "no_new_privs": True}
+
 #: Marker of the grandchild a hostile model tries to leave behind.
 SURVIVOR = "61.372"
 
@@ -130,7 +133,7 @@ def test_the_binary_locks_itself_down_before_any_model_code(jailed: Path, workdi
     assert done.returncode == 0, done.stderr
     assert probe_results(done.stderr) == dict.fromkeys(["read", "write", "spawn", "socket", "survivor"], "contained")
     assert not (workdir / "owned").exists()
-    assert json.loads(done.stdout)["jail"] == {"landlock": "enforced", "seccomp": "enforced", "no_new_privs": True}
+    assert json.loads(done.stdout)["jail"] == LOCKED_DOWN
     time.sleep(0.2)
     assert survivors() == []
 
@@ -259,7 +262,7 @@ def test_require_jail_runs_only_a_binary_that_locked_itself_down(tmp_path: Path)
     options = architect.Options(paths=2000, steps=4, require_jail=True)
     result = architect.generate("OU", out=tmp_path / "ou", options=options)
     assert result.passed, result.report["reason"]
-    assert result.report["sandbox"]["run"]["jail"] == {"landlock": "enforced", "seccomp": "enforced", "no_new_privs": True}
+    assert result.report["sandbox"]["run"]["jail"] == LOCKED_DOWN
     assert result.report["sandbox"]["run"]["filesystem"].startswith("mount namespace")
     checked = architect.api._check_binary_jail
     with pytest.raises(architect.errors.RunError, match="did not lock itself down"):
