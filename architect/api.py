@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from architect import bounded, build, codegen, locking, paths, sandbox, verifier
+from architect import bounded, build, codegen, locking, paths, proof, sandbox, verifier
 from architect import parser as parsing
 from architect.codegen.symbolic import crate_name, fixed_files
 from architect.errors import BuildError, ModelError, RunError, UsageError
@@ -53,6 +53,9 @@ class Options:
     # Refuse to build or run where a protection of the jail is missing (docs/security.md), instead of
     # recording the gap in the report.
     require_jail: bool = False
+    # Run the statistics on a crate that is not provably the model (`architect.proof`) instead of failing it;
+    # the verdict's reason then says so first.
+    statistical_only: bool = False
 
     def __post_init__(self) -> None:
         if self.paths < 2:
@@ -290,11 +293,14 @@ def _build_and_verify(
             _prepare(start_report())
 
     gate: dict[str, Any] = {"passed": False, "violations": []}
+    equivalence: dict[str, Any] = {"proven": False, "reasons": ["not reached"]}
     try:
         fixed = fixed_files(model)
         with _timed(timings, "gate"):
             source = check_crate(crate_dir, fixed["Cargo.toml"], fixed["src/main.rs"])
         gate["passed"] = True
+        with _timed(timings, "proof"):
+            equivalence = _prove(model, source, options)
         say("building (the first build compiles the SDK: about a minute)")
         with _timed(timings, "build"):
             built = build.build_model(
@@ -307,11 +313,22 @@ def _build_and_verify(
     except GateError as exc:
         gate["violations"] = [v.to_dict() for v in exc.violations]
         start_report().update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
+    except proof.NotProven as exc:
+        equivalence = {"proven": False, "reasons": exc.reasons}
+        start_report().update(verdict="fail", reason=f"{exc} (--statistical-only runs the statistics anyway)")
     except BuildError as exc:
         start_report().update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
     except RunError as exc:
         start_report().update(verdict="fail", reason=str(exc))
     report["gate"] = gate
+    report["equivalence"] = equivalence
+    if report["verdict"] == "pass" and not equivalence["proven"]:
+        report["reason"] = (
+            "statistics only — equivalence with the model NOT proven ("
+            + "; ".join(equivalence["reasons"])[:500]
+            + "): "
+            + report["reason"]
+        )
     report["timings"] = {k: round(v, 3) for k, v in timings.items()}
     verifier.write_report(crate_dir, report)
     return Result(
@@ -321,6 +338,16 @@ def _build_and_verify(
         report=report,
         report_dir=crate_dir,
     )
+
+
+def _prove(model: SdeModel, source: str, options: Options) -> dict[str, Any]:
+    """`proof.prove` for the report; with ``statistical_only`` a file that is not proven is recorded, not refused."""
+    try:
+        return proof.prove(model, source).to_dict()
+    except proof.NotProven as exc:
+        if not options.statistical_only:
+            raise
+        return {"proven": False, "reasons": exc.reasons}
 
 
 def _add_outcome(report: dict[str, Any], checked: Checked, scheme_name: str | None) -> None:

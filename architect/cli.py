@@ -88,6 +88,11 @@ def _simulation_options(parser: argparse.ArgumentParser) -> None:
         help="wall-clock limit of each simulator run in seconds (default %(default)s)",
     )
     group.add_argument(
+        "--statistical-only",
+        action="store_true",
+        help="verify statistically a crate that is not provably the model (the verdict says so) instead of failing it",
+    )
+    group.add_argument(
         "--require-jail",
         action="store_true",
         help="fail instead of running where a protection of the jail is missing (docs/security.md)",
@@ -104,6 +109,7 @@ def _options(args: argparse.Namespace) -> api.Options:
         alpha=args.alpha,
         timeout=args.timeout,
         require_jail=args.require_jail,
+        statistical_only=args.statistical_only,
     )
 
 

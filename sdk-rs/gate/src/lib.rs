@@ -65,6 +65,8 @@
 
 use std::fmt;
 
+pub mod reader;
+
 use proc_macro2::{Spacing, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::Parser;
@@ -202,6 +204,23 @@ pub fn check_model_source(source: &str) -> Vec<Violation> {
             "the gate could not start its parser thread: {e}"
         ))],
     }
+}
+
+/// Reads a model file back for the proof that it is the model ([`reader`]): its expression slots
+/// and its code tokens. A file the gate refuses is not read; the parser runs on the gate's large
+/// stack, so no input can overflow it.
+pub fn read_model_source(source: &str) -> Result<(reader::Slots, Vec<reader::CodeToken>), String> {
+    if let Some(first) = check_model_source(source).first() {
+        return Err(format!("the gate refuses it: {first}"));
+    }
+    let owned = source.to_owned();
+    std::thread::Builder::new()
+        .name("architect-reader".into())
+        .stack_size(PARSER_STACK_BYTES)
+        .spawn(move || Ok((reader::model_slots(&owned)?, reader::code_tokens(&owned)?)))
+        .map_err(|e| format!("could not start the parser thread: {e}"))?
+        .join()
+        .map_err(|_| "the file could not be read (internal error)".to_owned())?
 }
 
 fn at_start(reason: String) -> Violation {

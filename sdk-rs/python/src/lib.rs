@@ -32,6 +32,30 @@ fn check_model_source(py: Python<'_>, source: &str) -> Vec<(usize, usize, String
         .collect()
 }
 
+/// A model file read back for the proof that it is the model: `(drift, diffusion, correlation,
+/// tokens)` — the source text of the expressions each function returns (`correlation` is `None`
+/// when the file does not define it) and the file's code tokens as `(text, line)`. Raises
+/// `ValueError` with the reason for a file the gate refuses or whose functions do not end in array
+/// literals.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn read_model_source(
+    py: Python<'_>,
+    source: &str,
+) -> PyResult<(
+    Vec<String>,
+    Vec<Vec<String>>,
+    Option<Vec<Vec<String>>>,
+    Vec<(String, usize)>,
+)> {
+    let source = source.to_owned();
+    let (slots, tokens) = py
+        .detach(move || architect_gate::read_model_source(&source))
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
+    let tokens = tokens.into_iter().map(|t| (t.text, t.line)).collect();
+    Ok((slots.drift, slots.diffusion, slots.correlation, tokens))
+}
+
 /// The `architect._native` extension module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -39,5 +63,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(standard_normals, m)?)?;
     m.add_function(wrap_pyfunction!(exponents, m)?)?;
     m.add_function(wrap_pyfunction!(check_model_source, m)?)?;
+    m.add_function(wrap_pyfunction!(read_model_source, m)?)?;
     Ok(())
 }
