@@ -155,6 +155,8 @@ def summary(result: api.Result) -> str:
     checks = report.get("checks", [])
     passed = sum(1 for c in checks if c.get("passed"))
     lines = [f"Verdict: {report['verdict'].upper()} — {report['reason']}"]
+    if report.get("equivalence", {}).get("proven"):
+        lines.append(_proof_line(report["equivalence"]))
     if checks:
         lines.append(f"Checks: {passed}/{len(checks)} passed at total level alpha={report['statistics'].get('alpha')}")
         lines += [f"  FAILED {c['name']}: {c.get('detail', '')}" for c in checks if not c.get("passed")][:10]
@@ -167,6 +169,12 @@ def summary(result: api.Result) -> str:
     lines.append(f"Report: {result.report_dir / 'report.html'} (also report.md, report.json)")
     lines.append(f"Model: {result.crate_dir / 'model.json'}")
     return "\n".join(lines)
+
+
+def _proof_line(equivalence: dict) -> str:
+    methods = [e["method"] for e in equivalence.get("expressions", [])]
+    how = ", ".join(f"{methods.count(m)} by {m}" for m in dict.fromkeys(methods))
+    return f"Proof: the code is the model ({equivalence.get('scheme')}; {len(methods)} expressions: {how})"
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 
 import sympy as sp
 
-from architect.verifier.report import _join, _num, _percent, _timings
+from architect.verifier.report import _join, _num, _percent, _timings, equivalence_rows
 
 #: Colours shared by the CSS and the plots.
 BLUE, ORANGE, GREEN, RED, GREY = "#1f6fb2", "#d9731a", "#1a7f37", "#c62828", "#5f6b7a"
@@ -657,6 +657,7 @@ def _build_section(report: Report) -> str:
 
 def _run_section(report: Report) -> str:
     cards = [
+        ("Proof that the code is the model", [(k, _e(v)) for k, v in equivalence_rows(report.get("equivalence"))]),
         ("Timings", [(k, _e(v)) for k, v in _timings(report.get("timings") or {})]),
         ("Versions", [(k, _e(v)) for k, v in (report.get("versions") or {}).items()]),
         ("Artifacts", [(k, f"<code>{_e(v)}</code>") for k, v in (report.get("artifacts") or {}).items()]),

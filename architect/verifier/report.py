@@ -36,6 +36,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     parts += _model_section(model, report.get("equations") or [])
+    parts += _key_value_section("Proof that the code is the model", equivalence_rows(report.get("equivalence")))
     parts += _scheme_section(report.get("backend"), report.get("scheme") or {}, report.get("backend_note"))
     parts += _simulation_section(report.get("simulation") or {})
     parts += _method_section(report.get("statistics") or {})
@@ -170,8 +171,20 @@ def _seconds(value: Any) -> str:
     return text if text == "—" else f"{text} s"
 
 
+def equivalence_rows(equivalence: Any) -> list[tuple[str, str]]:
+    """Each expression and how it was proven equal to the model, or why the code is not provably the model
+    (`report.json`'s ``equivalence``; also the HTML report's card)."""
+    if not isinstance(equivalence, dict) or not equivalence:
+        return []
+    if not equivalence.get("proven"):
+        return [("not proven", "; ".join(str(r) for r in equivalence.get("reasons") or []))]
+    rows = [("template", f"architect's, scheme `{equivalence.get('scheme')}`")]
+    return rows + [(str(e.get("what")), str(e.get("method"))) for e in equivalence.get("expressions") or []]
+
+
 def _sandbox(sandbox: dict[str, Any]) -> list[tuple[str, str]]:
-    """One line per confined stage: network, and the limits that were set (docs/security.md)."""
+    """One line per confined stage: network, filesystem, the limits that were set, and the binary's own
+    lock-down (docs/security.md)."""
     rows = []
     for stage in ("build", "run"):
         info = sandbox.get(stage)
@@ -179,7 +192,9 @@ def _sandbox(sandbox: dict[str, Any]) -> list[tuple[str, str]]:
             continue
         limits = info.get("rlimits")
         shown = "; ".join(f"{k} {v}" for k, v in limits.items() if v is not None) if isinstance(limits, dict) else ""
-        rows.append((stage, f"network {info.get('network')}; {shown or limits}"))
+        rows.append((stage, f"network {info.get('network')}; filesystem {info.get('filesystem')}; {shown or limits}"))
+        if isinstance(info.get("jail"), dict):
+            rows.append((f"{stage}: binary's lock-down", ", ".join(f"{k} {v}" for k, v in info["jail"].items())))
     return rows
 
 
