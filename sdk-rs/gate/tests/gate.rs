@@ -4,27 +4,10 @@ use architect_gate::{
     MAX_CHAIN, MAX_NESTING, MAX_SOURCE_BYTES, MAX_TOKENS, Violation, check_model_source,
 };
 
-const GENERATED: &str = include_str!("fixtures/heston_model.rs");
+mod common;
+use common::model_with;
 
-/// A well-formed model whose drift body is `body` (which may use `self`, `t` and `x`).
-fn model_with(items: &str, body: &str) -> String {
-    format!(
-        r#"use architect_sdk::{{Scheme, Sde, Step}};
-pub const SCHEME: Scheme<1> = Scheme::new("euler-maruyama", [Step::Euler]);
-#[derive(Clone, Debug)]
-pub struct Model {{ pub kappa: f64 }}
-impl Default for Model {{ fn default() -> Self {{ Model {{ kappa: 1.0 }} }} }}
-{items}
-impl Sde<1, 1> for Model {{
-    const NAME: &'static str = "m";
-    const STATE: [&'static str; 1] = ["x"];
-    fn initial_state(&self) -> [f64; 1] {{ [0.0] }}
-    fn drift(&self, t: f64, x: &[f64; 1]) -> [f64; 1] {{ {body} }}
-    fn diffusion(&self, _t: f64, _x: &[f64; 1]) -> [[f64; 1]; 1] {{ [[1.0]] }}
-}}
-"#
-    )
-}
+const GENERATED: &str = include_str!("fixtures/heston_model.rs");
 
 fn rejected(source: &str, needle: &str) -> Vec<Violation> {
     let found = check_model_source(source);
