@@ -523,18 +523,15 @@ def _number(value: object, where: str) -> float:
 
 
 def _string(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise ModelError(f"model field {where} must be a string, got {_kind(value)}")
-    if len(value) > MAX_IDENTIFIER_CHARS:
-        raise ModelError(f"model field {where} is {len(value)} characters long; the limit is {MAX_IDENTIFIER_CHARS}")
-    return value
+    """A short string (a domain, a constraint, a law's name)."""
+    return _text(value, where, MAX_IDENTIFIER_CHARS)
 
 
-def _text(value: object, where: str) -> str:
+def _text(value: object, where: str, limit: int = MAX_TEXT_CHARS) -> str:
     if not isinstance(value, str):
         raise ModelError(f"model field {where} must be a string, got {_kind(value)}")
-    if len(value) > MAX_TEXT_CHARS:
-        raise ModelError(f"model field {where} is {len(value)} characters long; the limit is {MAX_TEXT_CHARS}")
+    if len(value) > limit:
+        raise ModelError(f"model field {where} is {len(value)} characters long; the limit is {limit}")
     return value
 
 
