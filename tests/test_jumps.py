@@ -144,6 +144,9 @@ def _generate(text: str, out: Path, *extra: str) -> dict:
     failed = [c["name"] for c in report["checks"] if not c["passed"]]
     assert status == 0, (report["reason"], failed)
     assert report["build"]["warnings"] == []
+    # The binary's --describe lists its jump parts, equal to the model's (tests/test_user_statistics.py).
+    (jumps,) = [c for c in report["checks"] if c["name"] == "binary simulates the model's jumps"]
+    assert jumps["passed"] and jumps["detail"] == f"{len(report['model']['jumps'])} jump part(s) match the model"
     return report
 
 

@@ -94,7 +94,7 @@ def verify(
     ``tolerance`` is a relative equivalence margin: a quantity counts as wrong only when it misses the
     theory by more than ``tolerance`` x its scale *and* by more than the noise; it only matters where the
     noise is smaller still (deterministic components). ``description`` is the binary's `--describe` output;
-    when given, its parameter values and initial state must be the model's.
+    when given, its parameter values, initial state and jump parts must be the model's.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
@@ -137,6 +137,7 @@ def _sanity(
     tested, checks = sane.parse_documents(labelled)
     if description is not None:
         checks.append(sane.description_check(model, description))
+        checks.append(sane.jumps_check(model, description))
     if tested is None:
         return None, checks
     checks += sane.tested_checks(model, tested)

@@ -89,6 +89,95 @@ def description_check(model: SdeModel, description: Mapping[str, Any]) -> Check:
     return sanity("binary simulates the model's parameters", not problems, detail)
 
 
+#: Agreement required of the numbers of a jump part (intensity, size parameters) reported by the binary.
+JUMP_RTOL = 1e-12
+
+
+def jumps_check(model: SdeModel, description: Mapping[str, Any]) -> Check:
+    """The binary's jump parts (`--describe`'s ``jumps``) must be the model's: the same variables, laws and
+    numbers (to a relative 1e-12). Statistics see a rare enormous jump (intensity 5e-7, size 2e5) in almost no
+    path, so this is what compares them. A binary that does not report jumps (an SDK before they were listed)
+    passes only for a model without jumps: nothing is then claimed that could differ, except what the
+    statistics see; a jump model's jumps must be reported."""
+    name = "binary simulates the model's jumps"
+    claimed = description.get("jumps")
+    if claimed is None:
+        if model.jumps:
+            return sanity(
+                name,
+                False,
+                "the binary does not report its jumps (--describe has no 'jumps'), so they "
+                "cannot be compared with the model's",
+            )
+        return sanity(name, True, "the model has no jumps; the binary does not report jumps (an older SDK)")
+    problems = _jump_problems(model, claimed)
+    if problems:
+        return sanity(name, False, "; ".join(problems[:4]))
+    detail = f"{len(model.jumps)} jump part(s) match the model" if model.jumps else "no jumps, as in the model"
+    return sanity(name, True, detail)
+
+
+def _jump_problems(model: SdeModel, claimed: Any) -> list[str]:
+    if not isinstance(claimed, list) or len(claimed) > 1000:
+        return [f"the binary's jumps are not a list of jump parts: {str(claimed)[:200]}"]
+    subs = model.substitutions()
+    expected = {model.state.index(j.variable): (j.law, j.values(subs)) for j in model.jumps}
+    got: dict[int, tuple[Any, dict[str, Any]]] = {}
+    problems = []
+    for entry in claimed:
+        variable = entry.get("variable") if isinstance(entry, Mapping) else None
+        if not isinstance(variable, int) or isinstance(variable, bool) or not 0 <= variable < model.dim:
+            problems.append(f"the binary reports a jump part on no state variable: {str(entry)[:200]}")
+            continue
+        if variable in got:
+            problems.append(f"the binary reports two jump parts on {model.state[variable]}")
+            continue
+        size = entry.get("size")
+        numbers = {"intensity": entry.get("intensity"), **(size if isinstance(size, Mapping) else {})}
+        got[variable] = (entry.get("law"), numbers)
+    for variable in sorted(set(got) | set(expected)):
+        var = model.state[variable]
+        if variable not in expected:
+            law, numbers = got[variable]
+            problems.append(f"the binary adds jumps to {var} that the model does not have ({law}, {_numbers(numbers)})")
+        elif variable not in got:
+            problems.append(f"the model's jumps in {var} ({_law(*expected[variable])}) are missing from the binary")
+        else:
+            problems += _part_problems(var, expected[variable], got[variable])
+    return problems
+
+
+def _part_problems(var: str, expected: tuple[str, dict[str, float]], got: tuple[Any, dict[str, Any]]) -> list[str]:
+    (law, values), (claimed_law, numbers) = expected, got
+    if claimed_law != law:
+        return [f"the jumps in {var} have law {claimed_law!r} in the binary, {law!r} in the model"]
+    wrong = [
+        f"{name} {numbers.get(name)!r} (model {value!r})"
+        for name, value in values.items()
+        if not _same_number(numbers.get(name), value)
+    ]
+    extra = sorted(set(numbers) - set(values))
+    if extra:
+        wrong.append(f"unknown parameters {', '.join(map(str, extra))[:200]}")
+    return [f"the jumps in {var} differ: " + ", ".join(wrong)] if wrong else []
+
+
+def _same_number(got: Any, value: float) -> bool:
+    return (
+        isinstance(got, (int, float))
+        and not isinstance(got, bool)
+        and math.isclose(got, value, rel_tol=JUMP_RTOL, abs_tol=1e-300)
+    )
+
+
+def _numbers(numbers: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} {v!r}" for k, v in numbers.items())[:300]
+
+
+def _law(law: str, values: Mapping[str, float]) -> str:
+    return f"{law}, {_numbers(values)}"
+
+
 # ------------------------------------------------------------------------------ the tested runs
 def tested_checks(model: SdeModel, runs: Sequence[StatsSample]) -> list[Check]:
     labelled = list(zip(LABELS, runs, strict=False))

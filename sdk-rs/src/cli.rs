@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::engine::{self, RunConfig, RunOutput};
 use crate::files::{temp_path, write_atomic, write_npy_flat};
 use crate::jail::{self, JailStatus};
+use crate::jumps::{Jump, JumpSize};
 use crate::scheme::Scheme;
 use crate::sde::Sde;
 use crate::simd::Kernel;
@@ -475,6 +476,8 @@ pub struct ModelInfo {
     pub initial_state: Vec<f64>,
     /// `Sde::parameters`.
     pub parameters: Vec<(&'static str, f64)>,
+    /// `Sde::jumps`: the compound-Poisson parts the binary simulates.
+    pub jumps: Vec<Jump>,
     /// What the process locked itself into ([`run_jailed`]); `None` for an unjailed run.
     pub jail: Option<JailStatus>,
 }
@@ -490,6 +493,7 @@ impl ModelInfo {
             step_kinds: scheme.step_kinds().to_vec(),
             initial_state: model.initial_state().to_vec(),
             parameters: model.parameters(),
+            jumps: model.jumps(),
             jail: None,
         }
     }
@@ -504,6 +508,7 @@ impl ModelInfo {
             step_kinds: scheme.step_kinds().to_vec(),
             initial_state: Vec::new(),
             parameters: Vec::new(),
+            jumps: Vec::new(),
             jail: None,
         }
     }
@@ -615,14 +620,46 @@ struct Describe<'a> {
     step_kinds: &'a [&'a str],
     initial_state: &'a [f64],
     parameters: serde_json::Map<String, serde_json::Value>,
+    jumps: Vec<JumpJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     jail: Option<&'a JailStatus>,
 }
 
+/// One jump part in `--describe`, in the vocabulary of architect's model files
+/// (`{"variable": 0, "intensity": 1.0, "law": "normal", "size": {"mean": -0.1, "sd": 0.15}}`).
+#[derive(Serialize)]
+struct JumpJson {
+    variable: usize,
+    intensity: f64,
+    law: &'static str,
+    size: serde_json::Map<String, serde_json::Value>,
+}
+
+impl JumpJson {
+    fn of(jump: &Jump) -> Self {
+        let (law, size): (&'static str, Vec<(&str, f64)>) = match jump.size {
+            JumpSize::Normal { mean, sd } => ("normal", vec![("mean", mean), ("sd", sd)]),
+            JumpSize::DoubleExponential { p, eta1, eta2 } => (
+                "double-exponential",
+                vec![("p", p), ("eta1", eta1), ("eta2", eta2)],
+            ),
+        };
+        JumpJson {
+            variable: jump.variable,
+            intensity: jump.intensity,
+            law,
+            size: size
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), serde_json::json!(value)))
+                .collect(),
+        }
+    }
+}
+
 /// The `--describe` JSON of a model and scheme, newline-terminated.
 ///
-/// It carries the parameter values the binary was built with, so the gym can check that a
-/// crate simulates the model it claims to before spending time on statistics.
+/// It carries the parameter values and the jump parts the binary was built with, so the gym
+/// can check that a crate simulates the model it claims to before spending time on statistics.
 pub fn describe_json<const D: usize, const M: usize, S: Sde<D, M>>(
     model: &S,
     scheme: &Scheme<D>,
@@ -646,6 +683,7 @@ pub fn describe_info(info: &ModelInfo) -> String {
         step_kinds: &info.step_kinds,
         initial_state: &info.initial_state,
         parameters,
+        jumps: info.jumps.iter().map(JumpJson::of).collect(),
         jail: info.jail.as_ref(),
     };
     to_json_line(&describe)

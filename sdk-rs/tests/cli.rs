@@ -110,7 +110,8 @@ fn describe_prints_the_model() {
         serde_json::json!({"sdk_version": SDK_VERSION, "model": "ornstein-uhlenbeck", "state": ["x"],
                            "noise_dim": 1, "scheme": "euler-maruyama", "step_kinds": ["euler"],
                            "initial_state": [0.0],
-                           "parameters": {"kappa": 2.0, "theta": 1.0, "sigma": 0.5}})
+                           "parameters": {"kappa": 2.0, "theta": 1.0, "sigma": 0.5},
+                           "jumps": []})
     );
 }
 

@@ -140,3 +140,26 @@ fn jumps_are_refused_with_exact_and_log_euler_steps() {
         Err(SdkError::Model(_))
     ));
 }
+
+#[test]
+fn describe_lists_the_jump_parts_with_their_laws() {
+    for (model, law, size) in [
+        (
+            MERTON,
+            "normal",
+            serde_json::json!({"mean": -0.1, "sd": 0.15}),
+        ),
+        (
+            KOU,
+            "double-exponential",
+            serde_json::json!({"p": 0.4, "eta1": 10.0, "eta2": 5.0}),
+        ),
+    ] {
+        let text = architect_sdk::cli::describe_json::<1, 1, _>(&model, &EULER);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v["jumps"],
+            serde_json::json!([{"variable": 0, "intensity": 3.0, "law": law, "size": size}])
+        );
+    }
+}
