@@ -486,15 +486,10 @@ impl ModelInfo {
     /// The description of `model` simulated with `scheme`.
     pub fn of<const D: usize, const M: usize, S: Sde<D, M>>(model: &S, scheme: &Scheme<D>) -> Self {
         ModelInfo {
-            name: S::NAME,
-            state: S::STATE.to_vec(),
-            noise_dim: M,
-            scheme: scheme.name,
-            step_kinds: scheme.step_kinds().to_vec(),
             initial_state: model.initial_state().to_vec(),
             parameters: model.parameters(),
             jumps: model.jumps(),
-            jail: None,
+            ..Self::header::<D, M, S>(scheme)
         }
     }
 
