@@ -56,6 +56,10 @@ class Options:
     # Run the statistics on a crate that is not provably the model (`architect.proof`) instead of failing it;
     # the verdict's reason then says so first.
     statistical_only: bool = False
+    # Also observe the binary through the extended design (horizon 1.5 x horizon, checkpoints off the first
+    # design's grid, a quarter of the paths; `verifier.runs.extended_specs`) and test its moments in the same
+    # Holm family: a simulator that misbehaves only between the checkpoints or after the horizon fails.
+    extended: bool = True
 
     def __post_init__(self) -> None:
         if self.paths < 2:
@@ -110,6 +114,15 @@ class Options:
     def reference_runs(self) -> tuple[RunSpec, ...]:
         """The reference simulator's runs, for models without exact moments: 2N and 4N steps, seeds s+3, s+4."""
         return verifier.runs.reference_specs(self._base())
+
+    def extended_runs(self) -> tuple[RunSpec, ...]:
+        """The extended design's runs (none without ``extended``): horizon 1.5·T, K' checkpoints off the first
+        design's grid, N', 2N', 4N' steps (N' ≈ 1.5·N, a multiple of K'), seeds s+5, s+6, s+7, paths / 4."""
+        return verifier.runs.extended_specs(self._base()) if self.extended else ()
+
+    def extended_reference_runs(self) -> tuple[RunSpec, ...]:
+        """The extended design's reference runs, for models without exact moments: 2N', 4N' steps, seeds s+8, s+9."""
+        return verifier.runs.extended_reference_specs(self._base()) if self.extended else ()
 
 
 @dataclass(frozen=True)
@@ -400,7 +413,16 @@ def check_binary(
         description = describe(binary, limits=replace(limits, timeout=min(limits.timeout, 30.0)))
         _check_binary_jail(description, options)
         specs, references = options.runs(), options.reference_runs()
-        observed = verifier.runs.observe(model, binary, specs, references, reference, limits=limits)
+        observed = verifier.runs.observe(
+            model,
+            binary,
+            specs,
+            references,
+            reference,
+            limits=limits,
+            extended=options.extended_runs(),
+            extended_references=options.extended_reference_runs(),
+        )
     with _timed(timings, "verify"):
         verification = verifier.verify(
             model,
@@ -410,6 +432,8 @@ def check_binary(
             finer_stats=observed.tested[2],
             terminal=observed.terminal,
             reference=observed.reference,
+            extended=observed.extended,
+            extended_reference=observed.extended_reference,
         )
     return Checked(description, observed, verification)
 
@@ -450,6 +474,7 @@ def _base_report(
             },
             "threads": options.threads,
             "checkpoints": [options.horizon * (k + 1) / options.checkpoints for k in range(options.checkpoints)],
+            "extended": _extended_summary(model, options),
         },
         "statistics": {"alpha": options.alpha},
         "checks": [],
@@ -468,6 +493,26 @@ def _base_report(
             "weights": None,
         },
         "artifacts": {"crate": str(crate_dir), "binary": str(binary), "model": str(crate_dir / "model.json")},
+    }
+
+
+def _extended_summary(model: SdeModel, options: Options) -> dict[str, Any] | None:
+    """The extended design's runs as report.json's ``simulation.extended`` (None when it is not run)."""
+    specs, references = options.extended_runs(), options.extended_reference_runs()
+    if not specs:
+        return None
+    first = specs[0]
+    return {
+        "paths": first.paths,
+        "horizon": first.horizon,
+        "checkpoints": [first.horizon * (k + 1) / first.checkpoints for k in range(first.checkpoints)],
+        "steps": [spec.steps for spec in specs],
+        "seeds": [spec.seed for spec in specs],
+        "reference": {
+            "steps": [spec.steps for spec in references],
+            "seeds": [spec.seed for spec in references],
+            "used": verifier.runs.needs_reference(model),
+        },
     }
 
 

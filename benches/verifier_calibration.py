@@ -6,11 +6,12 @@ this runs the full verification of one correct binary per model for many seeds a
     python benches/verifier_calibration.py --bundle DIR [--models ...] [--scheme ...] --jobs 16   # needs no Rust
     .venv/bin/python benches/verifier_calibration.py --merge a.json b.json   # one table from several runs
 
-Each seed gives independent runs (the verifier uses seeds s, s+1, s+2 for the N, 2N, 4N step runs),
-so the seeds are spaced by 10. The observed false-reject rate comes with an exact (Clopper-Pearson)
-95% upper bound. ``--jobs`` verifies seeds in parallel processes, each binary run on one thread: the
-SDK's statistics do not depend on the thread count (each path owns its random stream and the sums
-are combined in a fixed order), so the verdicts are those of a serial run, seed for seed.
+Each seed gives independent runs (the verifier uses seeds s, s+1, s+2 for the N, 2N, 4N step runs, s+3, s+4
+for a reference, s+5 to s+9 for the extended design and its reference), so the seeds are spaced by 10.
+The observed false-reject rate comes with an exact (Clopper-Pearson) 95% upper bound. ``--jobs`` verifies
+seeds in parallel processes, each binary run on one thread: the SDK's statistics do not depend on the
+thread count (each path owns its random stream and the sums are combined in a fixed order), so the
+verdicts are those of a serial run, seed for seed.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ One family-wise false-fail rate ``alpha`` covers every statistical check: Holm's
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from architect.model import SdeModel
@@ -84,6 +84,8 @@ def verify(
     finer_stats: Mapping[str, Any] | None = None,
     terminal: Sequence[Any] | None = None,
     reference: Sequence[Mapping[str, Any]] | None = None,
+    extended: Sequence[Mapping[str, Any]] | None = None,
+    extended_reference: Sequence[Mapping[str, Any]] | None = None,
 ) -> Verification:
     """Verify runs of a simulator of ``model``; never raises on bad data.
 
@@ -94,7 +96,10 @@ def verify(
     ``tolerance`` is a relative equivalence margin: a quantity counts as wrong only when it misses the
     theory by more than ``tolerance`` x its scale *and* by more than the noise; it only matters where the
     noise is smaller still (deterministic components). ``description`` is the binary's `--describe` output;
-    when given, its parameter values, initial state and jump parts must be the model's.
+    when given, its parameter values, initial state and jump parts must be the model's. ``extended``: the
+    statistics of the extended design (`runs.extended_specs`: horizon 1.5·T, checkpoints off the first grid,
+    N', 2N', 4N' steps), whose moments are tested like the first design's, in the same Holm family;
+    ``extended_reference``: its two reference runs, needed with it when some variable has no exact moments.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
@@ -102,6 +107,8 @@ def verify(
         raise ValueError(f"tolerance must lie in [0, 1), got {tolerance}")
     plan = make_plan(model)
     runs, checks = _sanity(model, plan, coarse_stats, fine_stats, finer_stats, terminal, reference, description)
+    if runs is not None and extended is not None:
+        runs = _extended_sanity(model, plan, runs, extended, extended_reference, checks)
     statistical: list[Check] = []
     extras: dict[str, Any] = {"theory": plan.summary()}
     if runs is not None and all(c.passed for c in checks):
@@ -151,30 +158,59 @@ def _sanity(
     return Runs(tuple(tested), arrays, ref_runs), checks
 
 
+def _extended_sanity(
+    model: SdeModel,
+    plan: TheoryPlan,
+    runs: Runs,
+    extended: Sequence[Any],
+    reference: Sequence[Any] | None,
+    checks: list[Check],
+) -> Runs:
+    """Parse and cross-check the extended design's runs; ``runs`` with them added when they parsed."""
+    prefix = f"{sane.EXTENDED}: "
+    if not 2 <= len(extended) <= 3:
+        checks.append(sanity(f"{prefix}statistics are well-formed", False, "need two or three runs"))
+        return runs
+    parsed, parse_checks = sane.parse_documents(list(zip(sane.EXTENDED_LABELS, extended, strict=False)))
+    checks += parse_checks
+    if parsed is None:
+        return runs
+    checks += sane.tested_checks(model, parsed, prefix)
+    checks += sane.count_checks(list(zip(sane.EXTENDED_LABELS, parsed, strict=False)), prefix)
+    ext_ref = _reference_sanity(model, plan, parsed, reference, checks, prefix)
+    checks.append(sane.extended_checks(runs.tested, runs.reference, parsed, ext_ref))
+    return replace(runs, extended=tuple(parsed), extended_reference=ext_ref)
+
+
 def _reference_sanity(
-    model: SdeModel, plan: TheoryPlan, tested: Sequence[Any], reference: Sequence[Any] | None, checks: list[Check]
+    model: SdeModel,
+    plan: TheoryPlan,
+    tested: Sequence[Any],
+    reference: Sequence[Any] | None,
+    checks: list[Check],
+    prefix: str = "",
 ) -> tuple[Any, Any] | None:
     if reference is None:
         if plan.needs_reference:
             names = ", ".join(model.state[i] for i in plan.others)
             checks.append(
                 sanity(
-                    "theory for every state variable",
+                    f"{prefix}theory for every state variable",
                     False,
                     f"no exact moments for {names} ({plan.why_not}) and no empirical reference runs were given",
                 )
             )
         return None
     if len(reference) != 2:
-        checks.append(sanity("reference statistics are well-formed", False, "need exactly two reference runs"))
+        checks.append(sanity(f"{prefix}reference statistics are well-formed", False, "need exactly two reference runs"))
         return None
     parsed, parse_checks = sane.parse_documents(
-        [("reference", reference[0]), ("finer reference", reference[1])], "statistics"
+        [(f"{prefix}reference", reference[0]), (f"{prefix}finer reference", reference[1])], "statistics"
     )
     checks += parse_checks
     if parsed is None:
         return None
-    checks += sane.reference_checks(model, tested, parsed)
+    checks += sane.reference_checks(model, tested, parsed, prefix)
     return parsed[0], parsed[1]
 
 
@@ -185,6 +221,7 @@ def _statistical(
     checks = exact_checks(plan, runs.tested, tolerance, notes)
     if plan.others and runs.reference is not None:
         checks += reference_checks(plan, runs.tested, runs.reference, tolerance, notes)
+    checks += _extended_checks(plan, runs, tolerance, notes)
     horizon = runs.coarse.horizon
     prices: list[PriceSpec] = []
     if runs.terminal is not None:
@@ -214,6 +251,21 @@ def _statistical(
         "mean_paths": mean_paths(plan, runs.tested, runs.reference),
     }
     return checks, extras
+
+
+def _extended_checks(plan: TheoryPlan, runs: Runs, tolerance: float, notes: list[str]) -> list[Check]:
+    """The same moment checks on the extended design (its own extrapolation or pooling, its own reference)."""
+    if runs.extended is None:
+        return []
+    checks = exact_checks(plan, runs.extended, tolerance, notes)
+    if plan.others and runs.extended_reference is not None:
+        checks += reference_checks(plan, runs.extended, runs.extended_reference, tolerance, notes)
+    first = runs.extended[0]
+    for check in checks:
+        check.detail += (
+            f"; {sane.EXTENDED} (horizon {first.horizon:g}, {len(first.checkpoints)} checkpoints, {first.paths} paths)"
+        )
+    return checks
 
 
 def _prices(plan: TheoryPlan, horizon: float) -> list[PriceSpec]:
@@ -297,6 +349,15 @@ def _method(plan: TheoryPlan, runs: Runs | None, alpha: float, tolerance: float)
         setting = (
             f"{len(runs.tested)} independent runs ({listed}; horizon {c.horizon:g}; {len(c.checkpoints)} checkpoints)"
         )
+        if runs.extended is not None:
+            e = runs.extended[0]
+            steps = ", ".join(str(r.steps) for r in runs.extended)
+            setting += (
+                f" and, to see what happens between those checkpoints and after the horizon, an extended design of "
+                f"{len(runs.extended)} more ({e.paths} paths with {steps} steps, seeds "
+                f"{', '.join(str(r.seed) for r in runs.extended)}; horizon {e.horizon:g}; checkpoints at "
+                f"{', '.join(f'{cp.time:g}' for cp in e.checkpoints)}) whose moments are tested the same way"
+            )
     higher = runs is not None and higher_moments(*runs.tested)
     parts = [
         f"The simulator was observed through {setting}.",

@@ -100,7 +100,19 @@ def _simulation_section(sim: dict[str, Any]) -> list[str]:
         ("threads", _num(sim.get("threads"))),
         ("checkpoints", _join(sim.get("checkpoints"))),
     ]
+    extended = sim.get("extended")
+    if isinstance(extended, dict):
+        rows.append(("Extended design", extended_summary(extended)))
     return _key_value_section("Simulation", rows)
+
+
+def extended_summary(extended: dict[str, Any]) -> str:
+    """One line for report.json's ``simulation.extended``: the second observation design (off-grid, past T)."""
+    return (
+        f"{_num(extended.get('paths'))} paths, horizon {_num(extended.get('horizon'))}, checkpoints "
+        f"{_join(extended.get('checkpoints'))}; steps {_join(extended.get('steps'))}, "
+        f"seeds {_join(extended.get('seeds'))}"
+    )
 
 
 def _method_section(stats: dict[str, Any]) -> list[str]:

@@ -6,6 +6,14 @@ variables outside the exact theory also needs an empirical reference: the *symbo
 the model, run at 2N and 4N steps with seeds s+3, s+4. For a crate that the symbolic compiler has just
 generated that binary is the tested one; for any other crate (hand-edited, another backend) it is built from
 the model into the cache, so a wrong crate is never its own reference.
+
+The *extended design* observes the tested binary a second way, so that a simulator that misbehaves only
+between the checkpoints k·T/K or after the horizon T does not pass: horizon 1.5·T, K' checkpoints none of
+which (up to T) falls on the first design's grid (5 for the default K = 4: 0.3T, 0.6T, …, 1.5T), N', 2N', 4N'
+steps with N' ≈ 1.5·N a multiple of K' (the same step size as the first design), seeds s+5, s+6, s+7, and a
+quarter of the paths (`EXTENDED_PATHS_DIVISOR`: the extra runs cost 37 % of the first design's steps rather
+than 150 %). Its reference, where one is needed: 2N' and 4N' steps, seeds s+8, s+9. No terminal states: its
+moments are tested, not its laws or prices.
 """
 
 from __future__ import annotations
@@ -37,6 +45,9 @@ class Observed:
     tested: list[dict[str, Any]]
     terminal: list[np.ndarray]
     reference: list[dict[str, Any]] | None
+    # The extended design's runs (none when it was not asked for) and their reference.
+    extended: list[dict[str, Any]] | None = None
+    extended_reference: list[dict[str, Any]] | None = None
 
 
 def tested_specs(base: RunSpec) -> tuple[RunSpec, RunSpec, RunSpec]:
@@ -49,6 +60,47 @@ def reference_specs(base: RunSpec) -> tuple[RunSpec, RunSpec]:
     than the tested estimate's. Finer steps would shrink it further but cost more than the whole tested
     verification, while the comparison's own residue is dominated by the tested side's anyway."""
     return tuple(replace(base, steps=base.steps * 2**k, seed=base.seed + k + 2) for k in (1, 2))  # type: ignore[return-value]
+
+
+def extended_checkpoints(checkpoints: int) -> int:
+    """K' for the extended design: the smallest count above K whose times 1.5·T·j/K' up to T all miss the
+    first design's grid T·i/K (1.5·j/K' = i/K exactly when 2·K' divides 3·j·K)."""
+    k = checkpoints + 1
+    while any(3 * j * checkpoints % (2 * k) == 0 for j in range(1, k + 1) if 3 * j <= 2 * k):
+        k += 1
+    return k
+
+
+#: The extended design runs this fraction of the paths (1/4): its three runs then cost 1.5/4 of the first
+#: design's steps (docs/verification.md §1, where the measured cost is).
+EXTENDED_PATHS_DIVISOR = 4
+#: Its horizon, in units of the first design's.
+EXTENDED_HORIZON = 1.5
+
+
+def extended_base(base: RunSpec) -> RunSpec:
+    """The extended design's coarse run, from the first design's: horizon 1.5·T, K' checkpoints, N' ≈ 1.5·N
+    steps rounded to a multiple of K', seed s+5, a quarter of the paths (at least 2)."""
+    k = extended_checkpoints(base.checkpoints)
+    steps = max(1, round(EXTENDED_HORIZON * base.steps / k)) * k
+    return replace(
+        base,
+        paths=max(2, base.paths // EXTENDED_PATHS_DIVISOR),
+        steps=steps,
+        horizon=EXTENDED_HORIZON * base.horizon,
+        checkpoints=k,
+        seed=base.seed + 5,
+    )
+
+
+def extended_specs(base: RunSpec) -> tuple[RunSpec, RunSpec, RunSpec]:
+    """The extended design's tested runs: N', 2N', 4N' steps, seeds s+5, s+6, s+7."""
+    return tested_specs(extended_base(base))
+
+
+def extended_reference_specs(base: RunSpec) -> tuple[RunSpec, RunSpec]:
+    """The extended design's reference runs: 2N' and 4N' steps, seeds s+8, s+9."""
+    return reference_specs(extended_base(base))
 
 
 #: The reference's power sums go to degree 12: the skewness guard of third and fourth moments needs them.
@@ -71,9 +123,12 @@ def observe(
     references: Sequence[RunSpec],
     reference_binary: Path | None,
     limits: sandbox.Limits | None = None,
+    extended: Sequence[RunSpec] = (),
+    extended_references: Sequence[RunSpec] = (),
 ) -> Observed:
     """Run everything the verifier needs for ``model``, the reference runs only with a ``reference_binary``
-    (see `needs_reference`); raises `RunError` (from the gym or here)."""
+    (see `needs_reference`), and the ``extended`` design's runs (and their reference) when given; raises
+    `RunError` (from the gym or here)."""
     tested, terminal = [], []
     with tempfile.TemporaryDirectory(prefix="architect-terminal-") as tmp:
         for k, spec in enumerate(specs):
@@ -82,15 +137,23 @@ def observe(
             tested.append(run_simulation(binary, spec, terminal=npy, limits=limits).stats)
             terminal.append(load_terminal(npy, spec.paths, model.dim))
             npy.unlink()  # keep at most one terminal file on disk
-    reference = None
+    ext = [
+        run_simulation(binary, replace(s, moment_degree=moment_degree(model.dim, s.moment_degree)), limits=limits).stats
+        for s in extended
+    ]
+    reference = ext_reference = None
     if reference_binary is not None:
-        reference = [
-            run_simulation(
-                reference_binary, replace(s, moment_degree=moment_degree(model.dim, REFERENCE_DEGREE)), limits=limits
-            ).stats
-            for s in references
-        ]
-    return Observed(tested, terminal, reference)
+        reference = _reference_stats(model, reference_binary, references, limits)
+        if extended:
+            ext_reference = _reference_stats(model, reference_binary, extended_references, limits)
+    return Observed(tested, terminal, reference, ext or None, ext_reference)
+
+
+def _reference_stats(
+    model: SdeModel, binary: Path, specs: Sequence[RunSpec], limits: sandbox.Limits | None
+) -> list[dict[str, Any]]:
+    degree = moment_degree(model.dim, REFERENCE_DEGREE)
+    return [run_simulation(binary, replace(s, moment_degree=degree), limits=limits).stats for s in specs]
 
 
 def needs_reference(model: SdeModel) -> bool:

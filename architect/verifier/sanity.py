@@ -25,6 +25,9 @@ REQUIRED_DEGREE = 4
 #: Agreement required between a run's terminal-state means and its own power sums (summation order only).
 TERMINAL_RTOL = 1e-8
 LABELS = ("coarse", "fine", "finer")
+#: Prefix of the extended design's runs and sanity checks.
+EXTENDED = "extended design"
+EXTENDED_LABELS = tuple(f"{EXTENDED} {label}" for label in LABELS)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,9 @@ class Runs:
     tested: tuple[StatsSample, ...]
     terminal: tuple[np.ndarray, ...] | None
     reference: tuple[StatsSample, StatsSample] | None
+    # The extended design (horizon 1.5·T, checkpoints off the first grid; `runs.extended_specs`) and its reference.
+    extended: tuple[StatsSample, ...] | None = None
+    extended_reference: tuple[StatsSample, StatsSample] | None = None
 
     @property
     def coarse(self) -> StatsSample:
@@ -179,26 +185,62 @@ def _law(law: str, values: Mapping[str, float]) -> str:
 
 
 # ------------------------------------------------------------------------------ the tested runs
-def tested_checks(model: SdeModel, runs: Sequence[StatsSample]) -> list[Check]:
-    labelled = list(zip(LABELS, runs, strict=False))
+def tested_checks(model: SdeModel, runs: Sequence[StatsSample], prefix: str = "") -> list[Check]:
+    """State names, comparability and moment degree of the tested runs (``prefix``: the extended design's)."""
+    labelled = list(zip(EXTENDED_LABELS if prefix else LABELS, runs, strict=False))
     bad_names = [f"{label} run has {list(r.state)}" for label, r in labelled]
     names_ok = all(r.state == model.state for r in runs)
     names = sanity(
-        "state names match the model",
+        f"{prefix}state names match the model",
         names_ok,
         f"{list(model.state)}" if names_ok else f"model has {list(model.state)}; " + "; ".join(bad_names),
     )
     problems = comparability_problems(labelled)
-    comparable = sanity("runs are comparable", not problems, "; ".join(problems) or _comparable_detail(runs))
+    comparable = sanity(f"{prefix}runs are comparable", not problems, "; ".join(problems) or _comparable_detail(runs))
     low = [f"{label} run has degree {r.degree}" for label, r in labelled]
     degree_ok = min(r.degree for r in runs) >= REQUIRED_DEGREE
     degree = sanity(
-        f"moments up to degree {REQUIRED_DEGREE} reported",
+        f"{prefix}moments up to degree {REQUIRED_DEGREE} reported",
         degree_ok,
         "standard errors of variances and covariances need fourth moments"
         + ("" if degree_ok else ": " + "; ".join(low)),
     )
     return [names, comparable, degree]
+
+
+def extended_checks(
+    tested: Sequence[StatsSample],
+    reference: Sequence[StatsSample] | None,
+    extended: Sequence[StatsSample],
+    extended_reference: Sequence[StatsSample] | None = None,
+) -> Check:
+    """The extended design observes the same binary (model, scheme, state) with seeds of its own, and at
+    checkpoint times of its own: none up to the first design's horizon on the first design's grid."""
+    first, ext = tested[0], extended[0]
+    problems = [
+        f"the extended design disagrees with the tested runs on {what}: {getattr(ext, what)!r} vs "
+        f"{getattr(first, what)!r}"
+        for what in ("model", "state", "scheme", "step_kinds")
+        if getattr(ext, what) != getattr(first, what)
+    ]
+    used = {r.seed for r in (*tested, *(reference or ()))}
+    shared = sorted(used & {r.seed for r in (*extended, *(extended_reference or ()))})
+    if shared:
+        problems.append(f"the extended design reuses seeds {shared}; its runs must be independent of the others")
+    grid = [cp.time for cp in first.checkpoints]
+    on_grid = [
+        cp.time
+        for cp in ext.checkpoints
+        if cp.time <= first.horizon * (1 + TIME_RTOL) and any(_close(cp.time, g, first.horizon) for g in grid)
+    ]
+    if on_grid:
+        problems.append(f"the extended design's checkpoints {on_grid} repeat the first design's")
+    detail = "; ".join(problems) or (
+        f"horizon {ext.horizon:g}, checkpoints {', '.join(f'{cp.time:g}' for cp in ext.checkpoints)}; "
+        f"{ext.paths} paths; steps {', '.join(str(r.steps) for r in extended)}; "
+        f"seeds {', '.join(str(r.seed) for r in extended)}"
+    )
+    return sanity(f"{EXTENDED}: another observation of the same binary", not problems, detail)
 
 
 def _comparable_detail(runs: Sequence[StatsSample]) -> str:
@@ -317,8 +359,10 @@ def _terminal_problem(label: str, x: Any, run: StatsSample, positive: Sequence[i
 
 
 # ------------------------------------------------------------------------------ reference runs
-def reference_checks(model: SdeModel, tested: Sequence[StatsSample], reference: Sequence[StatsSample]) -> list[Check]:
-    labelled = [("reference", reference[0]), ("finer reference", reference[1])]
+def reference_checks(
+    model: SdeModel, tested: Sequence[StatsSample], reference: Sequence[StatsSample], prefix: str = ""
+) -> list[Check]:
+    labelled = [(f"{prefix}reference", reference[0]), (f"{prefix}finer reference", reference[1])]
     problems = []
     if any(r.state != model.state for r in reference):
         problems.append(f"reference state names {[list(r.state) for r in reference]} are not {list(model.state)}")
@@ -332,4 +376,7 @@ def reference_checks(model: SdeModel, tested: Sequence[StatsSample], reference: 
         f"steps {reference[0].steps} and {reference[1].steps}, seeds {reference[0].seed} and {reference[1].seed}, "
         f"{reference[0].paths} paths"
     )
-    return [sanity("reference runs are comparable", not problems, detail), *count_checks(labelled, "reference: ")]
+    return [
+        sanity(f"{prefix}reference runs are comparable", not problems, detail),
+        *count_checks(labelled, f"{prefix}reference: "),
+    ]
