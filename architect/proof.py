@@ -149,7 +149,7 @@ def _equal_to_model(model: SdeModel, completion: Completion) -> list[tuple[str, 
         if _sympy_equal(got, want):
             methods.append((what, SYMPY))
             continue
-        mismatch = checks._compare(what, expr, want, points, model)
+        mismatch = checks.compare_at(what, expr, want, points, model)
         if mismatch:
             problems += mismatch
         elif (got - want).has(*PIECEWISE):
@@ -171,7 +171,7 @@ def _points(model: SdeModel, seed: int = 20261202) -> list[checks.Point]:
     a floor, a threshold or a term that only acts far from the model's values is met."""
     params, state = model_identifiers(model)
     rng = random.Random(seed)
-    points = [checks._points(model, 1)[0]]
+    points = [checks.random_points(model, 1)[0]]
     for _ in range(POINTS - 1):
         rust: dict[str, float] = {}
         sym: dict[sp.Symbol, float] = {}

@@ -56,14 +56,14 @@ def native_source_problems(model_rs: str) -> list[str]:
 
 def mismatches(model: SdeModel, completion: Completion) -> list[str]:
     """Expressions whose values differ from the model's at some random point."""
-    points = _points(model)
+    points = random_points(model)
     problems: list[str] = []
     for i, (expr, want) in enumerate(zip(completion.drift, model.drift, strict=True)):
-        problems += _compare(f"drift of {model.state[i]}", expr, want, points, model)
+        problems += compare_at(f"drift of {model.state[i]}", expr, want, points, model)
     for i, row in enumerate(completion.diffusion):
         for k, expr in enumerate(row):
             what = f"diffusion of {model.state[i]} on {model.noises[k]}"
-            problems += _compare(what, expr, model.diffusion[i][k], points, model)
+            problems += compare_at(what, expr, model.diffusion[i][k], points, model)
     m = model.noise_dim
     identity = [[sp.Integer(int(k == j)) for j in range(m)] for k in range(m)]
     if completion.correlation is None:
@@ -73,15 +73,16 @@ def mismatches(model: SdeModel, completion: Completion) -> list[str]:
         for k, row in enumerate(completion.correlation):
             for j, expr in enumerate(row):
                 what = f"correlation of {model.noises[k]} and {model.noises[j]}"
-                problems += _compare(what, expr, model.correlation[k][j], points, model)
+                problems += compare_at(what, expr, model.correlation[k][j], points, model)
     return problems
 
 
 Point = tuple[dict[str, float], dict[sp.Symbol, float]]
 
 
-def _points(model: SdeModel, count: int = POINTS, seed: int = 20250101) -> list[Point]:
-    """Random (Rust name -> value, sympy symbol -> value) pairs; the first uses the model's own values."""
+def random_points(model: SdeModel, count: int = POINTS, seed: int = 20250101) -> list[Point]:
+    """Random (Rust name -> value, sympy symbol -> value) pairs; the first uses the model's own values (it is
+    also the first point of `architect.proof`'s identity test)."""
     params, state = model_identifiers(model)
     rng = random.Random(seed)
     out = []
@@ -108,7 +109,8 @@ def _draw(rng: random.Random, kind: str) -> float:
     return rng.uniform(-2.0, 2.0)
 
 
-def _compare(what: str, expr: Expression, want: sp.Expr, points: list[Point], model: SdeModel) -> list[str]:
+def compare_at(what: str, expr: Expression, want: sp.Expr, points: list[Point], model: SdeModel) -> list[str]:
+    """The first point where ``expr`` differs from ``want``, in words (empty: equal at every point)."""
     for rust, sym in points:
         expected = _value(want, sym)
         if expected is None:
