@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from edited_crates import UNDECLARED_JUMPS, crate, edit
 
 import architect
 from architect import api, codegen, proof
@@ -21,23 +22,7 @@ from architect.model import SdeModel
 from architect.parser.catalog import FAMILIES
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-OU = "OU kappa=2 theta=1 sigma=0.5 X0=0"
 OU_DRIFT = "[self.kappa * (self.theta - x)]"
-
-
-def crate(tmp_path: Path, text: str = OU, scheme: str = "euler") -> tuple[SdeModel, Path]:
-    model = architect.parse(text)
-    out = tmp_path / "crate"
-    codegen.write_crate(model, out, scheme=scheme)
-    (out / "model.json").write_text(model.to_json())
-    return model, out
-
-
-def edit(out: Path, old: str, new: str) -> None:
-    source = out / "src" / "model.rs"
-    text = source.read_text()
-    assert old in text, f"{old!r} not in\n{text}"
-    source.write_text(text.replace(old, new, 1))
 
 
 LIES = {
@@ -72,13 +57,7 @@ LIES = {
         "drift of X should be",
     ),
     # 6. Undeclared jumps: rare and enormous, absent from model.json.
-    "undeclared jumps": (
-        "    fn per_step(",
-        "    fn jumps(&self) -> Vec<architect_sdk::Jump> {\n"
-        "        vec![architect_sdk::Jump { variable: 0, intensity: 5e-7,"
-        " size: architect_sdk::JumpSize::Normal { mean: 2e5, sd: 1.0 } }]\n    }\n\n    fn per_step(",
-        "not architect's template",
-    ),
+    "undeclared jumps": (*UNDECLARED_JUMPS, "not architect's template"),
 }
 
 

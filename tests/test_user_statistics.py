@@ -18,37 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from edited_crates import OU, UNDECLARED_JUMPS, crate, edit
 
 import architect
-from architect import codegen, verifier
+from architect import verifier
 from architect.gym.runner import RunSpec
 from architect.model import SdeModel
 from architect.verifier import runs
 from architect.verifier.sanity import jumps_check
-
-OU = "OU kappa=2 theta=1 sigma=0.5 X0=0"
-UNDECLARED_JUMPS = (
-    "    fn per_step(",
-    "    fn jumps(&self) -> Vec<architect_sdk::Jump> {\n"
-    "        vec![architect_sdk::Jump { variable: 0, intensity: 5e-7,"
-    " size: architect_sdk::JumpSize::Normal { mean: 2e5, sd: 1.0 } }]\n    }\n\n    fn per_step(",
-)
-
-
-def crate(tmp_path: Path, text: str = OU, scheme: str = "euler") -> tuple[SdeModel, Path]:
-    model = architect.parse(text)
-    out = tmp_path / "crate"
-    codegen.write_crate(model, out, scheme=scheme)
-    (out / "model.json").write_text(model.to_json())
-    return model, out
-
-
-def edit(out: Path, old: str, new: str) -> None:
-    source = out / "src" / "model.rs"
-    text = source.read_text()
-    assert old in text, f"{old!r} not in\n{text}"
-    source.write_text(text.replace(old, new, 1))
-
 
 # ============================================================================ (a) jumps in --describe
 MERTON_JUMPS = [{"variable": 0, "intensity": 1.0, "law": "normal", "size": {"mean": -0.1, "sd": 0.15}}]
