@@ -13,11 +13,12 @@ import shutil
 import time
 from pathlib import Path
 
+import edited_crates
 import pytest
 from planted import HONEST, planted
 
 import architect
-from architect import api, build, codegen
+from architect import api, build
 from architect.cli import main
 
 OPTIONS = api.Options(paths=1000, steps=4, timeout=20)
@@ -25,11 +26,8 @@ OPTIONS = api.Options(paths=1000, steps=4, timeout=20)
 
 @pytest.fixture
 def crate(tmp_path: Path) -> Path:
-    model = architect.parse("GBM")
-    out = tmp_path / "crate"
-    codegen.write_crate(model, out)
-    (out / "model.json").write_text(model.to_json())
-    return out
+    """A real generated GBM crate (no binary) with its model.json, as `verify` expects it."""
+    return edited_crates.crate(tmp_path, "GBM", scheme="auto")[1]
 
 
 def plant(monkeypatch, body: str) -> None:

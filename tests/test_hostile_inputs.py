@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import edited_crates
 import pytest
 
 import architect
@@ -32,11 +33,7 @@ OPTIONS = api.Options(paths=100, steps=4, timeout=20)
 @pytest.fixture
 def crate(tmp_path: Path) -> Path:
     """A real generated GBM crate (no binary) with its model.json, as `verify` expects it."""
-    model = architect.parse("GBM")
-    out = tmp_path / "crate"
-    codegen.write_crate(model, out)
-    (out / "model.json").write_text(model.to_json())
-    return out
+    return edited_crates.crate(tmp_path, "GBM", scheme="auto")[1]
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
