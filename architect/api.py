@@ -60,6 +60,10 @@ class Options:
     # design's grid, a quarter of the paths; `verifier.runs.extended_specs`) and test its moments in the same
     # Holm family: a simulator that misbehaves only between the checkpoints or after the horizon fails.
     extended: bool = True
+    # For a crate not proven to be the model (``statistical_only``): compare every moment at the step counts
+    # users run (N and the binary's default) with the compiler's binary of the same scheme, without
+    # extrapolation (`verifier.runs.same_step_specs`), so that an error linear in h, however large, fails.
+    same_steps: bool = True
 
     def __post_init__(self) -> None:
         if self.paths < 2:
@@ -123,6 +127,11 @@ class Options:
     def extended_reference_runs(self) -> tuple[RunSpec, ...]:
         """The extended design's reference runs, for models without exact moments: 2N', 4N' steps, seeds s+8, s+9."""
         return verifier.runs.extended_reference_specs(self._base()) if self.extended else ()
+
+    def same_step_runs(self) -> tuple[tuple[RunSpec, RunSpec], ...]:
+        """(tested, trusted) runs at the step counts users run: N and the binary's default (200), the trusted
+        ones by the compiler's binary of the same scheme, seeds s+10, s+11 (`verifier.runs.same_step_specs`)."""
+        return verifier.runs.same_step_specs(self._base())
 
 
 @dataclass(frozen=True)
@@ -322,7 +331,10 @@ def _build_and_verify(
             reference = _reference_binary(model, crate_dir, binary, backend, say)
         start_report()["build"] = {"warnings": list(built.warnings), "crate": built.crate_name}
         say("simulating and verifying against theory")
-        _add_outcome(report, check_binary(model, binary, options, reference, timings), scheme_name)
+        unproven = options.same_steps and not equivalence["proven"]
+        trusted = _same_scheme_binary(model, crate_dir, binary, say) if unproven else None
+        report["simulation"]["same_steps"] = _same_step_summary(options) if trusted else None
+        _add_outcome(report, check_binary(model, binary, options, reference, timings, trusted), scheme_name)
     except GateError as exc:
         gate["violations"] = [v.to_dict() for v in exc.violations]
         start_report().update(verdict="fail", reason=str(exc), diagnostics=exc.diagnostics)
@@ -401,11 +413,14 @@ def check_binary(
     options: Options,
     reference: Path | None = None,
     timings: dict[str, float] | None = None,
+    same_scheme: Callable[[object], Path] | None = None,
 ) -> Checked:
     """Simulate an already-built ``binary`` as the verifier needs and verify it against ``model``.
 
     The building block of `generate` and `verify`, and of the calibration bench, which runs it for
-    many seeds on one binary. Raises `RunError` when the binary misbehaves.
+    many seeds on one binary. ``same_scheme``, for a crate not proven to be the model: given the step kinds
+    the binary describes, the trusted binary of that scheme, for the same-step design. Raises `RunError`
+    when the binary misbehaves.
     """
     timings = timings if timings is not None else {}
     limits = options.run_limits()
@@ -413,6 +428,7 @@ def check_binary(
         description = describe(binary, limits=replace(limits, timeout=min(limits.timeout, 30.0)))
         _check_binary_jail(description, options)
         specs, references = options.runs(), options.reference_runs()
+        trusted = same_scheme(description.get("step_kinds")) if same_scheme is not None else None
         observed = verifier.runs.observe(
             model,
             binary,
@@ -422,6 +438,8 @@ def check_binary(
             limits=limits,
             extended=options.extended_runs(),
             extended_references=options.extended_reference_runs(),
+            same_steps=options.same_step_runs() if trusted is not None else (),
+            same_step_binary=trusted,
         )
     with _timed(timings, "verify"):
         verification = verifier.verify(
@@ -434,6 +452,7 @@ def check_binary(
             reference=observed.reference,
             extended=observed.extended,
             extended_reference=observed.extended_reference,
+            same_steps=observed.same_steps,
         )
     return Checked(description, observed, verification)
 
@@ -513,6 +532,25 @@ def _extended_summary(model: SdeModel, options: Options) -> dict[str, Any] | Non
             "seeds": [spec.seed for spec in references],
             "used": verifier.runs.needs_reference(model),
         },
+    }
+
+
+def _same_scheme_binary(model: SdeModel, crate_dir: Path, binary: Path, say: Progress) -> Callable[[object], Path]:
+    """For the same-step design: the compiler's binary of the scheme a binary claims (built on first use)."""
+
+    def trusted(step_kinds: object) -> Path:
+        kind = verifier.runs.same_scheme_kind(model, step_kinds)
+        return verifier.runs.symbolic_reference(model, crate_dir, binary, say, scheme=kind)
+
+    return trusted
+
+
+def _same_step_summary(options: Options) -> dict[str, Any]:
+    """The same-step design as report.json's ``simulation.same_steps``."""
+    pairs = options.same_step_runs()
+    return {
+        "steps": [tested.steps for tested, _ in pairs],
+        "seeds": [[tested.seed, trusted.seed] for tested, trusted in pairs],
     }
 
 

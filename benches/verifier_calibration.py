@@ -5,9 +5,12 @@ this runs the full verification of one correct binary per model for many seeds a
     .venv/bin/python benches/verifier_calibration.py --export DIR [--scheme euler]   # build here, run elsewhere:
     python benches/verifier_calibration.py --bundle DIR [--models ...] [--scheme ...] --jobs 16   # needs no Rust
     .venv/bin/python benches/verifier_calibration.py --merge a.json b.json   # one table from several runs
+    .venv/bin/python benches/verifier_calibration.py --same-steps   # also the same-step design (--statistical-only)
 
 Each seed gives independent runs (the verifier uses seeds s, s+1, s+2 for the N, 2N, 4N step runs, s+3, s+4
-for a reference, s+5 to s+9 for the extended design and its reference), so the seeds are spaced by 10.
+for a reference, s+5 to s+9 for the extended design and its reference, s+10 to s+12 for the same-step design:
+`runs.SEEDS_PER_VERIFICATION`), so the seeds are spaced by 20. With ``--same-steps`` the correct binary is its
+own trusted twin (it is the compiler's), which is the null hypothesis of those checks.
 The observed false-reject rate comes with an exact (Clopper-Pearson) 95% upper bound. ``--jobs`` verifies
 seeds in parallel processes, each binary run on one thread: the SDK's statistics do not depend on the
 thread count (each path owns its random stream and the sums are combined in a fixed order), so the
@@ -44,6 +47,9 @@ META = "meta.json"
 #: Levels at which the rejections are also counted: at 1e-3 a thousand seeds expect one, at 0.05 fifty, so these
 #: show a miscalibration far sooner (each seed's verdict at level a: its m * smallest p <= a).
 LEVELS = (1e-3, 1e-2, 5e-2)
+#: Seeds of consecutive verifications are this far apart, so that no run's seed is shared.
+SEED_SPACING = 20
+assert SEED_SPACING >= runs.SEEDS_PER_VERIFICATION
 
 
 @dataclass(frozen=True)
@@ -103,13 +109,16 @@ def load(bundle: Path, text: str, scheme: str) -> Built:
     return Built(meta["text"], meta["scheme"], meta["scheme_name"], model, binary)
 
 
-def verify_seed(model_json: str, binary: Path, paths: int, seed: int, threads: int) -> dict[str, Any]:
+def verify_seed(
+    model_json: str, binary: Path, paths: int, seed: int, threads: int, same_steps: bool = False
+) -> dict[str, Any]:
     """One full verification of the correct binary; a pool worker, so everything comes in as plain values."""
     model = SdeModel.from_json(model_json)
     options = architect.Options(paths=paths, seed=seed, threads=threads)
     # A model without exact moments needs the trusted reference: the symbolic crate is its own.
     reference = binary if runs.needs_reference(model) else None
-    verification = check_binary(model, binary, options, reference).verification
+    twin = (lambda _kinds: binary) if same_steps else None
+    verification = check_binary(model, binary, options, reference, same_scheme=twin).verification
     p_values = [c.p_value if c.p_value is not None else 0.0 for c in verification.checks if c.kind != "sanity"]
     outcome = {"seed": seed, "passed": verification.passed, "reason": verification.reason, "checks": len(p_values)}
     # Holm rejects anything iff the smallest p is <= alpha / m: with it, the verdict at any other level is known.
@@ -117,16 +126,18 @@ def verify_seed(model_json: str, binary: Path, paths: int, seed: int, threads: i
     return outcome | {"smallest_p": min(p_values, default=0.0)}
 
 
-def calibrate(built: Built, seeds: int, paths: int, jobs: int, threads: int) -> dict[str, Any]:
+def calibrate(
+    built: Built, seeds: int, paths: int, jobs: int, threads: int, same_steps: bool = False
+) -> dict[str, Any]:
     """Verify ``built`` with ``seeds`` independent seeds, ``jobs`` at a time; results come back in seed order."""
     failures = []
     checks = 0
     family_p = []  # per seed: checks x smallest p, the lowest level at which it would have failed
     started = time.monotonic()
-    seed_list = [10 * k + 1 for k in range(seeds)]
+    seed_list = [SEED_SPACING * k + 1 for k in range(seeds)]
     arguments = ([built.model.to_json()] * seeds, [built.binary] * seeds, [paths] * seeds, seed_list)
     with ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else _Serial() as pool:
-        for k, outcome in enumerate(pool.map(verify_seed, *arguments, [threads] * seeds)):
+        for k, outcome in enumerate(pool.map(verify_seed, *arguments, [threads] * seeds, [same_steps] * seeds)):
             checks = max(checks, outcome["checks"])
             family_p.append(outcome["checks"] * outcome["smallest_p"])
             if not outcome["passed"]:
@@ -136,7 +147,7 @@ def calibrate(built: Built, seeds: int, paths: int, jobs: int, threads: int) -> 
                 print(f"  {k + 1} seeds, {len(failures)} rejected, {time.monotonic() - started:.0f} s", flush=True)
     return {
         "model": built.model.name,
-        "scheme": built.scheme_name,
+        "scheme": built.scheme_name + (" + same steps" if same_steps else ""),
         "seeds": seeds,
         "paths": paths,
         "statistical_checks": checks,
@@ -215,6 +226,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--scheme", default="auto", help="auto (exact law where there is one) or euler")
     parser.add_argument("--jobs", type=int, default=1, help="seeds verified in parallel processes")
+    parser.add_argument(
+        "--same-steps", action="store_true", help="also run the same-step design (as --statistical-only does)"
+    )
     parser.add_argument("--threads", type=int, help="simulator threads per run (default: all cores, 1 with --jobs)")
     parser.add_argument("--out", type=Path, default=Path("docs/verifier-calibration.md"))
     where = parser.add_mutually_exclusive_group()
@@ -242,7 +256,7 @@ def main() -> int:
             for text in args.models:
                 built = load(args.bundle, text, args.scheme) if args.bundle else build(text, args.scheme, Path(tmp))
                 print(f"{text} ({built.scheme_name}): {args.seeds} seeds, {args.jobs} jobs", flush=True)
-                rows.append(calibrate(built, args.seeds, args.paths, args.jobs, args.threads))
+                rows.append(calibrate(built, args.seeds, args.paths, args.jobs, args.threads, args.same_steps))
     args.out.write_text(markdown(rows, architect.Options().alpha))
     args.out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
     print(f"wrote {args.out}")

@@ -580,6 +580,7 @@ def test_verification_levels_and_detectable_error() -> None:
         "convergence",
         "distribution",
         "mean_paths",
+        "discretisation",
         "checks",
     ]
     assert list(data["checks"][-1]) == [

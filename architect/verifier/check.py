@@ -33,7 +33,7 @@ class Check:
     coarse: float | None = None
     fine: float | None = None
     finer: float | None = None
-    theory_kind: str | None = None  # "exact" | "empirical reference"; None for sanity checks
+    theory_kind: str | None = None  # "exact" | "empirical reference" | "trusted scheme, same steps"; None: sanity
     # Absolute equivalence margin (tolerance x the quantity's scale); internal, reported through detail.
     margin: float = field(default=0.0, repr=False)
     # The size detectable errors are relative to, where it is not |theory| (e.g. a convergence check's theory is 0).

@@ -26,16 +26,25 @@ from architect.verifier import sanity as sane
 from architect.verifier.check import POWER, Check, detectable_error, json_number, sanity
 from architect.verifier.convergence import convergence_checks
 from architect.verifier.distribution import distribution_checks, exact_laws
-from architect.verifier.moments import exact_checks, higher_moments, mean_paths, reference_checks, transformed_checks
+from architect.verifier.moments import (
+    discretisation_errors,
+    exact_checks,
+    higher_moments,
+    mean_paths,
+    reference_checks,
+    same_step_checks,
+    transformed_checks,
+)
 from architect.verifier.plan import TheoryPlan, make_plan
 from architect.verifier.prices import PriceSpec, price_checks, price_convergence, price_specs
+from architect.verifier.quantities import SAME_STEPS
 from architect.verifier.sanity import Runs
 
 __all__ = ["Check", "Verification", "holm", "verify"]
 
 _HIGHER = ", third and fourth central moments"
 #: Report sections a verification carries besides its checks.
-EXTRAS = ("theory", "convergence", "distribution", "mean_paths")
+EXTRAS = ("theory", "convergence", "distribution", "mean_paths", "discretisation")
 
 
 @dataclass
@@ -86,6 +95,7 @@ def verify(
     reference: Sequence[Mapping[str, Any]] | None = None,
     extended: Sequence[Mapping[str, Any]] | None = None,
     extended_reference: Sequence[Mapping[str, Any]] | None = None,
+    same_steps: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]] | None = None,
 ) -> Verification:
     """Verify runs of a simulator of ``model``; never raises on bad data.
 
@@ -100,6 +110,8 @@ def verify(
     statistics of the extended design (`runs.extended_specs`: horizon 1.5·T, checkpoints off the first grid,
     N', 2N', 4N' steps), whose moments are tested like the first design's, in the same Holm family;
     ``extended_reference``: its two reference runs, needed with it when some variable has no exact moments.
+    ``same_steps``: (tested, trusted) statistics at the step counts users run (`runs.same_step_specs`), the
+    trusted ones from the compiler's binary of the same scheme; every moment is compared without extrapolation.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
@@ -109,6 +121,8 @@ def verify(
     runs, checks = _sanity(model, plan, coarse_stats, fine_stats, finer_stats, terminal, reference, description)
     if runs is not None and extended is not None:
         runs = _extended_sanity(model, plan, runs, extended, extended_reference, checks)
+    if runs is not None and same_steps is not None:
+        runs = _same_step_sanity(model, runs, same_steps, checks)
     statistical: list[Check] = []
     extras: dict[str, Any] = {"theory": plan.summary()}
     if runs is not None and all(c.passed for c in checks):
@@ -182,6 +196,31 @@ def _extended_sanity(
     return replace(runs, extended=tuple(parsed), extended_reference=ext_ref)
 
 
+def _same_step_sanity(model: SdeModel, runs: Runs, pairs: Sequence[tuple[Any, Any]], checks: list[Check]) -> Runs:
+    """Parse and cross-check the runs at the users' step counts; ``runs`` with them added when they parsed."""
+    if not pairs:
+        checks.append(sanity(f"{sane.SAME_STEPS}: runs given", False, "no step count to compare at"))
+        return runs
+    labelled = [
+        (f"{sane.SAME_STEPS}: {who} run {k + 1}", doc)
+        for k, pair in enumerate(pairs)
+        for who, doc in zip(("tested", "trusted"), pair, strict=True)
+    ]
+    parsed, parse_checks = sane.parse_documents(labelled)
+    checks += parse_checks
+    if parsed is None:
+        return runs
+    parsed_pairs = tuple((parsed[2 * k], parsed[2 * k + 1]) for k in range(len(pairs)))
+    used = {r.seed for r in (*runs.tested, *(runs.reference or ()), *(runs.extended or ()))}
+    used |= {r.seed for r in runs.extended_reference or ()}
+    for tested, trusted_run in parsed_pairs:
+        checks.append(sane.same_step_pair_check(model, tested, trusted_run, used))
+    checks += sane.count_checks(
+        list(zip([label for label, _ in labelled], parsed, strict=True)), f"{sane.SAME_STEPS}: "
+    )
+    return replace(runs, same_steps=parsed_pairs)
+
+
 def _reference_sanity(
     model: SdeModel,
     plan: TheoryPlan,
@@ -222,6 +261,8 @@ def _statistical(
     if plan.others and runs.reference is not None:
         checks += reference_checks(plan, runs.tested, runs.reference, tolerance, notes)
     checks += _extended_checks(plan, runs, tolerance, notes)
+    if runs.same_steps is not None:
+        checks += same_step_checks(runs.same_steps, tolerance, notes)
     horizon = runs.coarse.horizon
     prices: list[PriceSpec] = []
     if runs.terminal is not None:
@@ -249,6 +290,7 @@ def _statistical(
     extras = extras | {
         "convergence": convergence,
         "mean_paths": mean_paths(plan, runs.tested, runs.reference),
+        "discretisation": discretisation_errors(runs.tested),
     }
     return checks, extras
 
@@ -332,7 +374,8 @@ def _reason(checks: list[Check], statistical: list[Check], alpha: float) -> str:
         return f"all {len(statistical)} statistical checks agree with the theory at family-wise level {alpha:g} (Holm)"
     worst = min(failed, key=lambda c: c.p_value if c.p_value is not None else 0.0)
     if worst.theory is not None and worst.estimate is not None:
-        what = f"estimate {worst.estimate:.6g} vs theory {worst.theory:.6g} (z = {worst.statistic:.3g}"
+        versus = "the trusted scheme" if worst.theory_kind == SAME_STEPS else "theory"
+        what = f"estimate {worst.estimate:.6g} vs {versus} {worst.theory:.6g} (z = {worst.statistic:.3g}"
     else:
         what = f"statistic {worst.statistic:.4g} ({worst.detail}; "
     return (

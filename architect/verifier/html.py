@@ -23,7 +23,15 @@ from typing import Any
 
 import sympy as sp
 
-from architect.verifier.report import _join, _num, _percent, _timings, equivalence_rows, extended_summary
+from architect.verifier.report import (
+    _join,
+    _num,
+    _percent,
+    _timings,
+    equivalence_rows,
+    extended_summary,
+    users_steps_rows,
+)
 
 #: Colours shared by the CSS and the plots.
 BLUE, ORANGE, GREEN, RED, GREY = "#1f6fb2", "#d9731a", "#1a7f37", "#c62828", "#5f6b7a"
@@ -342,6 +350,7 @@ def _simulation_section(report: Report) -> str:
     extended = sim.get("extended")
     if isinstance(extended, dict):
         rows.append(("extended design (moments only)", extended_summary(extended)))
+    rows += users_steps_rows(report)
     table = _kv_table([(k, _e(v)) for k, v in rows])
     return f'<section id="simulation"><h2>Simulation</h2>{table}</section>'
 

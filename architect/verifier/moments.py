@@ -27,8 +27,10 @@ from architect.verifier.quantities import (
     exact_targets,
     extrapolate,
     extrapolation_note,
+    extrapolation_weights,
     quantities,
     reference_targets,
+    same_step_targets,
     sample_central,
     theory_central,
     trusted,
@@ -210,6 +212,93 @@ def _checks_at(
         moment_check(q.label(state), q, cps[0].time, [q.estimate(cp) for cp in cps], targets[q], tolerance, steps)
         for q in qs
     ]
+
+
+def same_step_checks(
+    pairs: Sequence[tuple[StatsSample, StatsSample]], tolerance: float, notes: list[str]
+) -> list[Check]:
+    """Every moment of every variable at every checkpoint of the tested binary at the step counts users run
+    (``pairs``: a tested run and a trusted run of the same scheme at the same steps, independent seeds).
+
+    The extrapolated checks see only the limit h -> 0, which any error linear in h leaves alone; here the
+    tested binary's discretisation error at those steps must be the scheme's own: a two-sided two-sample
+    z-test of the difference, without extrapolation."""
+    checks = []
+    for tested, trusted_run in pairs:
+        qs = quantities(range(tested.dim), higher_moments(tested, trusted_run))
+        paths = min(tested.paths, trusted_run.paths)
+        dropped: list[str] = []
+        for cp, ref in zip(tested.checkpoints, trusted_run.checkpoints, strict=True):
+            if cp.count < 2 or ref.count < 2:
+                continue  # the path-count sanity check already fails this verification
+            kept = keep(qs, sample_central(ref), tested.dim, paths, cp.time, tested.state, dropped)
+            targets = same_step_targets(ref, kept)
+            checks += [_same_step_check(q, tested, cp, targets[q], tolerance) for q in kept]
+        if dropped:
+            notes.append(
+                f"at {tested.steps} steps against the trusted scheme: {len(dropped)} moments not tested "
+                f"(their estimators are too skewed to trust a normal p-value), e.g. {dropped[0]}"
+            )
+    return checks
+
+
+def _same_step_check(
+    q: Quantity, tested: StatsSample, cp: CheckpointMoments, target: Target, tolerance: float
+) -> Check:
+    run = q.estimate(cp)
+    se = math.sqrt(run.std_error**2 + target.std_error**2)
+    margin = tolerance * target.scale + ROUNDING * target.magnitude
+    z, p = z_test(run.value - target.value, se, margin)
+    detail = (
+        f"{tested.steps} steps: {run.value:.6g} ± {run.std_error:.2g}; the trusted compiler's binary of the "
+        f"same scheme at {tested.steps} steps: {target.value:.6g} ± {target.std_error:.2g}; combined SE {se:.2g}"
+    )
+    return Check(
+        name=f"{q.label(tested.state)} at t={cp.time:g} with {tested.steps} steps",
+        kind=q.kind,
+        time=cp.time,
+        theory=target.value,
+        estimate=run.value,
+        std_error=se,
+        statistic=z,
+        p_value=p,
+        detail=detail,
+        theory_kind=target.kind,
+        margin=margin,
+    )
+
+
+def discretisation_errors(tested: Sequence[StatsSample]) -> list[dict[str, object]]:
+    """Per variable, the mean's and variance's error at the horizon at each tested step count: q_N minus the
+    extrapolated limit, with its standard error. For a crate proven to be the compiler's scheme this is the
+    scheme's own discretisation error where users run it (docs/verification.md §0)."""
+    if len(tested) < 3 or any(not r.checkpoints or r.checkpoints[-1].count < 2 for r in tested):
+        return []
+    out: list[dict[str, object]] = []
+    last = [r.checkpoints[-1] for r in tested]
+    w = extrapolation_weights(len(tested))
+    for i, name in enumerate(tested[0].state):
+        for q in (Quantity("mean", (i,)), Quantity("variance", (i,))):
+            runs = [q.estimate(cp) for cp in last]
+            limit = extrapolate(runs)
+            errors, ses = [], []
+            for k, r in enumerate(runs):
+                # q_k - limit is linear in the independent runs: its weights are e_k - w.
+                coeff = [float(j == k) - w[j] for j in range(len(runs))]
+                errors.append(r.value - limit.value)
+                ses.append(math.sqrt(sum((c * e.std_error) ** 2 for c, e in zip(coeff, runs, strict=True))))
+            out.append(
+                {
+                    "state": name,
+                    "quantity": q.kind,
+                    "time": last[0].time,
+                    "steps": [r.steps for r in tested],
+                    "limit": limit.value,
+                    "error": errors,
+                    "std_error": ses,
+                }
+            )
+    return out
 
 
 def transformed_checks(

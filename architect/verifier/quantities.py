@@ -26,6 +26,8 @@ from architect.verifier.theory import PolynomialMoments, shifted_monomial
 _ORDINAL = {3: "third", 4: "fourth"}
 EXACT = "exact"
 REFERENCE = "empirical reference"
+#: The trusted compiler's binary of the same scheme at the same step count (`same_step_targets`).
+SAME_STEPS = "trusted scheme, same steps"
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class Target:
     scale: float  # natural size of the quantity: the equivalence margin is tolerance x scale
     magnitude: float  # size of the raw power sums it is computed from: the rounding allowance
     std_error: float  # 0 for exact theory
-    kind: str  # EXACT | REFERENCE
+    kind: str  # EXACT | REFERENCE | SAME_STEPS
 
 
 @dataclass(frozen=True)
@@ -176,20 +178,30 @@ def reference_targets(
     coarse: CheckpointMoments, fine: CheckpointMoments, qs: Sequence[Quantity]
 ) -> dict[Quantity, Target]:
     """Richardson estimates of a trusted simulator's runs (steps M and 2M) as the values to compare with."""
-    d = fine.dim
-    var = np.array([max(fine.variance(i).value, 0.0) for i in range(d)])
-    raw2 = np.array([max(fine.moment(tuple(2 * int(k == i) for k in range(d))), 0.0) for i in range(d)])
-    sizes = _Sizes(
-        mean=np.array([fine.mean(i).value for i in range(d)]),
+    sizes = _sample_sizes(fine)
+    return {
+        q: _target(q, (r := richardson(q.estimate(coarse), q.estimate(fine))).value, sizes, r.std_error, REFERENCE)
+        for q in qs
+    }
+
+
+def same_step_targets(run: CheckpointMoments, qs: Sequence[Quantity]) -> dict[Quantity, Target]:
+    """A trusted simulator's own estimates at one step count, not extrapolated: the values a run of the tested
+    scheme at the same steps must reproduce, discretisation error included."""
+    sizes = _sample_sizes(run)
+    return {q: _target(q, (e := q.estimate(run)).value, sizes, e.std_error, SAME_STEPS) for q in qs}
+
+
+def _sample_sizes(cp: CheckpointMoments) -> _Sizes:
+    d = cp.dim
+    var = np.array([max(cp.variance(i).value, 0.0) for i in range(d)])
+    raw2 = np.array([max(cp.moment(tuple(2 * int(k == i) for k in range(d))), 0.0) for i in range(d)])
+    return _Sizes(
+        mean=np.array([cp.mean(i).value for i in range(d)]),
         sd=np.sqrt(var),
         rms=np.sqrt(raw2),
-        shift=np.array(fine.shift),
+        shift=np.array(cp.shift),
     )
-    out = {}
-    for q in qs:
-        r = richardson(q.estimate(coarse), q.estimate(fine))
-        out[q] = _target(q, r.value, sizes, r.std_error, REFERENCE)
-    return out
 
 
 # ------------------------------------------------------------------------------ the skewness guard

@@ -39,6 +39,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     parts += _key_value_section("Proof that the code is the model", equivalence_rows(report.get("equivalence")))
     parts += _scheme_section(report.get("backend"), report.get("scheme") or {}, report.get("backend_note"))
     parts += _simulation_section(report.get("simulation") or {})
+    parts += _key_value_section("At the step counts users run", users_steps_rows(report))
     parts += _method_section(report.get("statistics") or {})
     parts += _checks_section(report.get("checks") or [])
     parts += _build_section(report.get("build") or {}, report.get("diagnostics"))
@@ -113,6 +114,35 @@ def extended_summary(extended: dict[str, Any]) -> str:
         f"{_join(extended.get('checkpoints'))}; steps {_join(extended.get('steps'))}, "
         f"seeds {_join(extended.get('seeds'))}"
     )
+
+
+def users_steps_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """The report's view of the tested step counts themselves, not the extrapolated limit: whether the
+    same-step design ran, and each mean's and variance's discretisation error at the horizon."""
+    sim = report.get("simulation") or {}
+    if not sim:
+        return []
+    same = sim.get("same_steps")
+    if isinstance(same, dict):
+        design = (
+            f"tested binary against the compiler's binary of the same scheme, without extrapolation, at "
+            f"{_join(same.get('steps'))} steps (seeds {_join(same.get('seeds'))})"
+        )
+    else:
+        design = "not run: the code is proven to be the compiler's scheme, whose error is stated below"
+    rows = [("same-step comparison", design)]
+    for entry in report.get("discretisation") or []:
+        if not isinstance(entry, dict):
+            continue
+        errors = zip(entry.get("steps") or [], entry.get("error") or [], entry.get("std_error") or [], strict=False)
+        rows.append(
+            (
+                f"error of the {entry.get('quantity')} of {entry.get('state')} at t={_num(entry.get('time'))}",
+                "; ".join(f"{_num(n)} steps: {_num(e, 3)} ± {_num(se, 2)}" for n, e, se in errors)
+                + f" (limit {_num(entry.get('limit'))})",
+            )
+        )
+    return rows
 
 
 def _method_section(stats: dict[str, Any]) -> list[str]:

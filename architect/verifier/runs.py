@@ -14,10 +14,19 @@ steps with N' ≈ 1.5·N a multiple of K' (the same step size as the first desig
 quarter of the paths (`EXTENDED_PATHS_DIVISOR`: the extra runs cost 37 % of the first design's steps rather
 than 150 %). Its reference, where one is needed: 2N' and 4N' steps, seeds s+8, s+9. No terminal states: its
 moments are tested, not its laws or prices.
+
+The *same-step design*, for a crate not proven to be the model (`--statistical-only`): the extrapolated
+checks see only the limit h → 0, and an error linear in h, however large, leaves that limit alone. So the
+tested binary is also compared, without extrapolation, with the compiler's binary of the *same scheme* at
+the step counts users run: N and the binary's own default (`SDK_DEFAULT_STEPS`, when a multiple of K). The
+tested side reuses the first design's run where it has that step count (else seed s+12); the trusted side
+takes seeds s+10, s+11. A proven crate is the compiler's scheme, token for token, so these runs would
+compare the scheme with itself and are not made; its error at N is stated instead (`discretisation`).
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from architect import build, codegen, paths, sandbox
-from architect.errors import RunError
+from architect.errors import ArchitectError, RunError
 from architect.gym.runner import RunSpec, run_simulation
 from architect.model import SdeModel
 from architect.verifier.plan import make_plan
@@ -48,6 +57,8 @@ class Observed:
     # The extended design's runs (none when it was not asked for) and their reference.
     extended: list[dict[str, Any]] | None = None
     extended_reference: list[dict[str, Any]] | None = None
+    # The same-step design's (tested, trusted) runs; none when it was not asked for.
+    same_steps: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
 
 
 def tested_specs(base: RunSpec) -> tuple[RunSpec, RunSpec, RunSpec]:
@@ -103,6 +114,29 @@ def extended_reference_specs(base: RunSpec) -> tuple[RunSpec, RunSpec]:
     return reference_specs(extended_base(base))
 
 
+#: The SDK binary's default ``--steps`` (`Args` in sdk-rs/src/cli.rs): what a user gets who runs the binary
+#: without ``--steps``. tests/test_same_steps.py reads it back from a binary's ``--help``.
+SDK_DEFAULT_STEPS = 200
+SAME_STEP_SEEDS = (10, 11)
+SAME_STEP_TESTED_SEED = 12
+#: Seeds one verification may use, from s: the first design, its reference, the extended design and its
+#: reference, the same-step design.
+SEEDS_PER_VERIFICATION = 13
+
+
+def same_step_specs(base: RunSpec, default_steps: int = SDK_DEFAULT_STEPS) -> tuple[tuple[RunSpec, RunSpec], ...]:
+    """(tested, trusted) runs at N and at the binary's default step count (when it is a multiple of K)."""
+    counts = sorted({base.steps} | ({default_steps} if default_steps % base.checkpoints == 0 else set()))
+    first = {spec.steps: spec for spec in tested_specs(base)}
+    return tuple(
+        (
+            first.get(steps, replace(base, steps=steps, seed=base.seed + SAME_STEP_TESTED_SEED)),
+            replace(base, steps=steps, seed=base.seed + offset),
+        )
+        for steps, offset in zip(counts, SAME_STEP_SEEDS, strict=False)
+    )
+
+
 #: The reference's power sums go to degree 12: the skewness guard of third and fourth moments needs them.
 REFERENCE_DEGREE = 12
 
@@ -125,10 +159,12 @@ def observe(
     limits: sandbox.Limits | None = None,
     extended: Sequence[RunSpec] = (),
     extended_references: Sequence[RunSpec] = (),
+    same_steps: Sequence[tuple[RunSpec, RunSpec]] = (),
+    same_step_binary: Path | None = None,
 ) -> Observed:
     """Run everything the verifier needs for ``model``, the reference runs only with a ``reference_binary``
-    (see `needs_reference`), and the ``extended`` design's runs (and their reference) when given; raises
-    `RunError` (from the gym or here)."""
+    (see `needs_reference`), the ``extended`` design's runs (and their reference) when given, and the
+    ``same_steps`` pairs with the trusted ``same_step_binary``; raises `RunError` (from the gym or here)."""
     tested, terminal = [], []
     with tempfile.TemporaryDirectory(prefix="architect-terminal-") as tmp:
         for k, spec in enumerate(specs):
@@ -137,16 +173,27 @@ def observe(
             tested.append(run_simulation(binary, spec, terminal=npy, limits=limits).stats)
             terminal.append(load_terminal(npy, spec.paths, model.dim))
             npy.unlink()  # keep at most one terminal file on disk
-    ext = [
-        run_simulation(binary, replace(s, moment_degree=moment_degree(model.dim, s.moment_degree)), limits=limits).stats
-        for s in extended
-    ]
+    ext = [_stats(model, binary, s, limits) for s in extended]
     reference = ext_reference = None
     if reference_binary is not None:
         reference = _reference_stats(model, reference_binary, references, limits)
         if extended:
             ext_reference = _reference_stats(model, reference_binary, extended_references, limits)
-    return Observed(tested, terminal, reference, ext or None, ext_reference)
+    pairs = None
+    if same_steps and same_step_binary is not None:
+        pairs = [
+            (
+                tested[specs.index(t)] if t in specs else _stats(model, binary, t, limits),
+                _stats(model, same_step_binary, r, limits),
+            )
+            for t, r in same_steps
+        ]
+    return Observed(tested, terminal, reference, ext or None, ext_reference, pairs)
+
+
+def _stats(model: SdeModel, binary: Path, spec: RunSpec, limits: sandbox.Limits | None) -> dict[str, Any]:
+    spec = replace(spec, moment_degree=moment_degree(model.dim, spec.moment_degree))
+    return run_simulation(binary, spec, limits=limits).stats
 
 
 def _reference_stats(
@@ -173,14 +220,36 @@ def load_terminal(path: Path, rows: int, dim: int) -> np.ndarray:
         raise RunError(f"the simulator's terminal states are not a readable .npy file: {exc}") from None
 
 
-def symbolic_reference(model: SdeModel, crate_dir: Path, binary: Path, progress: Callable[[str], None]) -> Path:
-    """The symbolic compiler's binary for ``model``: ``binary`` itself when the crate's model code is exactly
-    what the compiler prints, otherwise a fresh build of the compiler's crate in the cache."""
-    ref_dir = paths.cache_dir() / "reference" / codegen.symbolic.crate_name(model)
-    codegen.write_crate(model, ref_dir)
+def symbolic_reference(
+    model: SdeModel, crate_dir: Path, binary: Path, progress: Callable[[str], None], scheme: str = "auto"
+) -> Path:
+    """The symbolic compiler's binary for ``model`` with ``scheme`` (a `codegen.SCHEME_KINDS` name): ``binary``
+    itself when the crate's model code is exactly what the compiler prints, otherwise a fresh build of the
+    compiler's crate in the cache."""
+    choice = codegen.choose_scheme(model, scheme)
+    ref_dir = paths.cache_dir() / "reference" / codegen.symbolic.crate_name(model, choice)
+    codegen.write_crate(model, ref_dir, scheme=scheme)
     tested_source = crate_dir / "src" / "model.rs"
     if tested_source.is_file() and tested_source.read_text() == (ref_dir / "src" / "model.rs").read_text():
         return binary
-    progress("building the reference simulator (symbolic compiler) for the empirical reference")
+    progress(f"building the trusted simulator (symbolic compiler, {choice.name} scheme) to compare with")
     built = build.build_crate(ref_dir, ref_dir / "bin" / model.slug, progress=build.print_progress)
     return built.binary
+
+
+def same_scheme_kind(model: SdeModel, step_kinds: object) -> str:
+    """The `codegen.SCHEME_KINDS` name under which the compiler writes the ``step_kinds`` a binary claims
+    (its `--describe`); "auto" when none does, so that the same-step sanity check names the mismatch."""
+    for kind in codegen.SCHEME_KINDS:
+        try:
+            choice = codegen.choose_scheme(model, kind)
+        except ArchitectError:
+            continue
+        if isinstance(step_kinds, list) and [step_label(step) for step in choice.steps] == step_kinds:
+            return kind
+    return "auto"
+
+
+def step_label(variant: str) -> str:
+    """The statistics' name of an SDK `Step` variant (`Step::label`): ``FullTruncation`` -> ``full-truncation``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", variant).lower()

@@ -28,6 +28,8 @@ LABELS = ("coarse", "fine", "finer")
 #: Prefix of the extended design's runs and sanity checks.
 EXTENDED = "extended design"
 EXTENDED_LABELS = tuple(f"{EXTENDED} {label}" for label in LABELS)
+#: Prefix of the runs at the users' step counts, tested binary against the trusted one.
+SAME_STEPS = "same steps"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Runs:
     # The extended design (horizon 1.5·T, checkpoints off the first grid; `runs.extended_specs`) and its reference.
     extended: tuple[StatsSample, ...] | None = None
     extended_reference: tuple[StatsSample, StatsSample] | None = None
+    # Tested and trusted runs at the step counts users run (`runs.same_step_specs`), without extrapolation.
+    same_steps: tuple[tuple[StatsSample, StatsSample], ...] | None = None
 
     @property
     def coarse(self) -> StatsSample:
@@ -241,6 +245,33 @@ def extended_checks(
         f"seeds {', '.join(str(r.seed) for r in extended)}"
     )
     return sanity(f"{EXTENDED}: another observation of the same binary", not problems, detail)
+
+
+def same_step_pair_check(model: SdeModel, tested: StatsSample, trusted: StatsSample, used_seeds: set[int]) -> Check:
+    """A tested run and a trusted run at one step count: same state, step kinds, steps, horizon and checkpoint
+    times, seeds of their own. Different step kinds mean the trusted compiler does not write the tested binary's
+    scheme for this model, so its discretisation error at these steps has nothing to be compared with."""
+    name = f"{SAME_STEPS}: the tested and trusted runs at {tested.steps} steps are comparable"
+    problems = [
+        f"the runs disagree on {what}: {getattr(tested, what)!r} vs {getattr(trusted, what)!r}"
+        for what in ("state", "step_kinds", "steps")
+        if getattr(tested, what) != getattr(trusted, what)
+    ]
+    if tested.state != model.state:
+        problems.append(f"state names {list(tested.state)} are not the model's {list(model.state)}")
+    if tested.step_kinds != trusted.step_kinds:
+        problems.append(
+            "the tested binary's scheme is not one architect's compiler writes for this model, so its error at "
+            "the steps users run cannot be bounded (generate the crate with --scheme auto, exact or euler)"
+        )
+    problems += _same_times(tested, trusted)
+    if trusted.seed in used_seeds or tested.seed == trusted.seed:
+        problems.append(f"the trusted run's seed {trusted.seed} is used by another run")
+    detail = "; ".join(problems) or (
+        f"{tested.steps} steps, {tested.paths} and {trusted.paths} paths, seeds {tested.seed} and {trusted.seed}, "
+        f"step kinds {', '.join(tested.step_kinds)}"
+    )
+    return sanity(name, not problems, detail)
 
 
 def _comparable_detail(runs: Sequence[StatsSample]) -> str:
