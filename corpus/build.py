@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from architect import paths
-from architect.llm import corpus
-from architect.llm.randomsde import SQRT_SUM_SHAPES, STATE_FIRST_SQRT_SHAPES
+from training import corpus
+from training.randomsde import SQRT_SUM_SHAPES, STATE_FIRST_SQRT_SHAPES
 
 HERE = Path(__file__).resolve().parent
 

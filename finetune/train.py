@@ -71,8 +71,8 @@ def train(config: dict[str, Any], data: Path, out: Path) -> dict[str, Any]:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from architect.llm.corpus import data_hash
     from architect.llm.weights import DEFAULT_BASE, base_model_dir
+    from training.corpus import data_hash
 
     torch.manual_seed(config["seed"])
     torch.set_num_threads(config.get("threads") or os.cpu_count() or 1)

@@ -18,9 +18,9 @@ from architect.llm import prompt
 from architect.llm.checks import check_completion
 from architect.llm.completion import CompletionError, format_completion, parse_completion
 from architect.llm.generator import Stats
-from architect.llm.randomsde import random_model
 from architect.model import SdeModel, symbol
 from architect.parser import catalog
+from training.randomsde import random_model
 
 ROOT = Path(__file__).resolve().parent.parent
 ADAPTER = ROOT / "finetune" / "adapter"
@@ -345,7 +345,7 @@ def test_generate_with_the_committed_adapter_on_a_held_out_family(tmp_path: Path
 # ----------------------------------------------------------------------------- corpus and eval
 @pytest.mark.slow
 def test_the_corpus_builder_keeps_verified_examples_and_makes_repairs(tmp_path: Path) -> None:
-    from architect.llm import corpus
+    from training import corpus
 
     examples = list(corpus.family_examples(random.Random(1), variants=1))[:2]
     corpus.verify_all(examples, workers=1, cache_root=tmp_path)
@@ -363,7 +363,7 @@ def test_the_corpus_holds_out_families_and_shapes() -> None:
     train = ROOT / "corpus" / "train.jsonl"
     if not train.is_file():
         pytest.skip("corpus not built")
-    from architect.llm.randomsde import HELD_OUT_SHAPES, has_held_out_sqrt
+    from training.randomsde import HELD_OUT_SHAPES, has_held_out_sqrt
 
     records = [json.loads(line) for line in train.read_text().splitlines()]
     assert not any(r["family"] in {"cir", "heston-with-mean-reversion"} for r in records)
@@ -376,7 +376,7 @@ def test_the_corpus_holds_out_families_and_shapes() -> None:
 
 
 def test_sum_under_a_root_models_teach_the_rewrite_without_the_held_out_shape() -> None:
-    from architect.llm.randomsde import has_held_out_sqrt, sqrt_sum_model
+    from training.randomsde import has_held_out_sqrt, sqrt_sum_model
 
     rng = random.Random(3)
     drawn = [m for i in range(40) if (m := sqrt_sum_model(rng, i))]
@@ -390,7 +390,7 @@ def test_sum_under_a_root_models_teach_the_rewrite_without_the_held_out_shape() 
 
 
 def test_state_first_roots_open_the_parenthesis_before_a_state_variable_without_the_held_out_shape() -> None:
-    from architect.llm.randomsde import STATE_FIRST_SQRT_SHAPES, has_held_out_sqrt, sqrt_sum_model
+    from training.randomsde import STATE_FIRST_SQRT_SHAPES, has_held_out_sqrt, sqrt_sum_model
 
     rng = random.Random(5)
     drawn = [m for i in range(40) if (m := sqrt_sum_model(rng, i, STATE_FIRST_SQRT_SHAPES))]

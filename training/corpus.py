@@ -28,7 +28,7 @@ from architect.codegen.symbolic import symbolic_bodies
 from architect.llm import prompt
 from architect.llm.checks import check_completion
 from architect.llm.completion import CompletionError, format_completion
-from architect.llm.randomsde import (
+from training.randomsde import (
     HELD_OUT_SHAPES,
     SQRT_SUM_SHAPES,
     random_model,
