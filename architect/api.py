@@ -382,7 +382,7 @@ def _add_outcome(report: dict[str, Any], checked: Checked, scheme_name: str | No
     report["simulation"]["threads"] = checked.observed.tested[1].get("threads")
     outcome = checked.verification.to_dict()
     report["checks"] = outcome.pop("checks")
-    report |= {key: outcome.pop(key) for key in verifier.checks.EXTRAS}
+    report |= {key: outcome.pop(key) for key in verifier.verdict.EXTRAS}
     report["statistics"] = outcome
     report["verdict"], report["reason"] = outcome["verdict"], outcome["reason"]
 
@@ -394,7 +394,7 @@ def _prepare(report: dict[str, Any]) -> None:
     equations drawn for report.html), so a build that skips this (a test's stand-in) changes nothing but
     the time. About a second of work, mostly scipy.stats, matplotlib and mathtext (docs/performance.md).
     """
-    importlib.import_module("architect.verifier.checks")
+    importlib.import_module("architect.verifier.verdict")
     verifier.html.prepare(report)
 
 

@@ -1,6 +1,6 @@
 """Named models: ``GBM``, ``CIR kappa=1.5 theta=0.05``, ``GBM with stochastic volatility``, ``Stein-Stein``.
 
-The families themselves are data (`families.FAMILIES`, described by `family.Family`); this module
+The families themselves are data (`families.FAMILIES`, described by `family_schema.Family`); this module
 finds one from a name (synonyms, then modifiers such as "with mean reversion"), reads the
 overrides that follow the name (``name = value``, ``X0 = value`` or ``X(0) = value``, separated by
 spaces, commas, semicolons, newlines, ``where``, ``with`` or ``and``) and builds the `SdeModel`.
@@ -20,7 +20,7 @@ from architect.errors import ModelError, ParseError
 from architect.model import Parameter, SdeModel, symbol
 from architect.parser.equations import System, read_statements, read_system
 from architect.parser.families import FAMILIES, MEAN_REVERSION, STOCHASTIC_VOLATILITY
-from architect.parser.family import Family, shape_note
+from architect.parser.family_schema import Family, shape_note
 from architect.parser.lexer import Kind, Token, check_brackets, tokenize
 from architect.parser.phrases import Found, key_of, normalise, split_modifiers, words_of
 from architect.parser.statements import (

@@ -8,7 +8,7 @@ docs/models.md, which lists the same families). Conventions:
 - a square root of a state variable marks it non-negative, and the code generator simulates it
   with full truncation; noise proportional to a positive variable gets the log-Euler step;
 - shape exponents (SABR's beta, CEV's and CKLS's gamma) are fixed into the equations
-  (`family.power`), so the scheme follows the power.
+  (`family_schema.power`), so the scheme follows the power.
 
 To add a family: append a `Family` to `FAMILIES` (parameters with constraints and one-line
 descriptions, realistic defaults with their source, a domain per constrained state variable, the
@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from architect.parser.family import (
+from architect.parser.family_schema import (
     LOG_100,
     Alias,
     Family,

@@ -12,17 +12,18 @@ import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from architect.verifier.checks import Check, Verification, holm, verify
+    from architect.verifier.check_result import Check
     from architect.verifier.report import render_markdown, write_report
     from architect.verifier.sample import SampleError, parse_stats
     from architect.verifier.theory import NotPolynomial, PolynomialMoments
+    from architect.verifier.verdict import Verification, holm, verify
 
 #: Exported name -> the submodule that defines it.
 _EXPORTS = {
-    "Check": "checks",
-    "Verification": "checks",
-    "holm": "checks",
-    "verify": "checks",
+    "Check": "check_result",
+    "Verification": "verdict",
+    "holm": "verdict",
+    "verify": "verdict",
     "render_markdown": "report",
     "write_report": "report",
     "SampleError": "sample",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from architect.verifier.check import Check, z_test
+from architect.verifier.check_result import Check, z_test
 from architect.verifier.moments import ROUNDING, exact_central, keep
 from architect.verifier.plan import TheoryPlan
 from architect.verifier.quantities import Quantity, Target, exact_targets, reference_targets, sample_central

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import stats
 from scipy.optimize import brentq
 
-from architect.verifier.check import POWER, Check
+from architect.verifier.check_result import POWER, Check
 from architect.verifier.jumps import NormalMixture
 from architect.verifier.quantities import EXACT, extrapolation_weights
 from architect.verifier.structure import (

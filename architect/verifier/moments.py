@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from architect.verifier.check import Check, z_test
+from architect.verifier.check_result import Check, z_test
 from architect.verifier.multiindex import Exponent
 from architect.verifier.plan import TheoryPlan
 from architect.verifier.quantities import (

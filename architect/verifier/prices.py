@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import norm
 
-from architect.verifier.check import Check, z_test
+from architect.verifier.check_result import Check, z_test
 from architect.verifier.jumps import JumpLaw, cf_call, levy_log_cf, merton_call
 from architect.verifier.quantities import (
     EXACT,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from architect.model import SdeModel
-from architect.verifier.check import Check, sanity
+from architect.verifier.check_result import Check, sanity
 from architect.verifier.sample import SampleError, StatsSample, parse_stats
 
 #: Relative agreement required of checkpoint times and horizons that should be equal.

@@ -23,7 +23,7 @@ from typing import Any
 
 from architect.model import SdeModel
 from architect.verifier import sanity as sane
-from architect.verifier.check import POWER, Check, detectable_error, json_number, sanity
+from architect.verifier.check_result import POWER, Check, detectable_error, json_number, sanity
 from architect.verifier.convergence import convergence_checks
 from architect.verifier.distribution import distribution_checks, exact_laws
 from architect.verifier.moments import (
