@@ -23,13 +23,13 @@ from typing import Any
 
 import sympy as sp
 
-from architect.verifier.report import (
-    _join,
-    _num,
-    _percent,
-    _timings,
+from architect.verifier.formatting import (
     equivalence_rows,
     extended_summary,
+    join,
+    num,
+    percent,
+    timings,
     users_steps_rows,
 )
 
@@ -115,9 +115,9 @@ def _banner(report: Report) -> str:
     facts = [f"{passed}/{len(checks)} checks passed"] if checks else ["no checks ran"]
     stats, sim = _mapping(report.get("statistics")), _mapping(report.get("simulation"))
     if stats.get("alpha") is not None:
-        facts.append(f"family-wise level α = {_num(stats.get('alpha'))} ({stats.get('correction', 'holm')})")
+        facts.append(f"family-wise level α = {num(stats.get('alpha'))} ({stats.get('correction', 'holm')})")
     if sim.get("paths") is not None:
-        facts.append(f"{_num(sim.get('paths'))} paths, steps {_join(sim.get('steps'))}")
+        facts.append(f"{num(sim.get('paths'))} paths, steps {join(sim.get('steps'))}")
     return (
         f'<header class="banner {_e(verdict)}" id="verdict">\n'
         f'<div class="stamp">{_e(verdict.upper())}</div>\n<div>\n'
@@ -264,7 +264,7 @@ def _parameter_table(model: dict[str, Any]) -> str:
         [
             _inline_math(_tex_name(str(p.get("name")))),
             f"<code>{_e(p.get('name'))}</code>",
-            f'<span class="num">{_e(_num(p.get("value")))}</span>',
+            f'<span class="num">{_e(num(p.get("value")))}</span>',
             _e(p.get("constraint", "")),
             _e(p.get("description", "")),
         ]
@@ -281,7 +281,7 @@ def _initial_table(model: dict[str, Any]) -> str:
         [
             _inline_math(f"{_tex_name(str(name))}(0)"),
             f"<code>{_e(name)}</code>",
-            f'<span class="num">{_e(_num(value))}</span>',
+            f'<span class="num">{_e(num(value))}</span>',
             _e(domain.get(name, "")),
         ]
         for name, value in initial.items()
@@ -340,12 +340,12 @@ def _simulation_section(report: Report) -> str:
     if not sim:
         return ""
     rows = [
-        ("paths per run", _num(sim.get("paths"))),
-        ("horizon", _num(sim.get("horizon"))),
-        ("steps of the tested runs", _join(sim.get("steps"))),
-        ("seeds of the tested runs", _join(sim.get("seeds"))),
-        ("threads", _num(sim.get("threads"))),
-        ("checkpoint times", _join(sim.get("checkpoints"))),
+        ("paths per run", num(sim.get("paths"))),
+        ("horizon", num(sim.get("horizon"))),
+        ("steps of the tested runs", join(sim.get("steps"))),
+        ("seeds of the tested runs", join(sim.get("seeds"))),
+        ("threads", num(sim.get("threads"))),
+        ("checkpoint times", join(sim.get("checkpoints"))),
     ]
     extended = sim.get("extended")
     if isinstance(extended, dict):
@@ -361,11 +361,11 @@ def _method_section(report: Report) -> str:
     if stats.get("method"):
         parts.append(f'<p class="method">{_e(stats["method"])}</p>')
     rows = [
-        ("family-wise level α", _num(stats.get("alpha"))),
+        ("family-wise level α", num(stats.get("alpha"))),
         ("multiple-testing correction", str(stats.get("correction") or "—")),
-        ("equivalence margin (relative)", _num(stats.get("tolerance"))),
-        ("checks", _num(stats.get("n_checks"))),
-        ("failed", _num(stats.get("n_failed"))),
+        ("equivalence margin (relative)", num(stats.get("tolerance"))),
+        ("checks", num(stats.get("n_checks"))),
+        ("failed", num(stats.get("n_failed"))),
     ]
     parts.append(_kv_table([(k, _e(v)) for k, v in rows if v != "—"]))
     return "\n".join([*parts, "</section>"])
@@ -487,9 +487,9 @@ def _histogram(ax: Any, entry: dict[str, Any]) -> None:
     if entry.get("density_x") and entry.get("density_y"):
         ax.plot(entry["density_x"], entry["density_y"], color=ORANGE, lw=1.6, label=f"exact: {entry.get('law', '')}")
     verdict = "pass" if entry.get("passed") else "fail"
-    ax.set_title(f"{entry.get('state', '?')} at t={_num(entry.get('time'))}: {verdict}")
+    ax.set_title(f"{entry.get('state', '?')} at t={num(entry.get('time'))}: {verdict}")
     ax.set_xlabel(
-        f"statistic {_num(entry.get('statistic'), 3)}, p = {_num(entry.get('p_value'), 3)}",
+        f"statistic {num(entry.get('statistic'), 3)}, p = {num(entry.get('p_value'), 3)}",
         color=GREEN if entry.get("passed") else RED,
     )
     ax.legend(loc="best", fontsize=8.5)
@@ -630,14 +630,14 @@ def _statistical_table(checks: Sequence[dict[str, Any]]) -> str:
 def _check_row(check: dict[str, Any], theory_kind: bool) -> list[str]:
     name = f'<span title="{_e(check.get("detail", ""))}">{_e(check.get("name", ""))}</span>'
     numbers = [
-        _num(check.get("time")),
-        _num(check.get("theory")),
-        _num(check.get("estimate")),
-        _num(check.get("std_error"), 3),
-        _num(check.get("statistic"), 3),
-        _num(check.get("p_value"), 3),
-        _num(check.get("level"), 3),
-        _percent(check.get("detectable_rel_error")),
+        num(check.get("time")),
+        num(check.get("theory")),
+        num(check.get("estimate")),
+        num(check.get("std_error"), 3),
+        num(check.get("statistic"), 3),
+        num(check.get("p_value"), 3),
+        num(check.get("level"), 3),
+        percent(check.get("detectable_rel_error")),
     ]
     cells = [name, *(f'<span class="num">{_e(n)}</span>' for n in numbers)]
     if theory_kind:
@@ -670,7 +670,7 @@ def _build_section(report: Report) -> str:
 def _run_section(report: Report) -> str:
     cards = [
         ("Proof that the code is the model", [(k, _e(v)) for k, v in equivalence_rows(report.get("equivalence"))]),
-        ("Timings", [(k, _e(v)) for k, v in _timings(report.get("timings") or {})]),
+        ("Timings", [(k, _e(v)) for k, v in timings(report.get("timings") or {})]),
         ("Versions", [(k, _e(v)) for k, v in (report.get("versions") or {}).items()]),
         ("Artifacts", [(k, f"<code>{_e(v)}</code>") for k, v in (report.get("artifacts") or {}).items()]),
     ]

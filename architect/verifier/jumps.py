@@ -24,6 +24,7 @@ from scipy.optimize import brentq
 from scipy.stats import norm
 
 from architect.model import JumpPart
+from architect.verifier.black_scholes import black_scholes_call
 
 #: Poisson terms kept in the Merton series and mixture: the neglected mass is below this.
 POISSON_TAIL = 1e-14
@@ -122,8 +123,6 @@ class NormalMixture:
 def merton_call(s0: float, strike: float, maturity: float, rate: float, vol: float, jump: JumpLaw) -> float:
     """Merton (1976), eq. (16): Σ_n e^{-λ'T}(λ'T)^n/n! BS(S0, K, T, r_n, s_n), λ' = λ(1 + κ),
     s_n² = s² + nδ²/T, r_n = r - λκ + n log(1 + κ)/T (normal log-jump sizes, i.e. log-normal price jumps)."""
-    from architect.verifier.prices import black_scholes_call
-
     m, delta = jump.size
     kappa = jump.compensator
     lam_prime = jump.intensity * (1 + kappa) * maturity

@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import norm
 
+from architect.verifier.black_scholes import black_scholes_call
 from architect.verifier.check_result import Check, z_test
 from architect.verifier.jumps import JumpLaw, cf_call, levy_log_cf, merton_call
 from architect.verifier.quantities import (
@@ -50,14 +50,6 @@ from architect.verifier.structure import (
 
 #: Strikes in standard deviations of log S_T around S0.
 STRIKE_SCORES = (-1.0, 0.0, 1.0)
-
-
-def black_scholes_call(s0: float, strike: float, maturity: float, rate: float, vol: float) -> float:
-    if maturity <= 0 or vol <= 0:
-        return max(s0 - strike * math.exp(-rate * maturity), 0.0)
-    sd = vol * math.sqrt(maturity)
-    d1 = (math.log(s0 / strike) + (rate + vol**2 / 2) * maturity) / sd
-    return float(s0 * norm.cdf(d1) - strike * math.exp(-rate * maturity) * norm.cdf(d1 - sd))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,15 @@ from typing import Any
 import numpy as np
 
 from architect.paths import write_atomic
+from architect.verifier.formatting import (
+    equivalence_rows,
+    extended_summary,
+    join,
+    num,
+    percent,
+    timings,
+    users_steps_rows,
+)
 
 REPORT_FORMAT = "architect.report/1"
 #: How many trailing lines of compiler diagnostics the markdown shows (report.json keeps them all).
@@ -43,7 +52,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     parts += _method_section(report.get("statistics") or {})
     parts += _checks_section(report.get("checks") or [])
     parts += _build_section(report.get("build") or {}, report.get("diagnostics"))
-    parts += _key_value_section("Timings", _timings(report.get("timings") or {}))
+    parts += _key_value_section("Timings", timings(report.get("timings") or {}))
     parts += _key_value_section("Versions", _pairs(report.get("versions") or {}))
     parts += _key_value_section("Sandbox", _sandbox(report.get("sandbox") or {}))
     parts += _key_value_section("Artifacts", [(k, f"`{v}`") for k, v in (report.get("artifacts") or {}).items()])
@@ -56,10 +65,10 @@ def _model_section(model: dict[str, Any], equations: list[str]) -> list[str]:
         out += ["```", *equations, "```", ""]
     params = model.get("parameters") or []
     if params:
-        out.append("Parameters: " + ", ".join(f"`{p.get('name')} = {_num(p.get('value'))}`" for p in params))
+        out.append("Parameters: " + ", ".join(f"`{p.get('name')} = {num(p.get('value'))}`" for p in params))
     initial = model.get("initial") or {}
     if initial:
-        out.append("Initial state: " + ", ".join(f"`{k}(0) = {_num(v)}`" for k, v in initial.items()))
+        out.append("Initial state: " + ", ".join(f"`{k}(0) = {num(v)}`" for k, v in initial.items()))
     correlation = _correlations(model)
     if correlation:
         out.append("Correlations: " + ", ".join(correlation))
@@ -94,12 +103,12 @@ def _simulation_section(sim: dict[str, Any]) -> list[str]:
     if not sim:
         return []
     rows = [
-        ("paths", _num(sim.get("paths"))),
-        ("horizon", _num(sim.get("horizon"))),
-        ("steps of the tested runs", _join(sim.get("steps"))),
-        ("seeds", _join(sim.get("seeds"))),
-        ("threads", _num(sim.get("threads"))),
-        ("checkpoints", _join(sim.get("checkpoints"))),
+        ("paths", num(sim.get("paths"))),
+        ("horizon", num(sim.get("horizon"))),
+        ("steps of the tested runs", join(sim.get("steps"))),
+        ("seeds", join(sim.get("seeds"))),
+        ("threads", num(sim.get("threads"))),
+        ("checkpoints", join(sim.get("checkpoints"))),
     ]
     extended = sim.get("extended")
     if isinstance(extended, dict):
@@ -107,53 +116,15 @@ def _simulation_section(sim: dict[str, Any]) -> list[str]:
     return _key_value_section("Simulation", rows)
 
 
-def extended_summary(extended: dict[str, Any]) -> str:
-    """One line for report.json's ``simulation.extended``: the second observation design (off-grid, past T)."""
-    return (
-        f"{_num(extended.get('paths'))} paths, horizon {_num(extended.get('horizon'))}, checkpoints "
-        f"{_join(extended.get('checkpoints'))}; steps {_join(extended.get('steps'))}, "
-        f"seeds {_join(extended.get('seeds'))}"
-    )
-
-
-def users_steps_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
-    """The report's view of the tested step counts themselves, not the extrapolated limit: whether the
-    same-step design ran, and each mean's and variance's discretisation error at the horizon."""
-    sim = report.get("simulation") or {}
-    if not sim:
-        return []
-    same = sim.get("same_steps")
-    if isinstance(same, dict):
-        design = (
-            f"tested binary against the compiler's binary of the same scheme, without extrapolation, at "
-            f"{_join(same.get('steps'))} steps (seeds {_join(same.get('seeds'))})"
-        )
-    else:
-        design = "not run: the code is proven to be the compiler's scheme, whose error is stated below"
-    rows = [("same-step comparison", design)]
-    for entry in report.get("discretisation") or []:
-        if not isinstance(entry, dict):
-            continue
-        errors = zip(entry.get("steps") or [], entry.get("error") or [], entry.get("std_error") or [], strict=False)
-        rows.append(
-            (
-                f"error of the {entry.get('quantity')} of {entry.get('state')} at t={_num(entry.get('time'))}",
-                "; ".join(f"{_num(n)} steps: {_num(e, 3)} ± {_num(se, 2)}" for n, e, se in errors)
-                + f" (limit {_num(entry.get('limit'))})",
-            )
-        )
-    return rows
-
-
 def _method_section(stats: dict[str, Any]) -> list[str]:
     out = ["## Method", ""]
     if stats.get("method"):
         out += [str(stats["method"]), ""]
     summary = [
-        ("family-wise level alpha", _num(stats.get("alpha"))),
+        ("family-wise level alpha", num(stats.get("alpha"))),
         ("correction", str(stats.get("correction", "—"))),
-        ("equivalence margin (relative)", _num(stats.get("tolerance"))),
-        ("checks (failed)", f"{_num(stats.get('n_checks'))} ({_num(stats.get('n_failed'))})"),
+        ("equivalence margin (relative)", num(stats.get("tolerance"))),
+        ("checks (failed)", f"{num(stats.get('n_checks'))} ({num(stats.get('n_failed'))})"),
     ]
     return out + [f"- {k}: {v}" for k, v in summary if v not in ("—", "— (—)")] + [""]
 
@@ -166,13 +137,13 @@ def _checks_section(checks: list[dict[str, Any]]) -> list[str]:
     for c in checks:
         cells = [
             _cell(c.get("name", "")),
-            _num(c.get("theory")),
-            _num(c.get("estimate")),
-            _num(c.get("std_error"), 3),
-            _num(c.get("statistic"), 3),
-            _num(c.get("p_value"), 3),
-            _num(c.get("level"), 3),
-            _percent(c.get("detectable_rel_error")),
+            num(c.get("theory")),
+            num(c.get("estimate")),
+            num(c.get("std_error"), 3),
+            num(c.get("statistic"), 3),
+            num(c.get("p_value"), 3),
+            num(c.get("level"), 3),
+            percent(c.get("detectable_rel_error")),
             "✅ pass" if c.get("passed") else "❌ fail",
         ]
         out.append("| " + " | ".join(cells) + " |")
@@ -198,30 +169,6 @@ def _build_section(build: dict[str, Any], diagnostics: Any) -> list[str]:
         note = [f"(last {len(shown)} of {len(lines)} lines)", ""] if len(shown) < len(lines) else []
         out += ["Compiler diagnostics:", "", *note, "```", *shown, "```", ""]
     return out
-
-
-def _timings(timings: dict[str, Any]) -> list[tuple[str, str]]:
-    rows = [(stage, _seconds(seconds)) for stage, seconds in timings.items()]
-    numbers = [s for s in timings.values() if isinstance(s, (int, float)) and math.isfinite(s)]
-    if rows:
-        rows.append(("total", _seconds(float(sum(numbers)))))
-    return rows
-
-
-def _seconds(value: Any) -> str:
-    text = _num(value, 3)
-    return text if text == "—" else f"{text} s"
-
-
-def equivalence_rows(equivalence: Any) -> list[tuple[str, str]]:
-    """Each expression and how it was proven equal to the model, or why the code is not provably the model
-    (`report.json`'s ``equivalence``; also the HTML report's card)."""
-    if not isinstance(equivalence, dict) or not equivalence:
-        return []
-    if not equivalence.get("proven"):
-        return [("not proven", "; ".join(str(r) for r in equivalence.get("reasons") or []))]
-    rows = [("template", f"architect's, scheme `{equivalence.get('scheme')}`")]
-    return rows + [(str(e.get("what")), str(e.get("method"))) for e in equivalence.get("expressions") or []]
 
 
 def _sandbox(sandbox: dict[str, Any]) -> list[tuple[str, str]]:
@@ -251,30 +198,6 @@ def _key_value_section(title: str, rows: Iterable[tuple[str, str]]) -> list[str]
     return [f"## {title}", "", "| | |", "|---|---|", *(f"| {_cell(k)} | {_cell(v)} |" for k, v in rows), ""]
 
 
-def _num(value: Any, digits: int = 6) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if math.isfinite(value) else "—"
-    return str(value)
-
-
-def _percent(value: Any) -> str:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        return "—"
-    return f"{100 * value:.3g} %"
-
-
-def _join(values: Any) -> str:
-    if not isinstance(values, (list, tuple)):
-        return _num(values)
-    return ", ".join(_num(v) for v in values)
-
-
 def _cell(text: Any) -> str:
     # A pipe or newline inside a cell would break the table.
     return str(text).replace("|", "\\|").replace("\n", " ")
@@ -284,7 +207,7 @@ def _cell(text: Any) -> str:
 def write_report(out_dir: Path, report: dict[str, Any]) -> None:
     """Write ``report.json`` (indent 2, key order as given, NaN/inf as null), ``report.md`` and the
     self-contained ``report.html``, each atomically."""
-    from architect.verifier.html import render_html  # imports this module's formatters
+    from architect.verifier.html import render_html  # matplotlib and sympy's printer: loaded only to write
 
     out_dir = Path(out_dir)
     text = json.dumps(_strict(report), indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"
