@@ -19,7 +19,7 @@ from pathlib import Path
 import jinja2
 import sympy as sp
 
-from architect import paths
+from architect import paths, schemes
 from architect.codegen.rust_printer import rust_expr, rust_float
 from architect.errors import UsageError
 from architect.model import TIME, SdeModel, symbol
@@ -84,20 +84,17 @@ def choose_scheme(model: SdeModel, kind: str = "auto") -> SchemeChoice:
         x = symbol(name)
         coefficients = [model.drift[i], *model.diffusion[i]]
         if model.domain[i] == "nonnegative" and any(_has_sqrt_of(c, x) for c in coefficients):
-            steps.append("FullTruncation")
+            steps.append(schemes.FULL_TRUNCATION.variant)
             reasons.append(f"{name}: square-root diffusion, full truncation keeps it non-negative")
         elif kind == "auto" and _log_euler_fits(model, i):
-            steps.append("LogEuler")
+            steps.append(schemes.LOG_EULER.variant)
             reasons.append(f"{name}: positive with proportional noise, log-Euler keeps it positive")
         else:
-            steps.append("Euler")
+            steps.append(schemes.EULER.variant)
     kinds = dict.fromkeys(steps)
-    name = "+".join(_SCHEME_LABEL[k] for k in kinds)
+    name = "+".join(schemes.by_variant(k).scheme_name for k in kinds)
     reason = "; ".join(reasons) or "Euler-Maruyama: no positivity constraint to preserve"
     return SchemeChoice(name=name, steps=tuple(steps), reason=reason)
-
-
-_SCHEME_LABEL = {"Euler": "euler-maruyama", "FullTruncation": "full-truncation", "LogEuler": "log-euler"}
 
 
 def exact_law(model: SdeModel) -> tuple[str, str] | None:
@@ -131,17 +128,20 @@ def exact_law(model: SdeModel) -> tuple[str, str] | None:
             return None
 
     if x not in qv.free_symbols:
-        return "ExactOu", f"{x}: linear drift and constant noise, Gaussian transition sampled exactly"
+        return schemes.EXACT_OU.variant, f"{x}: linear drift and constant noise, Gaussian transition sampled exactly"
     per_x2 = sp.simplify(qv / x**2)
     if x not in per_x2.free_symbols and a == 0:
         if model.domain[0] == "positive" and x0 > 0:
-            return "ExactGbm", f"{x}: geometric Brownian motion, log-normal transition sampled exactly"
+            return schemes.EXACT_GBM.variant, f"{x}: geometric Brownian motion, log-normal transition sampled exactly"
         return None
     per_x = sp.simplify(qv / x)
     if x not in per_x.free_symbols and qv.subs(x, 0) == 0 and model.domain[0] == "nonnegative":
         a_value, s2_value = value(a), value(per_x)
         if a_value is not None and s2_value is not None and a_value >= 0 and s2_value > 0 and x0 >= 0:
-            return "ExactCir", f"{x}: square-root diffusion, non-central chi-square transition sampled exactly"
+            return (
+                schemes.EXACT_CIR.variant,
+                f"{x}: square-root diffusion, non-central chi-square transition sampled exactly",
+            )
     return None
 
 

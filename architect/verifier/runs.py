@@ -26,7 +26,6 @@ compare the scheme with itself and are not made; its error at N is stated instea
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -36,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from architect import build, codegen, paths, sandbox
+from architect import build, codegen, paths, sandbox, schemes
 from architect.errors import ArchitectError, RunError
 from architect.gym.runner import RunSpec, run_simulation
 from architect.model import SdeModel
@@ -252,4 +251,4 @@ def same_scheme_kind(model: SdeModel, step_kinds: object) -> str:
 
 def step_label(variant: str) -> str:
     """The statistics' name of an SDK `Step` variant (`Step::label`): ``FullTruncation`` -> ``full-truncation``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", variant).lower()
+    return schemes.by_variant(variant).label

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import sympy as sp
 
+from architect import schemes
 from architect.model import TIME, SdeModel, symbol
 from architect.verifier.jumps import JumpLaw
 
@@ -299,7 +300,7 @@ def log_transform(model: SdeModel, logged: tuple[int, ...]) -> SdeModel:
 
 
 #: Step kinds that sample a GBM-type variable exactly in law.
-EXACT_GBM_KINDS = ("log-euler", "exact-gbm")
+EXACT_GBM_KINDS = schemes.labels_exact_on("gbm")
 
 
 def exact_in_law(num: Numeric, kinds: Sequence[str]) -> frozenset[int]:
@@ -315,7 +316,7 @@ def exact_in_law(num: Numeric, kinds: Sequence[str]) -> frozenset[int]:
     subs = num.model.substitutions()
     out = set()
     for i, x in enumerate(num.xs):
-        if kinds[i] == "exact-cir" and cir_type(num, i) is not None:
+        if kinds[i] == schemes.EXACT_CIR.label and cir_type(num, i) is not None:
             out.add(i)
         if kinds[i] not in EXACT_GBM_KINDS or gbm_type(num, i) is None:
             continue
@@ -331,10 +332,10 @@ def exact_in_law(num: Numeric, kinds: Sequence[str]) -> frozenset[int]:
 def gaussian_exact(num: Numeric, kinds: Sequence[str], i: int) -> bool:
     """Whether variable ``i`` of a Gaussian subset is sampled exactly: the exact OU step, or Euler when its
     drift is constant (then nothing depends on the state and Euler is exact)."""
-    return kinds[i] == "exact-ou" or (kinds[i] == "euler" and not num.drift[i].free_symbols)
+    return kinds[i] == schemes.EXACT_OU.label or (kinds[i] == schemes.EULER.label and not num.drift[i].free_symbols)
 
 
 def levy_exact(num: Numeric, kinds: Sequence[str], i: int) -> bool:
     """A Lévy-type variable under Euler: constant coefficients, and the SDK adds each step's compound-Poisson
     increment exactly (`sdk-rs/src/jumps.rs`), so every step is exact in law."""
-    return len(kinds) == num.dim and kinds[i] == "euler" and levy_type(num, i) is not None
+    return len(kinds) == num.dim and kinds[i] == schemes.EULER.label and levy_type(num, i) is not None

@@ -1,4 +1,5 @@
-//! The Monte Carlo engine: many paths, in parallel, reduced to power sums at checkpoints.
+//! The Monte Carlo engine: many paths, in parallel, handed to observers at the checkpoints
+//! ([`crate::observers`]: power sums, terminal states).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -8,7 +9,8 @@ use rayon::prelude::*;
 use crate::error::SdkError;
 use crate::exact::{Sampler, Transition};
 use crate::jumps::JumpSampler;
-use crate::moments::{Moments, PowerSums};
+use crate::moments::PowerSums;
+use crate::observers::{Observer, PowerSumObserver, TerminalObserver};
 use crate::rng::{PathRng, jump_rng, path_rng};
 use crate::scheme::{Scheme, Step, Stepper};
 use crate::sde::Sde;
@@ -196,44 +198,62 @@ pub fn simulate_as<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, 
     config: &RunConfig,
 ) -> Result<RunOutput<D>, SdkError> {
     let started = Instant::now();
+    // Before the observers are built: the moment degree bounds their size.
+    config.validate(D)?;
+    let sums = PowerSumObserver::new(model.initial_state(), config.moment_degree, dates(config));
+    let terminal = config.keep_terminal.then_some(TerminalObserver);
+    let observer = (sums, terminal);
+    let ((sums_record, terminal), threads) =
+        simulate_with::<EXACT, D, M, S, _>(model, scheme, config, &observer)?;
+    Ok(RunOutput {
+        shift: observer.0.moments.shift(),
+        exponents: observer.0.moments.exponents().to_vec(),
+        checkpoints: observer.0.checkpoints(sums_record, config),
+        terminal,
+        threads,
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The number of observation dates of a run (its checkpoints).
+fn dates(config: &RunConfig) -> usize {
+    usize::try_from(config.checkpoints).unwrap_or(usize::MAX)
+}
+
+/// Simulates `config.paths` paths of `model` with `scheme` (on the engine path `EXACT`, as
+/// [`simulate_as`]) and hands each path's observed states to `observer`; returns its record of
+/// the run and the number of worker threads used. The record is the same for every thread
+/// count when the observer's is determined by the order of its calls ([`crate::observers`]).
+pub fn simulate_with<const EXACT: bool, const D: usize, const M: usize, S, O>(
+    model: &S,
+    scheme: &Scheme<D>,
+    config: &RunConfig,
+    observer: &O,
+) -> Result<(O::Record, usize), SdkError>
+where
+    S: Sde<D, M>,
+    O: Observer<D>,
+{
     config.validate(D)?;
     let job = Job::<EXACT, D, M, S>::new(model, scheme, config)?;
     let pool = thread_pool(config.threads)?;
     let blocks = config.paths.div_ceil(BLOCK_PATHS) as usize;
-    let mut total: Vec<PowerSums> = (0..config.checkpoints)
-        .map(|_| job.moments.zeros())
-        .collect();
-    let mut terminal = config
-        .keep_terminal
-        .then(|| reserve_terminal(config.paths))
-        .transpose()?;
+    let mut total = observer.start(config.paths)?;
     for round in (0..blocks).step_by(BLOCKS_PER_ROUND) {
         let end = (round + BLOCKS_PER_ROUND).min(blocks);
-        let slots: Vec<OnceLock<Block<D>>> = (round..end).map(|_| OnceLock::new()).collect();
+        let slots: Vec<OnceLock<O::Record>> = (round..end).map(|_| OnceLock::new()).collect();
         for_each_parallel(&pool, round..end, &|b| {
             // Each block index comes exactly once, so the slot is empty.
-            let _ = slots[b - round].set(job.run_block(b as u64));
+            let _ = slots[b - round].set(job.run_block(b as u64, observer));
         });
         for slot in slots {
             let block = slot
                 .into_inner()
                 .expect("for_each_parallel ran every block");
-            for (acc, part) in total.iter_mut().zip(&block.sums) {
-                acc.merge(part);
-            }
-            if let Some(t) = terminal.as_mut() {
-                t.extend_from_slice(&block.terminal);
-            }
+            observer.merge(&mut total, block);
         }
     }
-    Ok(RunOutput {
-        shift: job.moments.shift(),
-        exponents: job.moments.exponents().to_vec(),
-        checkpoints: job.checkpoints(total),
-        terminal,
-        threads: pool.current_num_threads(),
-        elapsed_seconds: started.elapsed().as_secs_f64(),
-    })
+    Ok((total, pool.current_num_threads()))
 }
 
 /// Calls `work(b)` for every `b` in `blocks` on the threads of `pool`.
@@ -261,23 +281,6 @@ fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, SdkError> {
         .map_err(|e| SdkError::Runtime(format!("cannot start {n} worker threads: {e}")))
 }
 
-fn reserve_terminal<const D: usize>(paths: u64) -> Result<Vec<[f64; D]>, SdkError> {
-    let mut v = Vec::new();
-    usize::try_from(paths)
-        .ok()
-        .and_then(|n| v.try_reserve_exact(n).ok())
-        .ok_or_else(|| {
-            SdkError::Runtime(format!("not enough memory to keep {paths} terminal states"))
-        })?;
-    Ok(v)
-}
-
-/// Partial results of one block of paths.
-struct Block<const D: usize> {
-    sums: Vec<PowerSums>,
-    terminal: Vec<[f64; D]>,
-}
-
 /// How paths are advanced: by time steps, or by exact transitions between observation dates.
 enum Method<const D: usize, const M: usize> {
     Steps(Stepper<D, M>),
@@ -289,7 +292,6 @@ enum Method<const D: usize, const M: usize> {
 struct Job<'a, const EXACT: bool, const D: usize, const M: usize, S> {
     model: &'a S,
     method: Method<D, M>,
-    moments: Moments<D>,
     x0: [f64; D],
     config: &'a RunConfig,
     h: f64,
@@ -332,7 +334,6 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
         Ok(Job {
             model,
             method,
-            moments: Moments::new(x0, config.moment_degree),
             x0,
             config,
             h,
@@ -343,57 +344,45 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
         })
     }
 
-    /// Simulates the paths of block `b`, summing them sequentially in path order.
-    fn run_block(&self, b: u64) -> Block<D> {
+    /// Simulates the paths of block `b`, handing them to `observer` in path order.
+    fn run_block<O: Observer<D>>(&self, b: u64, observer: &O) -> O::Record {
         let first = b * BLOCK_PATHS;
         let end = (first + BLOCK_PATHS).min(self.config.paths);
-        let mut sums: Vec<PowerSums> = (0..self.config.checkpoints)
-            .map(|_| self.moments.zeros())
-            .collect();
-        let mut scratch = self.moments.scratch();
-        let mut terminal = Vec::new();
-        if self.config.keep_terminal {
-            terminal.reserve_exact((end - first) as usize);
-        }
-        let out = (&mut sums[..], &mut scratch, &mut terminal);
+        let mut record = observer.block((end - first) as usize);
+        let out = (observer, &mut record);
         // A branch on the constant, so that only one of the two is compiled.
         if EXACT {
             self.run_exact(first..end, out);
         } else {
             self.run_stepped(first..end, out);
         }
-        Block { sums, terminal }
+        record
     }
 
     /// Simulates `paths` by exact transitions between observation dates, one path at a time.
-    fn run_exact(
+    fn run_exact<O: Observer<D>>(
         &self,
         paths: std::ops::Range<u64>,
-        (sums, scratch, terminal): (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
+        (observer, record): (&O, &mut O::Record),
     ) {
         let Method::Exact(sampler) = &self.method else {
             unreachable!("Job::new builds the exact method when EXACT")
         };
+        let dates = dates(self.config);
         for path in paths {
             let mut rng = path_rng(self.config.seed, path);
             let mut x = self.x0;
-            for acc in sums.iter_mut() {
+            for date in 0..dates {
                 x[0] = sampler.sample(x[0], &mut rng);
-                self.moments.add(acc, &x, scratch);
+                observer.observe(record, date, &x);
             }
-            if self.config.keep_terminal {
-                terminal.push(x);
-            }
+            observer.end(record, &x);
         }
     }
 
     /// Simulates `paths` with time steps: one copy of the step loop per kind of scheme, each
     /// straight-line code.
-    fn run_stepped(
-        &self,
-        paths: std::ops::Range<u64>,
-        out: (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
-    ) {
+    fn run_stepped<O: Observer<D>>(&self, paths: std::ops::Range<u64>, out: (&O, &mut O::Record)) {
         let Method::Steps(stepper) = &self.method else {
             unreachable!("Job::new builds the stepping method unless EXACT")
         };
@@ -405,40 +394,40 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
             with_kernel(
                 kernel,
                 #[inline(always)]
-                || self.run_steps::<true, false, false>(model, stepper, paths, out),
+                || self.run_steps::<true, false, false, _>(model, stepper, paths, out),
             );
         } else if let (true, Some(scaled)) = (stepper.is_plain(), &self.per_step) {
             with_kernel(
                 kernel,
                 #[inline(always)]
-                || self.run_steps::<false, true, true>(scaled, stepper, paths, out),
+                || self.run_steps::<false, true, true, _>(scaled, stepper, paths, out),
             );
         } else if stepper.is_plain() {
             with_kernel(
                 kernel,
                 #[inline(always)]
-                || self.run_steps::<false, true, false>(model, stepper, paths, out),
+                || self.run_steps::<false, true, false, _>(model, stepper, paths, out),
             );
         } else {
             with_kernel(
                 kernel,
                 #[inline(always)]
-                || self.run_steps::<false, false, false>(model, stepper, paths, out),
+                || self.run_steps::<false, false, false, _>(model, stepper, paths, out),
             );
         }
     }
 
-    /// Simulates `paths` with time steps, adding their observed states to `sums` in path order.
+    /// Simulates `paths` with time steps, handing their observed states to `observer`.
     ///
     /// Paths go in groups of [`LANES`]; a last, partial group simulates paths past the end too
     /// (valid streams of their own) and ignores them.
     #[inline(always)]
-    fn run_steps<const LOG: bool, const PLAIN: bool, const SCALED: bool>(
+    fn run_steps<const LOG: bool, const PLAIN: bool, const SCALED: bool, O: Observer<D>>(
         &self,
         model: &S,
         stepper: &Stepper<D, M>,
         paths: std::ops::Range<u64>,
-        (sums, scratch, terminal): (&mut [PowerSums], &mut Vec<f64>, &mut Vec<[f64; D]>),
+        (observer, record): (&O, &mut O::Record),
     ) {
         let mut z = vec![[0.0; crate::simd::LANES]; SAMPLERS * (NORMAL_ROWS / M).max(1) * M];
         let mut jump_rngs: Vec<PathRng> = Vec::new();
@@ -454,8 +443,8 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
             });
             let mut xs = [self.x0; LANES];
             let mut observed = xs;
-            for (k, acc) in sums.iter_mut().enumerate() {
-                let first_step = k as u64 * self.steps_per_checkpoint;
+            for date in 0..dates(self.config) {
+                let first_step = date as u64 * self.steps_per_checkpoint;
                 self.advance::<LOG, PLAIN, SCALED>(
                     (model, stepper),
                     &mut xs,
@@ -466,11 +455,11 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
                 );
                 for (obs, x) in observed.iter_mut().zip(&xs).take(live) {
                     *obs = stepper.observe(x);
-                    self.moments.add(acc, obs, scratch);
+                    observer.observe(record, date, obs);
                 }
             }
-            if self.config.keep_terminal {
-                terminal.extend_from_slice(&observed[..live]);
+            for obs in &observed[..live] {
+                observer.end(record, obs);
             }
         }
     }
@@ -552,18 +541,6 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
             }
         }
         xv
-    }
-
-    fn checkpoints(&self, sums: Vec<PowerSums>) -> Vec<Checkpoint> {
-        let steps = self.config.steps;
-        sums.into_iter()
-            .enumerate()
-            .map(|(k, sums)| {
-                let step = (k as u64 + 1) * self.steps_per_checkpoint;
-                let time = self.config.horizon * (step as f64 / steps as f64);
-                Checkpoint { step, time, sums }
-            })
-            .collect()
     }
 }
 

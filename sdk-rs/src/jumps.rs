@@ -19,77 +19,9 @@ use rand_distr::{Distribution, Poisson};
 use crate::error::SdkError;
 use crate::rng::{PathRng, standard_normal};
 use crate::scheme::Step;
-
-/// The law of one jump's size.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum JumpSize {
-    /// `N(mean, sd²)`: Merton (1976) log-normal price jumps when the state is a log-price.
-    Normal {
-        /// Mean size.
-        mean: f64,
-        /// Standard deviation (> 0).
-        sd: f64,
-    },
-    /// Kou (2002): `+Exp(eta1)` with probability `p`, `−Exp(eta2)` otherwise (rates, means `1/eta`).
-    DoubleExponential {
-        /// Probability of an upward jump, in `[0, 1]`.
-        p: f64,
-        /// Rate of upward jumps (> 1, so that `E[e^Y]` is finite).
-        eta1: f64,
-        /// Rate of downward jumps (> 0).
-        eta2: f64,
-    },
-}
-
-/// A compound-Poisson part added to the state variable with index `variable`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Jump {
-    /// Index of the state variable that jumps.
-    pub variable: usize,
-    /// Jump rate per unit time (≥ 0).
-    pub intensity: f64,
-    /// Law of the jump sizes.
-    pub size: JumpSize,
-}
-
-impl Jump {
-    /// Checks the parameters for a model with `dim` state variables.
-    pub fn check(&self, dim: usize) -> Result<(), SdkError> {
-        let fail = |msg: String| Err(SdkError::Model(msg));
-        if self.variable >= dim {
-            return fail(format!(
-                "a jump part names state variable {} of {dim}",
-                self.variable
-            ));
-        }
-        if !(self.intensity.is_finite() && self.intensity >= 0.0) {
-            return fail(format!(
-                "jump intensity must be finite and non-negative, got {}",
-                self.intensity
-            ));
-        }
-        match self.size {
-            JumpSize::Normal { mean, sd } if !(mean.is_finite() && sd.is_finite() && sd > 0.0) => {
-                fail(format!(
-                    "normal jump sizes need a finite mean and a positive sd, got mean {mean}, sd {sd}"
-                ))
-            }
-            JumpSize::DoubleExponential { p, eta1, eta2 }
-                if !(double_exponential_ok(p, eta1) && eta2.is_finite() && eta2 > 0.0) =>
-            {
-                fail(format!(
-                    "double-exponential jumps need p in [0, 1], eta1 > 1 and eta2 > 0, got p {p}, eta1 {eta1}, eta2 {eta2}"
-                ))
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// `p` a probability and `1 < eta1 < ∞` (so that `E[e^Y]` is finite).
-fn double_exponential_ok(p: f64, eta1: f64) -> bool {
-    (0.0..=1.0).contains(&p) && eta1.is_finite() && eta1 > 1.0
-}
+// What a model declares lives with the model trait (so that `sde` does not depend on this
+// module, which depends on `scheme`, which depends on `sde`); re-exported under its old path.
+pub use crate::sde::{Jump, JumpSize};
 
 /// The jump parts of a model, ready to add their increments over steps of one length.
 #[derive(Clone, Debug)]
@@ -140,10 +72,11 @@ impl JumpSampler {
                 "exact transition steps do not simulate jumps; use Euler steps".into(),
             ));
         }
-        if let Some(i) = sampler.variables().find(|&i| steps[i] == Step::LogEuler) {
+        if let Some(i) = sampler.variables().find(|&i| !steps[i].admits_jumps()) {
             return Err(SdkError::Model(format!(
-                "{} jumps, so it cannot use the log-euler step (use euler)",
-                names[i]
+                "{} jumps, so it cannot use the {} step (use euler)",
+                names[i],
+                steps[i].label()
             )));
         }
         Ok(sampler)

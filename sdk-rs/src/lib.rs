@@ -17,6 +17,7 @@ pub mod files;
 pub mod jail;
 pub mod jumps;
 pub mod moments;
+pub mod observers;
 pub mod rng;
 pub mod scheme;
 pub mod sde;
@@ -25,10 +26,11 @@ pub mod simd;
 pub mod ziggurat;
 mod ziggurat_tables;
 
-pub use engine::{RunConfig, RunOutput, simulate, simulate_as};
+pub use engine::{RunConfig, RunOutput, simulate, simulate_as, simulate_with};
 pub use error::SdkError;
 pub use jumps::{Jump, JumpSize};
-pub use scheme::{Scheme, Step};
+pub use observers::Observer;
+pub use scheme::{Scheme, Step, StepInfo};
 pub use sde::Sde;
 
 /// Version of this SDK, reported by every binary.

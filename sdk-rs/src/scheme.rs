@@ -1,4 +1,9 @@
 //! Stepping schemes: one update rule per state component, and the step itself.
+//!
+//! This module is the registry of step kinds: each [`Step`] knows its names, the components it
+//! updates, its weak order, whether it samples the exact law and whether jumps may ride on it
+//! ([`Step::info`]). Everything else reads these facts from here: the engine, the jump sampler,
+//! and Python through `architect._native.schemes()` (the table `architect/schemes.py`).
 
 use crate::error::SdkError;
 use crate::sde::Sde;
@@ -22,7 +27,137 @@ pub enum Step {
     ExactCir,
 }
 
+/// The state components a step updates.
+///
+/// Every step so far updates its own component only ([`Components::Own`]): component `i`
+/// is advanced by `steps[i]` from the state at the start of the step. A scheme that advances
+/// several components together — Andersen's QE step for Heston's variance and log-price,
+/// Milstein with the cross terms of several noises — would add a variant naming the
+/// components it updates jointly (e.g. `Block(n)`: this component and the next `n − 1`, which
+/// would then declare the same step), and [`Stepper`] would advance such a block in one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Components {
+    /// Only the component the step is declared for.
+    Own,
+}
+
+impl Components {
+    /// The name used in [`Step::info`]'s description (`"own"`).
+    pub const fn label(&self) -> &'static str {
+        match self {
+            Components::Own => "own",
+        }
+    }
+}
+
+/// What the SDK knows about one step kind: the single description of it that the engine and
+/// Python (`architect._native.schemes()`, `architect/schemes.py`) read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepInfo {
+    /// The step itself.
+    pub step: Step,
+    /// The Rust variant's name (`"FullTruncation"`), as generated `model.rs` files write it.
+    pub variant: &'static str,
+    /// The name in the statistics JSON (`step_kinds`) and `--describe` (`"full-truncation"`).
+    pub label: &'static str,
+    /// The name of a scheme made of this step (`"euler-maruyama"`; `"exact"` for exact steps),
+    /// from which the compiler names schemes (joined with `+`).
+    pub scheme_name: &'static str,
+    /// The components one application of the step updates.
+    pub components: Components,
+    /// Weak order of convergence in the time step (`None` for exact steps: no time
+    /// discretisation, no discretisation error).
+    pub weak_order: Option<u32>,
+    /// Whether the step samples the exact transition law between observation dates (one draw
+    /// per date) instead of discretising time; such a step must be a scheme's only one.
+    pub exact: bool,
+    /// Whether compound-Poisson jumps may be added to the component it steps (the engine adds
+    /// them to the stepped state after each time step).
+    pub jumps: bool,
+    /// Families of one-dimensional laws on which the step is exact in law (`"abm"`: constant
+    /// coefficients, `"ou"`, `"gbm"`, `"cir"`); the verifier excuses no bias there.
+    pub exact_on: &'static [&'static str],
+}
+
 impl Step {
+    /// Every step kind, in declaration order.
+    pub const ALL: [Step; 6] = [
+        Step::Euler,
+        Step::FullTruncation,
+        Step::LogEuler,
+        Step::ExactOu,
+        Step::ExactGbm,
+        Step::ExactCir,
+    ];
+
+    /// The description of this step kind (the registry entry).
+    pub const fn info(&self) -> StepInfo {
+        const fn info(
+            step: Step,
+            variant: &'static str,
+            label: &'static str,
+            scheme_name: &'static str,
+            weak_order: Option<u32>,
+            jumps: bool,
+            exact_on: &'static [&'static str],
+        ) -> StepInfo {
+            StepInfo {
+                step,
+                variant,
+                label,
+                scheme_name,
+                components: Components::Own,
+                weak_order,
+                exact: weak_order.is_none(),
+                jumps,
+                exact_on,
+            }
+        }
+        let s = *self;
+        match self {
+            Step::Euler => info(
+                s,
+                "Euler",
+                self.label(),
+                "euler-maruyama",
+                Some(1),
+                true,
+                &["abm"],
+            ),
+            Step::FullTruncation => info(
+                s,
+                "FullTruncation",
+                self.label(),
+                "full-truncation",
+                Some(1),
+                true,
+                &[],
+            ),
+            // Jumps are additive in x, and a log-Euler component is stepped in log x.
+            Step::LogEuler => info(
+                s,
+                "LogEuler",
+                self.label(),
+                "log-euler",
+                Some(1),
+                false,
+                &["gbm"],
+            ),
+            // Exact steps move only between observation dates, jumps come per time step.
+            Step::ExactOu => info(
+                s,
+                "ExactOu",
+                self.label(),
+                "exact",
+                None,
+                false,
+                &["ou", "abm"],
+            ),
+            Step::ExactGbm => info(s, "ExactGbm", self.label(), "exact", None, false, &["gbm"]),
+            Step::ExactCir => info(s, "ExactCir", self.label(), "exact", None, false, &["cir"]),
+        }
+    }
+
     /// The name used in the statistics JSON (`step_kinds`).
     pub const fn label(&self) -> &'static str {
         match self {
@@ -38,7 +173,12 @@ impl Step {
     /// Whether this step samples the exact transition law (one draw per observation date)
     /// rather than discretising time.
     pub const fn is_exact(&self) -> bool {
-        matches!(self, Step::ExactOu | Step::ExactGbm | Step::ExactCir)
+        self.info().exact
+    }
+
+    /// Whether compound-Poisson jumps may be added to a component stepped by this step.
+    pub const fn admits_jumps(&self) -> bool {
+        self.info().jumps
     }
 }
 

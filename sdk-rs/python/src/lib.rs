@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 /// The SDK version string.
 #[pyfunction]
@@ -19,6 +20,30 @@ fn standard_normals(seed: u64, path: u64, n: usize) -> Vec<f64> {
 #[pyfunction]
 fn exponents(dim: usize, degree: usize) -> Vec<Vec<u32>> {
     architect_sdk::moments::exponents(dim, degree)
+}
+
+/// The SDK's step kinds, one dict per kind in declaration order (`architect_sdk::Step::info`):
+/// `variant`, `label`, `scheme_name` (str), `components` (str, `"own"`), `weak_order` (int, or
+/// `None` for exact steps), `exact` and `jumps` (bool), `exact_on` (list of law families).
+/// `architect/schemes.py` is the Python table built from it.
+#[pyfunction]
+fn schemes(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
+    architect_sdk::Step::ALL
+        .iter()
+        .map(|step| {
+            let info = step.info();
+            let d = PyDict::new(py);
+            d.set_item("variant", info.variant)?;
+            d.set_item("label", info.label)?;
+            d.set_item("scheme_name", info.scheme_name)?;
+            d.set_item("components", info.components.label())?;
+            d.set_item("weak_order", info.weak_order)?;
+            d.set_item("exact", info.exact)?;
+            d.set_item("jumps", info.jumps)?;
+            d.set_item("exact_on", info.exact_on.to_vec())?;
+            Ok(d)
+        })
+        .collect()
 }
 
 /// The static gate on a generated `src/model.rs`: `(line, column, reason)` for every violation,
@@ -62,6 +87,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sdk_version, m)?)?;
     m.add_function(wrap_pyfunction!(standard_normals, m)?)?;
     m.add_function(wrap_pyfunction!(exponents, m)?)?;
+    m.add_function(wrap_pyfunction!(schemes, m)?)?;
     m.add_function(wrap_pyfunction!(check_model_source, m)?)?;
     m.add_function(wrap_pyfunction!(read_model_source, m)?)?;
     Ok(())
