@@ -27,10 +27,10 @@ from typing import Any
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
-from sympy.printing.str import StrPrinter
 
 from architect.errors import ModelError
-from architect.safe_expr import MAX_DEGREE, MAX_TERMS, Size, read_expression
+from architect.expr.printers import display
+from architect.expr.reader import MAX_DEGREE, MAX_TERMS, Size, read_expression
 
 TIME = sp.Symbol("t", real=True)
 
@@ -399,7 +399,7 @@ class SdeModel:
 # --------------------------------------------------------------------------------- reading JSON
 #: Limits on a model file's fields, far above any real model (the catalog and the LLM corpus have at most
 #: 3 state variables, 3 Brownian motions, 10 parameters and names of 37 characters) and low enough that
-#: reading, analysing and compiling a model stays a matter of seconds. Expressions: `architect.safe_expr`.
+#: reading, analysing and compiling a model stays a matter of seconds. Expressions: `architect.expr.reader`.
 MAX_DIMENSION = 32  # state variables; Brownian motions too
 MAX_PARAMETERS = 256
 MAX_IDENTIFIER_CHARS = 64  # state, Brownian motion and parameter names
@@ -560,7 +560,7 @@ def _parameter(entry: object, where: str) -> Parameter:
 
 
 class _ExpressionReader:
-    """Reads the expressions of one model (`architect.safe_expr`), naming the field of any that is refused."""
+    """Reads the expressions of one model (`architect.expr.reader`), naming the field of any that is refused."""
 
     def __init__(self, names: list[str], values: dict[str, float]) -> None:
         self.names, self.values = names, values
@@ -642,20 +642,6 @@ class _ExpressionReader:
         )
 
 
-class _DisplayPrinter(StrPrinter):
-    """sympy's str form, but sums start with a positive term: `kappa*(theta - v)`, not `kappa*(-v + theta)`."""
-
-    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        terms = sorted(self._as_ordered_terms(expr, order=order), key=lambda term: term.could_extract_minus_sign())
-        text = self._print(terms[0])
-        for term in terms[1:]:
-            if term.could_extract_minus_sign():
-                text += " - " + self.parenthesize(-term, precedence(expr))
-            else:
-                text += " + " + self.parenthesize(term, precedence(expr))
-        return text
-
-
 def _factor(expr: sp.Expr) -> str:
     """An expression as the left factor of `*dt`, parenthesised only when it is a sum."""
     if expr.could_extract_minus_sign() and not isinstance(expr, sp.Add):
@@ -666,7 +652,7 @@ def _factor(expr: sp.Expr) -> str:
 
 def _fmt(expr: sp.Expr) -> str:
     """Readable text for an expression (display only; JSON uses sympy's canonical `sstr`)."""
-    return _DisplayPrinter().doprint(expr)
+    return display(expr)
 
 
 def _replace(model: SdeModel, **changes: Any) -> SdeModel:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from architect.codegen.rust_printer import ATOM, MUL, UNARY, RustPrinter, rust_float
 from architect.codegen.symbolic import choose_scheme, model_identifiers
+from architect.expr.printers import MathPrinter
 from architect.llm.completion import Names
 from architect.model import TIME, SdeModel, _fmt, symbol
 
@@ -62,47 +62,6 @@ def user_prompt(model: SdeModel) -> str:
     lines.append("The coefficients with the Rust names, in math syntax:")
     lines += math_coefficients(model)
     return "\n".join(lines)
-
-
-class MathPrinter(RustPrinter):
-    """The Rust printer's walk (same term order, spacing and parentheses) in math syntax.
-
-    Only the pieces the LLM must translate differ from the Rust answer: functions are
-    prefix calls (``sqrt(a)``, ``max(a, b)``), powers are ``a**n``, integer-valued literals
-    have no ``.0`` and constants are ``pi`` and ``e``.
-    """
-
-    def _code_Number(self, expr: sp.Number) -> tuple[str, int]:
-        text = str(int(expr)) if expr.is_Integer else rust_float(float(expr))
-        return text, UNARY if text.startswith("-") else ATOM
-
-    def _code_Pi(self, expr: sp.Basic) -> tuple[str, int]:
-        return "pi", ATOM
-
-    def _code_Exp1(self, expr: sp.Basic) -> tuple[str, int]:
-        return "e", ATOM
-
-    def _receiver(self, expr: sp.Basic) -> str:
-        text, precedence = self._code(expr)
-        return text if precedence >= ATOM else f"({text})"
-
-    def _code_Pow(self, expr: sp.Pow) -> tuple[str, int]:
-        base, exponent = expr.args
-        if exponent == sp.Rational(1, 2):
-            return f"sqrt({self._code(base)[0]})", ATOM
-        if exponent == -1:
-            return f"1 / {self._wrap(base, MUL + 1)}", MUL
-        if exponent == sp.Rational(-1, 2):
-            return f"1 / sqrt({self._code(base)[0]})", MUL
-        if base == sp.E:
-            return self._code(sp.exp(exponent))
-        return f"{self._receiver(base)}**{self._receiver(exponent)}", ATOM
-
-    def _method(self, name: str, expr: sp.Function) -> tuple[str, int]:
-        return f"{name}({self._code(expr.args[0])[0]})", ATOM
-
-    def _fold(self, method: str, args: tuple[sp.Basic, ...]) -> tuple[str, int]:
-        return f"{method}({', '.join(self._code(a)[0] for a in args)})", ATOM
 
 
 def math_coefficients(model: SdeModel) -> list[str]:
