@@ -9,6 +9,8 @@ from typing import Any
 
 from scipy.stats import norm
 
+from architect.kinds import CheckKind
+
 #: Power of the reported detectable error: a bias that large is caught with at least this probability.
 POWER = 0.99
 
@@ -18,8 +20,7 @@ class Check:
     """One test. Statistical checks carry numbers; sanity checks only ``passed`` and ``detail``."""
 
     name: str
-    kind: str  # "mean" | "variance" | "covariance" | "third moment" | "fourth moment" | "distribution"
-    # | "price" | "convergence" | "sanity"
+    kind: CheckKind
     time: float | None = None
     theory: float | None = None
     estimate: float | None = None
@@ -33,7 +34,8 @@ class Check:
     coarse: float | None = None
     fine: float | None = None
     finer: float | None = None
-    theory_kind: str | None = None  # "exact" | "empirical reference" | "trusted scheme, same steps"; None: sanity
+    # A `kinds.TheoryKind` (None: a sanity check); typed str until `quantities` types its constants with it.
+    theory_kind: str | None = None
     # Absolute equivalence margin (tolerance x the quantity's scale); internal, reported through detail.
     margin: float = field(default=0.0, repr=False)
     # The size detectable errors are relative to, where it is not |theory| (e.g. a convergence check's theory is 0).
@@ -88,4 +90,4 @@ def detectable_error(check: Check) -> float | None:
     if check.std_error is None:
         return None
     # Fails with probability ≥ POWER once |bias| ≥ margin + (z_{1-level/2} + z_POWER)·se.
-    return check.margin + (norm.isf(check.level / 2) + norm.ppf(POWER)) * check.std_error
+    return float(check.margin + (norm.isf(check.level / 2) + norm.ppf(POWER)) * check.std_error)

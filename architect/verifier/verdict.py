@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from architect.kinds import Verdict
 from architect.model import SdeModel
 from architect.verifier import sanity as sane
 from architect.verifier.check_result import POWER, Check, detectable_error, json_number, sanity
@@ -49,7 +50,7 @@ EXTRAS = ("theory", "convergence", "distribution", "mean_paths", "discretisation
 
 @dataclass
 class Verification:
-    verdict: str  # "pass" | "fail"
+    verdict: Verdict
     reason: str
     alpha: float
     correction: str
@@ -130,7 +131,7 @@ def verify(
     _apply_holm(statistical, alpha)
     checks += statistical
     extras["distribution"] = [_distribution_entry(c) for c in statistical if c.plot is not None]
-    verdict = "pass" if all(c.passed for c in checks) and statistical else "fail"
+    verdict: Verdict = "pass" if all(c.passed for c in checks) and statistical else "fail"
     return Verification(
         verdict,
         _reason(checks, statistical, alpha),
