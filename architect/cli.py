@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from architect import api
+from architect import api, options
 from architect.errors import ArchitectError, UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -69,48 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _simulation_options(parser: argparse.ArgumentParser) -> None:
-    defaults = api.Options()
+    """The run's options, as `architect.options.Options` defines them (flags, defaults, help)."""
     group = parser.add_argument_group("simulation and statistics")
-    group.add_argument("--paths", type=int, default=defaults.paths, help="paths per run (default %(default)s)")
-    group.add_argument("--steps", type=int, default=defaults.steps, help="coarse time steps; the fine run doubles them")
-    group.add_argument("--horizon", type=float, default=defaults.horizon, help="time horizon T (default %(default)s)")
-    group.add_argument("--seed", type=int, default=defaults.seed, help="seed of the coarse run; fine uses seed+1")
-    group.add_argument(
-        "--threads", type=int, default=defaults.threads, help="0 = all cores (results do not depend on it)"
-    )
-    group.add_argument(
-        "--alpha", type=float, default=defaults.alpha, help="total false-fail rate (default %(default)s)"
-    )
-    group.add_argument(
-        "--timeout",
-        type=float,
-        default=defaults.timeout,
-        help="wall-clock limit of each simulator run in seconds (default %(default)s)",
-    )
-    group.add_argument(
-        "--statistical-only",
-        action="store_true",
-        help="verify statistically a crate that is not provably the model (the verdict says so) instead of failing it",
-    )
-    group.add_argument(
-        "--require-jail",
-        action="store_true",
-        help="fail instead of running where a protection of the jail is missing (docs/security.md)",
-    )
+    for option in options.cli_options():
+        if option.kind is bool:
+            action = "store_false" if option.default else "store_true"
+            group.add_argument(option.flag, dest=option.name, action=action, help=option.help)
+        else:
+            group.add_argument(
+                option.flag, dest=option.name, type=option.kind, default=option.default, help=option.help
+            )
 
 
-def _options(args: argparse.Namespace) -> api.Options:
-    return api.Options(
-        paths=args.paths,
-        steps=args.steps,
-        horizon=args.horizon,
-        seed=args.seed,
-        threads=args.threads,
-        alpha=args.alpha,
-        timeout=args.timeout,
-        require_jail=args.require_jail,
-        statistical_only=args.statistical_only,
-    )
+def _options(args: argparse.Namespace) -> options.Options:
+    return options.from_values(vars(args))
 
 
 def _say(line: str) -> None:

@@ -264,7 +264,7 @@ def test_require_jail_runs_only_a_binary_that_locked_itself_down(tmp_path: Path)
     assert result.passed, result.report["reason"]
     assert result.report["sandbox"]["run"]["jail"] == LOCKED_DOWN
     assert result.report["sandbox"]["run"]["filesystem"].startswith("mount namespace")
-    checked = architect.api._check_binary_jail
+    checked = architect.pipeline.run.check_binary_jail
     with pytest.raises(architect.errors.RunError, match="did not lock itself down"):
         checked({"jail": {"landlock": "partial", "seccomp": "enforced", "no_new_privs": True}}, options)
     checked({}, architect.Options(paths=2000, steps=4))  # without --require-jail an unjailed binary is reported

@@ -87,9 +87,9 @@ def test_planted_jump_bug_is_caught(operator: str, tmp_path: Path) -> None:
 
 def test_every_mutant_is_refused_by_the_proof_before_any_statistics(tmp_path: Path, monkeypatch) -> None:
     """Without --statistical-only no mutant is even compiled: its code is not provably the claimed model."""
-    from architect import api
+    from architect import build
 
-    monkeypatch.setattr(api.build, "build_model", lambda *a, **k: pytest.fail("a mutant was compiled"))
+    monkeypatch.setattr(build, "build_model", lambda *a, **k: pytest.fail("a mutant was compiled"))
     for text in ("Heston with mean reversion", "CIR", "Merton"):
         original = architect.parse(text)
         for k, mutant in enumerate(mutants(original)):

@@ -15,7 +15,7 @@ import pytest
 from edited_crates import UNDECLARED_JUMPS, crate, edit
 
 import architect
-from architect import api, codegen, proof
+from architect import build, codegen, proof
 from architect.cli import main
 from architect.llm.checks import check_completion
 from architect.model import SdeModel
@@ -69,7 +69,7 @@ def test_every_lie_is_refused_before_it_is_compiled(tmp_path: Path, lie: str, mo
         edit(out, "fn drift(&self, _t: f64", "fn drift(&self, t: f64")
     edit(out, old, new)
     compiled = []
-    monkeypatch.setattr(api.build, "build_model", lambda *a, **k: compiled.append(a))
+    monkeypatch.setattr(build, "build_model", lambda *a, **k: compiled.append(a))
     result = architect.verify(out)
     assert result.report["verdict"] == "fail" and not compiled
     assert result.report["reason"].startswith("not provably the model"), result.report["reason"]

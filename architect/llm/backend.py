@@ -25,17 +25,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from architect import codegen, paths
+from architect import codegen
 from architect.codegen.symbolic import render_model_rs
 from architect.errors import ArchitectError, UsageError
 from architect.llm import prompt
 from architect.llm.checks import check_completion, native_source_problems
 from architect.llm.completion import Completion, CompletionError
 from architect.model import SdeModel
+from architect.pipeline.writers import NoCode, Progress, Written
 
 if TYPE_CHECKING:
-    from architect.api import Options, Progress, Result
     from architect.llm.generator import Generator
+    from architect.pipeline.report import Report
 
 DEFAULT_ATTEMPTS = 4
 #: Answers sampled per attempt; the static checks (no compile) pick the first that passes them.
@@ -97,86 +98,104 @@ def _cached_generator(base: str | None, adapter: Path) -> Generator:
     return LocalGenerator(base=base, adapter=adapter)
 
 
-def generate_llm(
-    model: SdeModel,
-    crate_dir: Path,
-    options: Options,
-    timings: dict[str, float],
-    say: Progress,
-    backend: str = "auto",
-    generator: Generator | None = None,
-    attempts: int = DEFAULT_ATTEMPTS,
-    scheme: str = "auto",
-) -> Result:
-    """Write the crate with the LLM (repairing up to ``attempts`` times), build and verify it.
+class LlmWriter:
+    """The LLM as a `architect.pipeline.CodeWriter`: each `write` is one attempt whose answer passed the free
+    static checks (answers that fail them are attempts too, repaired without compiling), and `revise` hands a
+    failed crate's problems back to the LLM for the next attempt.
 
-    ``scheme`` is the step kind asked for (`codegen.choose_scheme`); the LLM writes the coefficients
-    only, so the scheme is the template's, whoever writes them, and the fallback keeps it.
+    ``requested``: ``llm`` (a missing LLM stack is a `UsageError`) or ``auto`` (the pipeline's next writer,
+    the symbolic compiler, takes over; the report's ``llm.fallback`` says why). ``generator`` replaces the
+    local model (any object with ``sample(messages, k, temperature, names=...)``). The LLM writes the
+    coefficients only, so the scheme is the template's, whoever writes them.
     """
-    run = LlmRun(requested=backend)
-    if generator is None:
-        say("loading the LLM")
-        start = time.monotonic()
-        try:
-            generator = load_generator()
-        except ArchitectError as exc:
-            return _unavailable(model, crate_dir, options, timings, say, run, str(exc), scheme)
-        run.load_seconds = time.monotonic() - start
-    _describe_generator(run, generator)
-    result = _attempts(model, crate_dir, options, timings, say, run, generator, attempts, scheme)
-    if result is not None and result.passed:
-        return _finish(result, run, "llm")
-    if backend == "llm":
-        return _finish(result, run, "llm") if result is not None else _llm_failed(model, crate_dir, options, run)
-    run.fallback = f"all {len(run.attempts)} LLM attempt(s) failed; the symbolic compiler wrote the code"
-    say(f"falling back to the symbolic compiler ({run.fallback.split(';')[0]})")
-    return _finish(_symbolic(model, crate_dir, options, timings, say, scheme), run, "symbolic")
 
+    name = "llm"
 
-def _attempts(
-    model: SdeModel,
-    crate_dir: Path,
-    options: Options,
-    timings: dict[str, float],
-    say: Progress,
-    run: LlmRun,
-    generator: Generator,
-    attempts: int,
-    scheme_kind: str = "auto",
-) -> Result | None:
-    from architect.api import _build_and_verify, _timed
+    def __init__(
+        self,
+        say: Progress,
+        requested: str = "auto",
+        generator: Generator | None = None,
+        attempts: int = DEFAULT_ATTEMPTS,
+    ) -> None:
+        self.say, self.generator, self.attempts = say, generator, attempts
+        self.run = LlmRun(requested=requested)
+        self.history: tuple[prompt.Turn, ...] = ()
+        self.pending: tuple[Attempt, str, float] | None = None  # the attempt being checked, its answer, its start
+        self.loaded = False
 
-    history: tuple[prompt.Turn, ...] = ()
-    last: Result | None = None
-    for number in range(1, attempts + 1):
-        mode = "greedy" if not history else "repair"
-        say(f"LLM attempt {number}/{attempts} ({mode})")
-        start = time.monotonic()
-        with _timed(timings, "llm"):
-            answer, completion, problems, count = _sample(generator, model, history, run)
-        attempt = Attempt(number, mode, answer, "check", candidates=count)
-        run.attempts.append(attempt)
-        if completion is None:
-            _reject(attempt, "check", problems, start)
-            history = (prompt.Turn(answer, tuple(attempt.problems)),)
-            continue
-        scheme = codegen.choose_scheme(model, scheme_kind)
-        model_rs = render_model_rs(model, scheme, completion.bodies())
-        if problems := native_source_problems(model_rs):
-            _reject(attempt, "source", problems, start)
-            history = (prompt.Turn(answer, tuple(attempt.problems)),)
-            continue
-        with _timed(timings, "codegen"):
-            codegen.write_crate(model, crate_dir, model_rs, scheme=scheme_kind)
-            paths.write_atomic(crate_dir / "model.json", model.to_json())
-        last = _build_and_verify(model, crate_dir, scheme.name, options, timings, say, "llm")
-        if last.passed:
+    def write(self, model: SdeModel, crate_dir: Path, scheme: str) -> Written:
+        generator = self._generator()
+        while len(self.run.attempts) < self.attempts:
+            number = len(self.run.attempts) + 1
+            mode = "greedy" if not self.history else "repair"
+            self.say(f"LLM attempt {number}/{self.attempts} ({mode})")
+            start = time.monotonic()
+            answer, completion, problems, count = _sample(generator, model, self.history, self.run)
+            attempt = Attempt(number, mode, answer, "check", candidates=count)
+            self.run.attempts.append(attempt)
+            if completion is None:
+                self._reject(attempt, answer, "check", problems, start)
+                continue
+            choice = codegen.choose_scheme(model, scheme)
+            model_rs = render_model_rs(model, choice, completion.bodies())
+            if problems := native_source_problems(model_rs):
+                self._reject(attempt, answer, "source", problems, start)
+                continue
+            codegen.write_crate(model, crate_dir, model_rs, scheme=scheme)
+            self.pending = (attempt, answer, start)
+            return Written(self.name, choice.name)
+        self._give_up()
+        last = self.run.attempts[-1].problems if self.run.attempts else []
+        raise NoCode(f"no LLM answer passed the checks in {len(self.run.attempts)} attempt(s): " + "; ".join(last[:2]))
+
+    def revise(self, report: Report) -> bool:
+        assert self.pending is not None, "revise follows write"
+        attempt, answer, start = self.pending
+        self.pending = None
+        if report.passed:
             attempt.stage, attempt.seconds = "pass", round(time.monotonic() - start, 2)
-            return last
-        stage = "build" if last.report.get("diagnostics") else "verify"
-        _reject(attempt, stage, _report_problems(last.report), start)
-        history = (prompt.Turn(answer, tuple(attempt.problems)),)
-    return last
+            return False
+        data = report.to_json()
+        self._reject(attempt, answer, "build" if data.get("diagnostics") else "verify", report_problems(data), start)
+        if len(self.run.attempts) < self.attempts:
+            return True
+        self._give_up()
+        return False
+
+    def annotate(self, report: Report) -> None:
+        """The LLM run in the report, and the weights behind the code: the adapter's hash when the LLM wrote it."""
+        report.llm = self.run.to_dict()
+        report.weights = self.run.adapter_sha256 if report.backend == self.name else None
+
+    def _generator(self) -> Generator:
+        if self.generator is None:
+            self.say("loading the LLM")
+            start = time.monotonic()
+            try:
+                self.generator = load_generator()
+            except ArchitectError as exc:
+                if self.run.requested == "llm":
+                    raise UsageError(f"--backend llm is unavailable: {exc}") from None
+                self.run.fallback = f"the LLM backend is unavailable ({exc}); the symbolic compiler wrote the code"
+                self.say(f"LLM unavailable, using the symbolic compiler: {exc}")
+                raise NoCode(self.run.fallback) from None
+            self.run.load_seconds = time.monotonic() - start
+        if not self.loaded:
+            _describe_generator(self.run, self.generator)
+            self.loaded = True
+        return self.generator
+
+    def _reject(self, attempt: Attempt, answer: str, stage: str, problems: list[str], start: float) -> None:
+        _reject(attempt, stage, problems, start)
+        self.history = (prompt.Turn(answer, tuple(attempt.problems)),)
+
+    def _give_up(self) -> None:
+        if self.run.requested == "auto":
+            self.run.fallback = (
+                f"all {len(self.run.attempts)} LLM attempt(s) failed; the symbolic compiler wrote the code"
+            )
+            self.say(f"falling back to the symbolic compiler ({self.run.fallback.split(';')[0]})")
 
 
 def checked_candidate(
@@ -235,7 +254,7 @@ def _reject(attempt: Attempt, stage: str, problems: list[str], start: float) -> 
     attempt.seconds = round(time.monotonic() - start, 2)
 
 
-def _report_problems(report: dict[str, Any]) -> list[str]:
+def report_problems(report: dict[str, Any]) -> list[str]:
     """What a failed build or verification says, short enough to hand back to the LLM."""
     if report.get("diagnostics"):
         errors = [line for line in str(report["diagnostics"]).splitlines() if line.startswith("error")]
@@ -253,59 +272,3 @@ def _describe_generator(run: LlmRun, generator: Generator) -> None:
     stats = getattr(generator, "stats", None)
     if stats is not None and not run.load_seconds:
         run.load_seconds = getattr(stats, "load_seconds", 0.0)
-
-
-def _symbolic(
-    model: SdeModel, crate_dir: Path, options: Options, timings: dict[str, float], say: Progress, scheme: str
-) -> Result:
-    from architect.api import _build_and_verify, _timed
-
-    say(f"generating the crate in {crate_dir} (symbolic compiler)")
-    with _timed(timings, "codegen"):
-        generated = codegen.write_crate(model, crate_dir, scheme=scheme)
-        paths.write_atomic(crate_dir / "model.json", model.to_json())
-    return _build_and_verify(model, crate_dir, generated.scheme.name, options, timings, say, "symbolic")
-
-
-def _unavailable(
-    model: SdeModel,
-    crate_dir: Path,
-    options: Options,
-    timings: dict[str, float],
-    say: Progress,
-    run: LlmRun,
-    why: str,
-    scheme: str,
-) -> Result:
-    if run.requested == "llm":
-        raise UsageError(f"--backend llm is unavailable: {why}")
-    run.fallback = f"the LLM backend is unavailable ({why}); the symbolic compiler wrote the code"
-    say(f"LLM unavailable, using the symbolic compiler: {why}")
-    return _finish(_symbolic(model, crate_dir, options, timings, say, scheme), run, "symbolic")
-
-
-def _llm_failed(model: SdeModel, crate_dir: Path, options: Options, run: LlmRun) -> Result:
-    """--backend llm and no answer ever reached the compiler: a failed report, no crate code."""
-    from architect.api import Result, _base_report
-    from architect.verifier import write_report
-
-    crate_dir.mkdir(parents=True, exist_ok=True)
-    paths.write_atomic(crate_dir / "model.json", model.to_json())
-    report = _base_report(model, crate_dir, crate_dir / "bin" / model.slug, options, "llm", {})
-    last = run.attempts[-1].problems if run.attempts else []
-    report.update(verdict="fail", reason=f"no LLM answer passed the checks in {len(run.attempts)} attempt(s): "
-                  + "; ".join(last[:2]))  # fmt: skip
-    result = Result(model=model, crate_dir=crate_dir, binary=None, report=report, report_dir=crate_dir)
-    return _finish(result, run, "llm", write=write_report)
-
-
-def _finish(result: Result, run: LlmRun, used: str, write: Any = None) -> Result:
-    """Record the LLM run and the backend that wrote the code in the report, and rewrite it."""
-    from architect.verifier import write_report
-
-    result.report["backend"] = used
-    result.report["llm"] = run.to_dict()
-    # The weights behind the code: the adapter's hash when the LLM wrote it (reproducibility, issue 6).
-    result.report.setdefault("versions", {})["weights"] = run.adapter_sha256 if used == "llm" else None
-    (write or write_report)(result.crate_dir, result.report)
-    return result

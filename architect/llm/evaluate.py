@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from architect import codegen, paths
+from architect import codegen, paths, pipeline
 from architect.llm import prompt
-from architect.llm.backend import DEFAULT_ATTEMPTS, checked_candidate
+from architect.llm.backend import DEFAULT_ATTEMPTS, checked_candidate, report_problems
 from architect.llm.checks import check_completion, native_source_problems
 from architect.llm.completion import CompletionError
 from architect.model import SdeModel
+from architect.options import DEFAULTS, Options
 
 SAMPLES = 4
 SAMPLE_TEMPERATURE = 0.7
@@ -62,7 +63,7 @@ class Judged:
 class Judge:
     """Builds and verifies model.rs sources, once per distinct source."""
 
-    options: Any
+    options: Options
     work: Path
     cache: dict[str, Judged] = field(default_factory=dict)
 
@@ -83,18 +84,16 @@ class Judge:
         return self.source(model, model_rs)
 
     def _build_and_verify(self, model: SdeModel, model_rs: str, key: str) -> Judged:
-        from architect.api import _build_and_verify
-        from architect.llm.backend import _report_problems
-
         crate = self.work / key[:16]
         start = time.monotonic()
-        codegen.write_crate(model, crate, model_rs)
-        result = _build_and_verify(model, crate, None, self.options, {}, lambda _: None, "eval")
+        run = pipeline.RunContext(model, crate, self.options, lambda _: None)
+        # The report stays in memory: only its verdict and problems count here.
+        result = pipeline.execute(run, [pipeline.SourceWriter(model_rs, "eval")], write=False)
         seconds = time.monotonic() - start
         if result.passed:
             return Judged("pass", [], seconds)
         stage = "build" if result.report.get("diagnostics") else "verify"
-        return Judged(stage, _report_problems(result.report), seconds)
+        return Judged(stage, report_problems(result.report), seconds)
 
 
 # ----------------------------------------------------------------------------- per model
@@ -220,7 +219,7 @@ def evaluate(
     test: list[tuple[SdeModel, str]],
     samples: int,
     make_generator: Callable[[str], Any],
-    options: Any,
+    options: Options,
     base_limit: int | None = None,
     log: Callable[[str], None] = print,
     on_row: Callable[[list[dict[str, Any]]], None] | None = None,
@@ -251,8 +250,6 @@ def evaluate(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from architect.api import Options
-
     root = paths.repo_root()
     parser = argparse.ArgumentParser(prog="architect eval", description=__doc__)
     parser.add_argument("--test", type=Path, default=root / "corpus" / "test.jsonl")
@@ -263,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--adapter", type=Path, default=root / "finetune" / "adapter")
     parser.add_argument("--base", default=None, help="another base model folder or hub name")
     parser.add_argument("--max-new-tokens", type=int, default=200)
-    parser.add_argument("--paths", type=int, default=Options().paths, help="paths per verification run")
+    parser.add_argument("--paths", type=int, default=DEFAULTS.paths, help="paths per verification run")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON results here (and .md beside it)")
     args = parser.parse_args(argv)
 
