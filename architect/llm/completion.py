@@ -20,24 +20,17 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import sympy as sp
+
 from architect.codegen.symbolic import ModelBodies
 from architect.errors import ArchitectError
+from architect.expr.functions import BY_RUST, RUST_POWERS, rust_methods
+from architect.expr.functions import CONSTANTS as TABLE_CONSTANTS
 
-#: f64 methods the LLM may call, with their number of arguments.
-METHODS = {
-    "sqrt": 0,
-    "exp": 0,
-    "ln": 0,
-    "abs": 0,
-    "sin": 0,
-    "cos": 0,
-    "tanh": 0,
-    "powi": 1,
-    "powf": 1,
-    "max": 1,
-    "min": 1,
-}
-CONSTANTS = {"std::f64::consts::PI": math.pi, "std::f64::consts::E": math.e}
+#: f64 methods the LLM may call, with their number of arguments: the Rust column of the one table
+#: (`architect.expr.functions`) and Rust's spellings of a power.
+METHODS = rust_methods()
+CONSTANTS = {path: value for _, path, _, _, value in TABLE_CONSTANTS}
 MAX_COMPLETION_CHARS = 4000
 MAX_DEPTH = 40
 
@@ -549,6 +542,34 @@ def _expressions(value: list[object]) -> list[Expression]:
     return out
 
 
+# ----------------------------------------------------------------------------- sympy
+def to_sympy(node: Node, fields: Mapping[str, sp.Expr], locals_: Mapping[str, sp.Expr]) -> sp.Expr:
+    """The sympy expression ``node`` computes; ``fields`` and ``locals_`` give each ``self.<field>`` and local."""
+
+    def build(n: Node) -> sp.Expr:
+        if isinstance(n, Num):
+            return sp.nsimplify(repr(n.value), rational=True)
+        if isinstance(n, Name):
+            return locals_[n.ident]
+        if isinstance(n, Field):
+            return fields[n.ident]
+        if isinstance(n, Const):
+            return next(c[0] for c in TABLE_CONSTANTS if c[1] == n.path)
+        if isinstance(n, Neg):
+            return -build(n.operand)
+        if isinstance(n, Paren):
+            return build(n.inner)
+        if isinstance(n, Binary):
+            a, b = build(n.left), build(n.right)
+            return {"+": a + b, "-": a - b, "*": a * b, "/": a / b}[n.op]
+        x, rest = build(n.receiver), [build(a) for a in n.args]
+        if n.method in RUST_POWERS:
+            return x ** rest[0]
+        return BY_RUST[n.method].sympy(x, *rest)
+
+    return build(node)
+
+
 # ----------------------------------------------------------------------------- evaluation
 def evaluate(node: Node, values: Mapping[str, float]) -> float:
     """The f64 value of an expression (NaN where Rust would give NaN or inf)."""
@@ -562,20 +583,11 @@ def evaluate(node: Node, values: Mapping[str, float]) -> float:
 def _call(node: Call, values: Mapping[str, float]) -> float:
     x = evaluate(node.receiver, values)
     args = [evaluate(a, values) for a in node.args]
-    unary: dict[str, Callable[[float], float]] = {
-        "sqrt": lambda v: math.sqrt(v) if v >= 0 else math.nan,
-        "exp": math.exp,
-        "ln": lambda v: math.log(v) if v > 0 else math.nan,
-        "abs": abs,
-        "sin": math.sin,
-        "cos": math.cos,
-        "tanh": math.tanh,
-    }
-    if node.method in unary:
-        return unary[node.method](x)
-    if node.method in ("powi", "powf"):
+    if node.method in RUST_POWERS:
         return math.pow(x, args[0])
-    return max(x, args[0]) if node.method == "max" else min(x, args[0])
+    function = BY_RUST[node.method].value
+    assert function is not None
+    return function(x, *args)  # sqrt and ln of a negative raise ValueError: NaN, as Rust computes
 
 
 def _binary(node: Binary, values: Mapping[str, float]) -> float:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from architect.errors import ParseError
+from architect.expr.functions import BY_LATEX
 
 GREEK = frozenset(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau upsilon phi chi psi "
@@ -39,7 +40,8 @@ GREEK_VARIANTS = {
     "varkappa": "kappa",
     "varpi": "pi",
 }
-FUNCTIONS = frozenset({"exp", "log", "ln", "max", "min", "sqrt", "abs"})
+#: LaTeX commands read as functions: the LaTeX column of the one table (`architect.expr.functions`).
+FUNCTIONS = frozenset(BY_LATEX)
 TEXT_COMMANDS = frozenset(
     {"mathrm", "text", "textrm", "mathit", "operatorname", "mathbf", "boldsymbol", "mathsf", "textit", "mathnormal"}
     | {"mathcal"}

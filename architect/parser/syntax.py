@@ -24,32 +24,15 @@ from typing import NoReturn
 import sympy as sp
 
 from architect.errors import ParseError
+from architect.expr.functions import BY_SPELLING, Function
 from architect.parser.lexer import SEPARATOR_WORDS, Kind, Token, describe
 
 MAX_DEPTH = 100  # nesting of parentheses, signs and powers; keeps recursion far from Python's limit
 
 
-@dataclass(frozen=True)
-class Function:
-    name: str
-    min_args: int
-    max_args: int | None  # None: any number
-
-
 #: Functions a user may call, by every accepted spelling (sympy's printed names included, so the
-#: output of `SdeModel.equations` reads back).
-FUNCTIONS = {
-    spelling: function
-    for function, spellings in (
-        (Function("exp", 1, 1), ("exp", "Exp")),
-        (Function("log", 1, 1), ("log", "ln", "Log")),
-        (Function("sqrt", 1, 1), ("sqrt", "Sqrt")),
-        (Function("abs", 1, 1), ("abs", "Abs")),
-        (Function("max", 2, None), ("max", "Max")),
-        (Function("min", 2, None), ("min", "Min")),
-    )
-    for spelling in spellings
-}
+#: output of `SdeModel.equations` reads back): the equation-language column of the one table.
+FUNCTIONS: dict[str, Function] = dict(BY_SPELLING)
 
 
 @dataclass(frozen=True)
