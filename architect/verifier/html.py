@@ -23,6 +23,7 @@ from typing import Any
 
 import sympy as sp
 
+from architect.expr.printers import latex
 from architect.verifier.formatting import (
     equivalence_rows,
     extended_summary,
@@ -190,27 +191,27 @@ def model_latex(model: Any) -> list[str]:
         rho = model.correlation[k][j]
         if rho != 0:
             dw = rf"\mathrm{{d}}{_tex_name(model.noises[k])}\,\mathrm{{d}}{_tex_name(model.noises[j])}"
-            lines.append(rf"{dw} = {sp.latex(rho)}\,\mathrm{{d}}t")
+            lines.append(rf"{dw} = {latex(rho)}\,\mathrm{{d}}t")
     lines += [_jump_latex(jump) for jump in jumps.values()]
     return lines
 
 
 def _jump_latex(jump: Any) -> str:
     """``J_x ~ CompoundPoisson(λ, N(m, δ²))`` or ``… DoubleExponential(p, η₁, η₂)``."""
-    size = [sp.latex(e) for e in jump.size]
+    size = [latex(e) for e in jump.size]
     law = (
         rf"\mathcal{{N}}\left({size[0]}, {size[1]}^2\right)"
         if jump.law == "normal"
         else rf"\mathrm{{DoubleExp}}\left({', '.join(size)}\right)"
     )
-    rate = sp.latex(jump.intensity)
+    rate = latex(jump.intensity)
     return rf"J_{{{_tex_name(jump.variable)}}} \sim \mathrm{{CompoundPoisson}}\left({rate}, {law}\right)"
 
 
 def _tex_name(name: str) -> str:
     from architect.model import symbol
 
-    return sp.latex(symbol(name))
+    return latex(symbol(name))
 
 
 def _join_terms(terms: Iterable[tuple[sp.Expr, str]]) -> str:
@@ -226,7 +227,7 @@ def _join_terms(terms: Iterable[tuple[sp.Expr, str]]) -> str:
 def _coefficient(coefficient: sp.Expr, differential: str) -> str:
     if coefficient == 1:
         return differential
-    tex = sp.latex(coefficient)
+    tex = latex(coefficient)
     if isinstance(coefficient, sp.Add):
         tex = rf"\left({tex}\right)"
     return rf"{tex}\,{differential}"
