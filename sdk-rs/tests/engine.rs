@@ -424,3 +424,53 @@ fn a_per_step_model_differs_from_the_plain_one_by_rounding_only() {
         assert!((x[0] - y[0]).abs() < 1e-12, "{} vs {}", x[0], y[0]);
     }
 }
+
+/// An observer outside the SDK: the running maximum of the first component at each date, and
+/// the number of finished paths. The engine needs no flag for it.
+struct Extremes;
+
+impl architect_sdk::Observer<2> for Extremes {
+    type Record = (Vec<f64>, u64);
+
+    fn start(&self, _paths: u64) -> Result<Self::Record, SdkError> {
+        Ok((vec![f64::NEG_INFINITY; 4], 0))
+    }
+
+    fn block(&self, _paths: usize) -> Self::Record {
+        (vec![f64::NEG_INFINITY; 4], 0)
+    }
+
+    fn observe(&self, record: &mut Self::Record, date: usize, x: &[f64; 2]) {
+        record.0[date] = record.0[date].max(x[0]);
+    }
+
+    fn end(&self, record: &mut Self::Record, _x: &[f64; 2]) {
+        record.1 += 1;
+    }
+
+    fn merge(&self, total: &mut Self::Record, block: Self::Record) {
+        for (t, b) in total.0.iter_mut().zip(block.0) {
+            *t = t.max(b);
+        }
+        total.1 += block.1;
+    }
+}
+
+#[test]
+fn a_new_output_is_a_new_observer() {
+    let model = Heston::default();
+    let mut cfg = config(3000, 8, 4);
+    cfg.keep_terminal = true;
+    let ((maxima, paths), _) =
+        architect_sdk::simulate_with::<false, 2, 2, _, _>(&model, &HESTON_SCHEME, &cfg, &Extremes)
+            .unwrap();
+    assert_eq!(paths, 3000);
+    let out = simulate(&model, &HESTON_SCHEME, &cfg).unwrap();
+    let terminal = out.terminal.unwrap();
+    let last = terminal
+        .iter()
+        .map(|x| x[0])
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(maxima[3], last);
+    assert!(maxima.iter().all(|m| m.is_finite()));
+}

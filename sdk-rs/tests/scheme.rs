@@ -208,3 +208,35 @@ fn plain_step_is_the_general_step_bit_for_bit() {
     let log = Scheme::new("log-euler", [Step::LogEuler]);
     assert!(!Stepper::new(&log, [[1.0]]).unwrap().is_plain());
 }
+
+#[test]
+fn the_registry_describes_every_step_once() {
+    use architect_sdk::scheme::Components;
+    let labels: Vec<&str> = Step::ALL.iter().map(|s| s.label()).collect();
+    assert_eq!(
+        labels,
+        [
+            "euler",
+            "full-truncation",
+            "log-euler",
+            "exact-ou",
+            "exact-gbm",
+            "exact-cir"
+        ]
+    );
+    for step in Step::ALL {
+        let info = step.info();
+        assert_eq!(info.step, step);
+        assert_eq!(info.label, step.label());
+        assert_eq!(format!("{step:?}"), info.variant);
+        assert_eq!(info.components, Components::Own);
+        assert_eq!(info.exact, step.is_exact());
+        assert_eq!(info.weak_order.is_none(), info.exact);
+        assert_eq!(info.jumps, step.admits_jumps());
+        // Jumps are added per time step to the stepped state x.
+        assert_eq!(
+            info.jumps,
+            matches!(step, Step::Euler | Step::FullTruncation)
+        );
+    }
+}
