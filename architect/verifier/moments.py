@@ -315,7 +315,8 @@ def transformed_checks(
     if t is None:
         return []
     samples = [t.states(x) for x in terminal]  # positivity of the logged columns is a sanity check
-    cps = [moments_from_samples(s, t.theory.initial, HIGHER_DEGREE, horizon) for s in samples]
+    initial = [float(v) for v in t.theory.initial]
+    cps = [moments_from_samples(s, initial, HIGHER_DEGREE, horizon) for s in samples]
     local = range(len(t.subset))
     new = [k for k in local if t.subset[k] in t.logged or t.subset[k] not in plan.exact]
     labels = [t.label(k) for k in local]
@@ -335,10 +336,11 @@ def mean_paths(
 ) -> list[dict[str, object]]:
     """Per state variable: the extrapolated mean at t = 0 and every checkpoint, with theory."""
     first = tested[0]
-    out = []
+    out: list[dict[str, object]] = []
     for i, name in enumerate(first.state):
         q = Quantity("mean", (i,))
-        times, estimates, errors, theory = [0.0], [first.shift[i]], [0.0], [plan.model.initial[i]]
+        times, estimates, errors = [0.0], [first.shift[i]], [0.0]
+        theory: list[float | None] = [plan.model.initial[i]]
         for k, cp in enumerate(first.checkpoints):
             cps = [r.checkpoints[k] for r in tested]
             if any(c.count < 2 for c in cps):

@@ -16,23 +16,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
+from architect.kinds import QuantityKind, TheoryKind
 from architect.verifier.multiindex import Exponent
 from architect.verifier.sample import CheckpointMoments, Estimate
 from architect.verifier.theory import PolynomialMoments, shifted_monomial
 
 _ORDINAL = {3: "third", 4: "fourth"}
-EXACT = "exact"
-REFERENCE = "empirical reference"
+EXACT: Final[TheoryKind] = "exact"
+REFERENCE: Final[TheoryKind] = "empirical reference"
 #: The trusted compiler's binary of the same scheme at the same step count (`same_step_targets`).
-SAME_STEPS = "trusted scheme, same steps"
+SAME_STEPS: Final[TheoryKind] = "trusted scheme, same steps"
 
 
 @dataclass(frozen=True)
 class Quantity:
-    kind: str  # "mean" | "variance" | "covariance" | "third moment" | "fourth moment"
+    kind: QuantityKind
     indices: tuple[int, ...]  # state indices in the statistics' order
 
     @property
@@ -79,7 +81,7 @@ class Target:
     scale: float  # natural size of the quantity: the equivalence margin is tolerance x scale
     magnitude: float  # size of the raw power sums it is computed from: the rounding allowance
     std_error: float  # 0 for exact theory
-    kind: str  # EXACT | REFERENCE | SAME_STEPS
+    kind: TheoryKind  # EXACT | REFERENCE | SAME_STEPS
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class _Sizes:
     shift: np.ndarray
 
 
-def _target(q: Quantity, value: float, sizes: _Sizes, std_error: float, kind: str) -> Target:
+def _target(q: Quantity, value: float, sizes: _Sizes, std_error: float, kind: TheoryKind) -> Target:
     i = q.indices[0]
     sd, rms = sizes.sd, sizes.rms
     if q.kind == "mean":
@@ -238,7 +240,7 @@ def influence(q: Quantity, central: Central, dim: int) -> dict[Exponent, float] 
     values = [central(_power(zero, i, k)) for k in (2, 3, 4)]
     if any(v is None for v in values[: q.order - 1]):
         return None
-    var, mu3, mu4 = values
+    var, mu3, mu4 = (v if v is not None else math.nan for v in values)  # the ones this order needs are known
     if q.kind == "variance":
         return {_power(zero, i, 2): 1.0, zero: -var}
     if q.kind == "third moment":
