@@ -42,19 +42,12 @@ from architect.codegen.symbolic import SchemeChoice, model_identifiers
 from architect.errors import ArchitectError
 from architect.llm import checks
 from architect.llm.completion import (
-    Binary,
-    Call,
     Completion,
     CompletionError,
-    Const,
     Expression,
-    Field,
-    Name,
-    Neg,
     Node,
-    Num,
-    Paren,
     parse_completion,
+    to_sympy,
 )
 from architect.llm.prompt import names
 from architect.model import TIME, SdeModel, symbol
@@ -215,33 +208,10 @@ class _Converter:
         self.locals = {ident: symbol(name) for name, ident in state.items()} | {"t": TIME}
 
     def __call__(self, node: Node) -> sp.Expr:
-        match node:
-            case Num(value=value):
-                return sp.nsimplify(repr(value), rational=True)
-            case Name(ident=ident):
-                return self.locals[ident]
-            case Field(ident=ident):
-                return self.fields[ident]
-            case Const(path=path):
-                return sp.pi if path.endswith("PI") else sp.E
-            case Neg(operand=operand):
-                return -self(operand)
-            case Paren(inner=inner):
-                return self(inner)
-            case Binary(op=op, left=left, right=right):
-                a, b = self(left), self(right)
-                return {"+": a + b, "-": a - b, "*": a * b, "/": a / b}[op]
-            case Call(receiver=receiver, method=method, args=args):
-                x, rest = self(receiver), [self(a) for a in args]
-                unary = {"sqrt": sp.sqrt, "exp": sp.exp, "ln": sp.log, "abs": sp.Abs, "sin": sp.sin, "cos": sp.cos}
-                if method in unary:
-                    return unary[method](x)
-                if method == "tanh":
-                    return sp.tanh(x)
-                if method in ("powi", "powf"):
-                    return x ** rest[0]
-                return sp.Max(x, rest[0]) if method == "max" else sp.Min(x, rest[0])
-        raise NotProven([f"cannot read {node!r}"])
+        try:
+            return to_sympy(node, self.fields, self.locals)
+        except (KeyError, StopIteration):  # a name or method outside the table: not read, so not proven
+            raise NotProven([f"cannot read {node!r}"]) from None
 
 
 # ---------------------------------------------------------------------------------- the template

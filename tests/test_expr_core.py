@@ -37,8 +37,10 @@ def test_the_rust_spellings_are_what_the_gate_accepts() -> None:
         # No list of f64 methods in the gate (it accepts f64 arithmetic and methods in general): nothing
         # forbids ours; check that none of them is a name the gate refuses in any of its lists.
         refused = {v for name, values in lists.items() for v in values if not name.startswith("ALLOWED")}
+        # (The proof, not the gate, limits model.rs to the table's methods: `proof.prove` reads every call
+        # through `completion.to_sympy`, and a method outside the table is "not provably the model".)
         assert not set(completion.METHODS) & refused
-        pytest.skip("the gate has no whitelist of f64 methods to compare the table with")
+        return
     (allowed,) = methods.values()
     assert set(completion.METHODS) <= set(allowed), set(completion.METHODS) - set(allowed)
 

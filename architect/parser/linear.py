@@ -15,20 +15,15 @@ from typing import NoReturn
 import sympy as sp
 
 from architect.errors import ParseError
+from architect.expr.functions import TABLE
 from architect.parser.syntax import Call, Group, Name, Negate, Node, Number, Power, Product, Sum
 
 DT = "dt"
 MAX_EXPONENT = 1000  # larger numeric exponents make sympy build astronomically large integers
 MAX_NUMBER_BITS = 100_000
 
-SYMPY_FUNCTIONS: Mapping[str, Callable[..., sp.Expr]] = {
-    "exp": sp.exp,
-    "log": sp.log,
-    "sqrt": sp.sqrt,
-    "abs": sp.Abs,
-    "max": sp.Max,
-    "min": sp.Min,
-}
+#: The equation language's functions by canonical name, from the one table (`architect.expr.functions`).
+SYMPY_FUNCTIONS: Mapping[str, Callable[..., sp.Expr]] = {f.name: f.sympy for f in TABLE if f.spellings}
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,11 @@ from collections.abc import Callable, Mapping
 from typing import NoReturn
 
 from architect.errors import ParseError
+from architect.expr.functions import TABLE
 from architect.parser.syntax import Call, Group, Name, Negate, Node, Number, Power, Product, Sum
 
-FLOAT_FUNCTIONS: Mapping[str, Callable[..., float]] = {
-    "exp": math.exp,
-    "log": math.log,
-    "sqrt": math.sqrt,
-    "abs": abs,
-    "max": max,
-    "min": min,
-}
+#: The equation language's functions as floats, by canonical name, from the one table (`architect.expr.functions`).
+FLOAT_FUNCTIONS: Mapping[str, Callable[..., float]] = {f.name: f.value for f in TABLE if f.spellings and f.value}
 
 CONSTANTS = {"pi": math.pi}
 
