@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     _simulation_options(ver)
 
-    # Its options belong to architect.llm.evaluate (`architect eval --help` lists them): passed through as they are.
+    # Its options belong to architect.evaluation (`architect eval --help` lists them): passed through as they are.
     commands.add_parser("eval", add_help=False, help="evaluate the LLM backend on the held-out corpus (docs/llm.md)")
     return parser
 
@@ -150,7 +150,7 @@ def _proof_line(equivalence: dict) -> str:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from architect.llm import evaluate
+    from architect import evaluation as evaluate
 
     return evaluate.main(args.rest)
 

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 from architect import sandbox
 from architect.errors import UsageError
-
-if TYPE_CHECKING:
-    from architect.gym.runner import RunSpec
 
 #: Wall-clock seconds one simulator run may take (``--timeout``; `sandbox.run_limits`).
 RUN_TIMEOUT_S = 300.0
@@ -29,6 +26,8 @@ RUN_TIMEOUT_S = 300.0
 # so these matter only where the verifier tests the step count users run (`verifier.runs.same_step_specs`).
 SDK_DEFAULT_PATHS = 100_000
 SDK_DEFAULT_STEPS = 200
+#: The most statistics a run may write (bytes): the gym reads no more (`gym.runner`).
+MAX_STATS_BYTES = 64 * 1024 * 1024
 
 
 def _option(default: Any, help: str, *, cli: bool = True, flag: str | None = None) -> Any:
@@ -99,8 +98,6 @@ class Options:
 
     def run_limits(self) -> sandbox.Limits:
         """What one simulator run may use: the timeout, and CPU and memory for its threads."""
-        from architect.gym.runner import MAX_STATS_BYTES
-
         return sandbox.run_limits(self.timeout, MAX_STATS_BYTES)
 
     def check_jail(self) -> None:
@@ -120,8 +117,6 @@ class Options:
 
     def base_run(self) -> RunSpec:
         """The first design's coarse run; every other run is derived from it (`verifier.runs`)."""
-        from architect.gym.runner import RunSpec
-
         return RunSpec(
             paths=self.paths,
             steps=self.steps,
@@ -134,39 +129,124 @@ class Options:
 
     def runs(self) -> tuple[RunSpec, ...]:
         """The tested binary's runs: N, 2N and 4N steps, seeds s, s+1, s+2."""
-        from architect.verifier import runs
-
-        return runs.tested_specs(self.base_run())
+        return tested_specs(self.base_run())
 
     def reference_runs(self) -> tuple[RunSpec, ...]:
         """The reference simulator's runs, for models without exact moments: 2N and 4N steps, seeds s+3, s+4."""
-        from architect.verifier import runs
-
-        return runs.reference_specs(self.base_run())
+        return reference_specs(self.base_run())
 
     def extended_runs(self) -> tuple[RunSpec, ...]:
         """The extended design's runs (none without ``extended``): horizon 1.5·T, K' checkpoints off the first
         design's grid, N', 2N', 4N' steps (N' ≈ 1.5·N, a multiple of K'), seeds s+5, s+6, s+7, paths / 4."""
-        from architect.verifier import runs
-
-        return runs.extended_specs(self.base_run()) if self.extended else ()
+        return extended_specs(self.base_run()) if self.extended else ()
 
     def extended_reference_runs(self) -> tuple[RunSpec, ...]:
         """The extended design's reference runs, for models without exact moments: 2N', 4N' steps, seeds s+8, s+9."""
-        from architect.verifier import runs
-
-        return runs.extended_reference_specs(self.base_run()) if self.extended else ()
+        return extended_reference_specs(self.base_run()) if self.extended else ()
 
     def same_step_runs(self) -> tuple[tuple[RunSpec, RunSpec], ...]:
         """(tested, trusted) runs at the step counts users run: N and the binary's default (200), the trusted
         ones by the compiler's binary of the same scheme, seeds s+10, s+11 (`verifier.runs.same_step_specs`)."""
-        from architect.verifier import runs
-
-        return runs.same_step_specs(self.base_run())
+        return same_step_specs(self.base_run())
 
 
 #: `Options()`: the defaults every other definition of a run takes its own from.
 DEFAULTS = Options()
+
+
+# ------------------------------------------------------------------------------------ one run, and the designs
+@dataclass(frozen=True)
+class RunSpec:
+    """One simulation request, mirroring the binary's command-line options.
+
+    Its defaults are `architect.options.DEFAULTS`' (the first design's coarse run at the default options), not
+    the binary's own (`options.SDK_DEFAULT_PATHS`, `options.SDK_DEFAULT_STEPS`): every request spells out
+    all of them (`arguments`)."""
+
+    paths: int = DEFAULTS.paths
+    steps: int = DEFAULTS.steps
+    horizon: float = DEFAULTS.horizon
+    seed: int = DEFAULTS.seed
+    threads: int = DEFAULTS.threads
+    checkpoints: int = DEFAULTS.checkpoints
+    # 8: the standard errors of third and fourth central moments need power sums of twice their degree.
+    moment_degree: int = DEFAULTS.moment_degree
+
+    def arguments(self) -> list[str]:
+        return [f"--{name.replace('_', '-')}={value}" for name, value in asdict(self).items()]
+
+
+def tested_specs(base: RunSpec) -> tuple[RunSpec, RunSpec, RunSpec]:
+    """N, 2N, 4N steps with seeds s, s+1, s+2 from a spec with N steps and seed s."""
+    return tuple(replace(base, steps=base.steps * 2**k, seed=base.seed + k) for k in range(3))  # type: ignore[return-value]
+
+
+def reference_specs(base: RunSpec) -> tuple[RunSpec, RunSpec]:
+    """2N and 4N steps with seeds s+3, s+4: a Richardson reference whose O(h²) residue is 4 times smaller
+    than the tested estimate's. Finer steps would shrink it further but cost more than the whole tested
+    verification, while the comparison's own residue is dominated by the tested side's anyway."""
+    return tuple(replace(base, steps=base.steps * 2**k, seed=base.seed + k + 2) for k in (1, 2))  # type: ignore[return-value]
+
+
+def extended_checkpoints(checkpoints: int) -> int:
+    """K' for the extended design: the smallest count above K whose times 1.5·T·j/K' up to T all miss the
+    first design's grid T·i/K (1.5·j/K' = i/K exactly when 2·K' divides 3·j·K)."""
+    k = checkpoints + 1
+    while any(3 * j * checkpoints % (2 * k) == 0 for j in range(1, k + 1) if 3 * j <= 2 * k):
+        k += 1
+    return k
+
+
+#: The extended design runs this fraction of the paths (1/4): its three runs then cost 1.5/4 of the first
+#: design's steps (docs/verification.md §1, where the measured cost is).
+EXTENDED_PATHS_DIVISOR = 4
+#: Its horizon, in units of the first design's.
+EXTENDED_HORIZON = 1.5
+
+
+def extended_base(base: RunSpec) -> RunSpec:
+    """The extended design's coarse run, from the first design's: horizon 1.5·T, K' checkpoints, N' ≈ 1.5·N
+    steps rounded to a multiple of K', seed s+5, a quarter of the paths (at least 2)."""
+    k = extended_checkpoints(base.checkpoints)
+    steps = max(1, round(EXTENDED_HORIZON * base.steps / k)) * k
+    return replace(
+        base,
+        paths=max(2, base.paths // EXTENDED_PATHS_DIVISOR),
+        steps=steps,
+        horizon=EXTENDED_HORIZON * base.horizon,
+        checkpoints=k,
+        seed=base.seed + 5,
+    )
+
+
+def extended_specs(base: RunSpec) -> tuple[RunSpec, RunSpec, RunSpec]:
+    """The extended design's tested runs: N', 2N', 4N' steps, seeds s+5, s+6, s+7."""
+    return tested_specs(extended_base(base))
+
+
+def extended_reference_specs(base: RunSpec) -> tuple[RunSpec, RunSpec]:
+    """The extended design's reference runs: 2N' and 4N' steps, seeds s+8, s+9."""
+    return reference_specs(extended_base(base))
+
+
+SAME_STEP_SEEDS = (10, 11)
+SAME_STEP_TESTED_SEED = 12
+#: Seeds one verification may use, from s: the first design, its reference, the extended design and its
+#: reference, the same-step design.
+SEEDS_PER_VERIFICATION = 13
+
+
+def same_step_specs(base: RunSpec, default_steps: int = SDK_DEFAULT_STEPS) -> tuple[tuple[RunSpec, RunSpec], ...]:
+    """(tested, trusted) runs at N and at the binary's default step count (when it is a multiple of K)."""
+    counts = sorted({base.steps} | ({default_steps} if default_steps % base.checkpoints == 0 else set()))
+    first = {spec.steps: spec for spec in tested_specs(base)}
+    return tuple(
+        (
+            first.get(steps, replace(base, steps=steps, seed=base.seed + SAME_STEP_TESTED_SEED)),
+            replace(base, steps=steps, seed=base.seed + offset),
+        )
+        for steps, offset in zip(counts, SAME_STEP_SEEDS, strict=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -202,11 +282,13 @@ def from_values(values: dict[str, Any]) -> Options:
 
 __all__ = [
     "DEFAULTS",
+    "MAX_STATS_BYTES",
     "RUN_TIMEOUT_S",
     "SDK_DEFAULT_PATHS",
     "SDK_DEFAULT_STEPS",
     "CliOption",
     "Options",
+    "RunSpec",
     "cli_options",
     "from_values",
 ]

@@ -106,8 +106,9 @@ def build_limits(timeout: float = 900.0) -> Limits:
     )
 
 
-def run_limits(timeout: float = 300.0, output_bytes: int = 64 * MiB) -> Limits:
-    """A simulator: CPU for every core for the whole timeout, memory for a thread per core.
+def run_limits(timeout: float, output_bytes: int = 64 * MiB) -> Limits:
+    """A simulator: CPU for every core for the whole ``timeout`` (`options.RUN_TIMEOUT_S` by default, through
+    `Options.run_limits`), memory for a thread per core.
 
     The limits depend on the machine, not on the requested thread count, so that reports of
     the same run at different ``--threads`` are identical.

@@ -2,7 +2,7 @@
 
 import sys
 
-from architect.llm.evaluate import main
+from architect.evaluation import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

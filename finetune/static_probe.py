@@ -27,10 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=4)
     args = parser.parse_args(argv)
 
+    from architect.evaluation import SAMPLE_TEMPERATURE, load_test
     from architect.llm import prompt
     from architect.llm.checks import check_completion
     from architect.llm.completion import CompletionError
-    from architect.llm.evaluate import SAMPLE_TEMPERATURE, load_test
     from architect.llm.generator import LocalGenerator
 
     generator = LocalGenerator(adapter=args.adapter, dtype="float32")

@@ -402,7 +402,7 @@ def test_state_first_roots_open_the_parenthesis_before_a_state_variable_without_
 
 
 def test_pass_at_k_is_the_unbiased_estimator() -> None:
-    from architect.llm.evaluate import pass_at_k
+    from architect.evaluation import pass_at_k
 
     assert pass_at_k(4, 0, 1) == 0 and pass_at_k(4, 4, 4) == 1 and pass_at_k(4, 1, 4) == 1
     assert pass_at_k(4, 1, 1) == pytest.approx(0.25) and pass_at_k(5, 1, 4) == pytest.approx(0.8)
@@ -410,7 +410,7 @@ def test_pass_at_k_is_the_unbiased_estimator() -> None:
 
 @pytest.mark.slow
 def test_eval_runs_on_a_tiny_subset(tmp_path: Path) -> None:
-    from architect.llm import evaluate
+    from architect import evaluation as evaluate
 
     model = catalog.model("ou")
     right = format_completion(symbolic_bodies(model))

@@ -16,37 +16,15 @@ import os
 import signal
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from architect import sandbox
 from architect.errors import RunError
-from architect.options import DEFAULTS, RUN_TIMEOUT_S
+from architect.options import MAX_STATS_BYTES, RUN_TIMEOUT_S, RunSpec
 
-MAX_STATS_BYTES = 64 * 1024 * 1024
 STDERR_TAIL = 2000
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One simulation request, mirroring the binary's command-line options.
-
-    Its defaults are `architect.options.DEFAULTS`' (the first design's coarse run at the default options), not
-    the binary's own (`options.SDK_DEFAULT_PATHS`, `options.SDK_DEFAULT_STEPS`): every request spells out
-    all of them (`arguments`)."""
-
-    paths: int = DEFAULTS.paths
-    steps: int = DEFAULTS.steps
-    horizon: float = DEFAULTS.horizon
-    seed: int = DEFAULTS.seed
-    threads: int = DEFAULTS.threads
-    checkpoints: int = DEFAULTS.checkpoints
-    # 8: the standard errors of third and fourth central moments need power sums of twice their degree.
-    moment_degree: int = DEFAULTS.moment_degree
-
-    def arguments(self) -> list[str]:
-        return [f"--{name.replace('_', '-')}={value}" for name, value in asdict(self).items()]
 
 
 @dataclass(frozen=True)

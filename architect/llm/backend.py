@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from architect import codegen
 from architect.codegen.symbolic import render_model_rs
+from architect.codegen.writer import NoCode, Progress, Written
 from architect.errors import ArchitectError, UsageError
 from architect.llm import prompt
 from architect.llm.checks import check_completion, native_source_problems
 from architect.llm.completion import Completion, CompletionError
 from architect.model import SdeModel
-from architect.pipeline.writers import NoCode, Progress, Written
 
 if TYPE_CHECKING:
     from architect.llm.generator import Generator

@@ -19,9 +19,10 @@ from collections.abc import Callable
 import sympy as sp
 
 from architect.codegen.symbolic import model_identifiers
+from architect.expr.printers import display
 from architect.llm.completion import Completion, CompletionError, Expression, evaluate, parse_completion
 from architect.llm.prompt import names
-from architect.model import TIME, SdeModel, _fmt, symbol
+from architect.model import TIME, SdeModel, symbol
 
 POINTS = 6
 RELATIVE = 1e-9
@@ -120,7 +121,7 @@ def compare_at(what: str, expr: Expression, want: sp.Expr, points: list[Point], 
             at = ", ".join(f"{k.name}={v:.4g}" for k, v in sym.items() if k in want.free_symbols)
             shown = "NaN" if math.isnan(got) else f"{got:.6g}"
             return [
-                f"{what} should be {_fmt(want)} but `{expr.text}` gives {shown} instead of {expected:.6g}"
+                f"{what} should be {display(want)} but `{expr.text}` gives {shown} instead of {expected:.6g}"
                 + (f" at {at}" if at else "")
             ]
     return []

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import sympy as sp
 
 from architect.codegen.symbolic import choose_scheme, model_identifiers
-from architect.expr.printers import MathPrinter
+from architect.expr.printers import MathPrinter, display
 from architect.llm.completion import Names
-from architect.model import TIME, SdeModel, _fmt, symbol
+from architect.model import TIME, SdeModel, symbol
 
 SYSTEM = (
     "Translate the SDE into Rust f64 expressions. Reply with `drift: [...]` (one per state variable), "
@@ -46,7 +46,7 @@ def user_prompt(model: SdeModel) -> str:
     lines = [f"Model: {model.name}", *model.equations()]
     m = model.noise_dim
     lines += [
-        f"d{model.noises[k]}*d{model.noises[j]} = {_fmt(model.correlation[k][j])}*dt"
+        f"d{model.noises[k]}*d{model.noises[j]} = {display(model.correlation[k][j])}*dt"
         for k in range(m)
         for j in range(k + 1, m)
         if model.correlation[k][j] != 0

@@ -37,8 +37,24 @@ import numpy as np
 
 from architect import build, codegen, paths, sandbox, schemes
 from architect.errors import ArchitectError, RunError
-from architect.gym.runner import RunSpec, run_simulation
+from architect.gym.runner import run_simulation
 from architect.model import SdeModel
+from architect.options import (  # the designs' runs, defined with the options they derive from
+    EXTENDED_HORIZON,
+    EXTENDED_PATHS_DIVISOR,
+    SAME_STEP_SEEDS,
+    SAME_STEP_TESTED_SEED,
+    SDK_DEFAULT_STEPS,
+    SEEDS_PER_VERIFICATION,
+    RunSpec,
+    extended_base,
+    extended_checkpoints,
+    extended_reference_specs,
+    extended_specs,
+    reference_specs,
+    same_step_specs,
+    tested_specs,
+)
 from architect.verifier.plan import make_plan
 
 #: Most monomials we ask the binary to accumulate: beyond this the degree drops from 8 to 4 (no third and
@@ -58,82 +74,6 @@ class Observed:
     extended_reference: list[dict[str, Any]] | None = None
     # The same-step design's (tested, trusted) runs; none when it was not asked for.
     same_steps: list[tuple[dict[str, Any], dict[str, Any]]] | None = None
-
-
-def tested_specs(base: RunSpec) -> tuple[RunSpec, RunSpec, RunSpec]:
-    """N, 2N, 4N steps with seeds s, s+1, s+2 from a spec with N steps and seed s."""
-    return tuple(replace(base, steps=base.steps * 2**k, seed=base.seed + k) for k in range(3))  # type: ignore[return-value]
-
-
-def reference_specs(base: RunSpec) -> tuple[RunSpec, RunSpec]:
-    """2N and 4N steps with seeds s+3, s+4: a Richardson reference whose O(h²) residue is 4 times smaller
-    than the tested estimate's. Finer steps would shrink it further but cost more than the whole tested
-    verification, while the comparison's own residue is dominated by the tested side's anyway."""
-    return tuple(replace(base, steps=base.steps * 2**k, seed=base.seed + k + 2) for k in (1, 2))  # type: ignore[return-value]
-
-
-def extended_checkpoints(checkpoints: int) -> int:
-    """K' for the extended design: the smallest count above K whose times 1.5·T·j/K' up to T all miss the
-    first design's grid T·i/K (1.5·j/K' = i/K exactly when 2·K' divides 3·j·K)."""
-    k = checkpoints + 1
-    while any(3 * j * checkpoints % (2 * k) == 0 for j in range(1, k + 1) if 3 * j <= 2 * k):
-        k += 1
-    return k
-
-
-#: The extended design runs this fraction of the paths (1/4): its three runs then cost 1.5/4 of the first
-#: design's steps (docs/verification.md §1, where the measured cost is).
-EXTENDED_PATHS_DIVISOR = 4
-#: Its horizon, in units of the first design's.
-EXTENDED_HORIZON = 1.5
-
-
-def extended_base(base: RunSpec) -> RunSpec:
-    """The extended design's coarse run, from the first design's: horizon 1.5·T, K' checkpoints, N' ≈ 1.5·N
-    steps rounded to a multiple of K', seed s+5, a quarter of the paths (at least 2)."""
-    k = extended_checkpoints(base.checkpoints)
-    steps = max(1, round(EXTENDED_HORIZON * base.steps / k)) * k
-    return replace(
-        base,
-        paths=max(2, base.paths // EXTENDED_PATHS_DIVISOR),
-        steps=steps,
-        horizon=EXTENDED_HORIZON * base.horizon,
-        checkpoints=k,
-        seed=base.seed + 5,
-    )
-
-
-def extended_specs(base: RunSpec) -> tuple[RunSpec, RunSpec, RunSpec]:
-    """The extended design's tested runs: N', 2N', 4N' steps, seeds s+5, s+6, s+7."""
-    return tested_specs(extended_base(base))
-
-
-def extended_reference_specs(base: RunSpec) -> tuple[RunSpec, RunSpec]:
-    """The extended design's reference runs: 2N' and 4N' steps, seeds s+8, s+9."""
-    return reference_specs(extended_base(base))
-
-
-#: The SDK binary's default ``--steps`` (`Args` in sdk-rs/src/cli.rs): what a user gets who runs the binary
-#: without ``--steps``. tests/test_same_steps.py reads it back from a binary's ``--help``.
-SDK_DEFAULT_STEPS = 200
-SAME_STEP_SEEDS = (10, 11)
-SAME_STEP_TESTED_SEED = 12
-#: Seeds one verification may use, from s: the first design, its reference, the extended design and its
-#: reference, the same-step design.
-SEEDS_PER_VERIFICATION = 13
-
-
-def same_step_specs(base: RunSpec, default_steps: int = SDK_DEFAULT_STEPS) -> tuple[tuple[RunSpec, RunSpec], ...]:
-    """(tested, trusted) runs at N and at the binary's default step count (when it is a multiple of K)."""
-    counts = sorted({base.steps} | ({default_steps} if default_steps % base.checkpoints == 0 else set()))
-    first = {spec.steps: spec for spec in tested_specs(base)}
-    return tuple(
-        (
-            first.get(steps, replace(base, steps=steps, seed=base.seed + SAME_STEP_TESTED_SEED)),
-            replace(base, steps=steps, seed=base.seed + offset),
-        )
-        for steps, offset in zip(counts, SAME_STEP_SEEDS, strict=False)
-    )
 
 
 #: The reference's power sums go to degree 12: the skewness guard of third and fourth moments needs them.
@@ -252,3 +192,28 @@ def same_scheme_kind(model: SdeModel, step_kinds: object) -> str:
 def step_label(variant: str) -> str:
     """The statistics' name of an SDK `Step` variant (`Step::label`): ``FullTruncation`` -> ``full-truncation``."""
     return schemes.by_variant(variant).label
+
+
+__all__ = [
+    "EXTENDED_HORIZON",
+    "EXTENDED_PATHS_DIVISOR",
+    "SAME_STEP_SEEDS",
+    "SAME_STEP_TESTED_SEED",
+    "SDK_DEFAULT_STEPS",
+    "SEEDS_PER_VERIFICATION",
+    "Observed",
+    "extended_base",
+    "extended_checkpoints",
+    "extended_reference_specs",
+    "extended_specs",
+    "load_terminal",
+    "moment_degree",
+    "needs_reference",
+    "observe",
+    "reference_specs",
+    "same_scheme_kind",
+    "same_step_specs",
+    "step_label",
+    "symbolic_reference",
+    "tested_specs",
+]
