@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.architect-installed
 NATIVE := $(shell find sdk-rs -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: setup demo test test-rs test-py lint format bench bench-rs bench-jail clean browser jail
+.PHONY: setup demo test test-rs test-py lint format bench bench-rs bench-jail clean browser jail wheel-check
 
 setup: $(STAMP) jail
 
@@ -51,7 +51,11 @@ jail:
 demo: setup
 	$(VENV)/bin/architect generate "Heston with mean reversion"
 
-test: setup browser lint test-rs test-py
+test: setup browser lint test-rs test-py wheel-check
+
+# The wheel a user would install: built, installed into a fresh venv outside the clone, used from a temp folder.
+wheel-check: setup
+	.ci/wheel-check
 
 test-rs:
 	cargo test --workspace --quiet

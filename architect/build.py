@@ -76,8 +76,7 @@ def toolchain_paths() -> tuple[Path, ...]:
 def build_view(crate_dir: Path) -> sandbox.View:
     """What cargo and rustc see: the toolchain, the SDK (and the workspace manifest its package
     inherits from), the staged crate and the shared target directory; nothing else of the user's."""
-    root = paths.repo_root()
-    sdk = (root / "sdk-rs", root / "Cargo.toml")
+    sdk = (paths.sdk_dir(), paths.sdk_workspace_manifest())
     target = target_dir()
     target.mkdir(parents=True, exist_ok=True)
     return sandbox.View(read_only=(*toolchain_paths(), *sdk), writable=(crate_dir, target))
@@ -102,7 +101,7 @@ def build_model(
     lock = paths.cache_dir() / "locks" / f"{crate_name}.lock"
     with locking.hold(lock, what=f"the cached crate {crate_name}", wait=timeout, say=progress):
         files = {**fixed_files, "src/model.rs": model_source}
-        workspace_lock = paths.repo_root() / "Cargo.lock"
+        workspace_lock = paths.sdk_lock()
         if workspace_lock.exists():
             # Pin the SDK's dependency versions to the ones the SDK was tested with.
             files["Cargo.lock"] = workspace_lock.read_text("utf-8")

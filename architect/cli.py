@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     _simulation_options(ver)
 
+    doc = commands.add_parser("doctor", help="what this installation has: Rust toolchain, SDK, cache, extras, sandbox")
+    doc.add_argument("--json", action="store_true", help="print the diagnosis as JSON on stdout")
+
     # Its options belong to architect.evaluation (`architect eval --help` lists them): passed through as they are.
     commands.add_parser("eval", add_help=False, help="evaluate the LLM backend on the held-out corpus (docs/llm.md)")
     return parser
@@ -149,6 +152,14 @@ def _proof_line(equivalence: dict) -> str:
     return f"Proof: the code is the model ({equivalence.get('scheme')}; {len(methods)} expressions: {how})"
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from architect import doctor
+
+    diagnosis = doctor.diagnose()
+    print(json.dumps(diagnosis.to_dict(), indent=2) if args.json else diagnosis.render())
+    return EXIT_OK if diagnosis.ready else EXIT_FAILED
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from architect import evaluation as evaluate
 
@@ -172,7 +183,13 @@ def _backend_line(report: dict) -> str:
     return f"Backend: llm ({llm.get('base')}, adapter {adapter}), {tries} attempt(s), {llm.get('repairs', 0)} repair(s)"
 
 
-COMMANDS = {"generate": _cmd_generate, "parse": _cmd_parse, "verify": _cmd_verify, "eval": _cmd_eval}
+COMMANDS = {
+    "generate": _cmd_generate,
+    "parse": _cmd_parse,
+    "verify": _cmd_verify,
+    "doctor": _cmd_doctor,
+    "eval": _cmd_eval,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

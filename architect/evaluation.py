@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N held-out models")
     parser.add_argument("--base-limit", type=int, default=12, help="models for the base model (it is slow and 0%%)")
     parser.add_argument("--samples", type=int, default=SAMPLES, help="samples per model for pass@k")
-    parser.add_argument("--adapter", type=Path, default=root / "finetune" / "adapter")
+    parser.add_argument("--adapter", type=Path, default=paths.adapter_dir())
     parser.add_argument("--base", default=None, help="another base model folder or hub name")
     parser.add_argument("--max-new-tokens", type=int, default=200)
     parser.add_argument("--paths", type=int, default=DEFAULTS.paths, help="paths per verification run")

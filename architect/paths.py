@@ -1,8 +1,10 @@
 """Where architect's resources live, and the one way it writes files.
 
-architect runs from a source checkout (the editable install made by the README's set-up):
-generated crates depend on the SDK *source* in `sdk-rs/` by path, and read their templates
-from `templates/rust/`.
+Generated crates depend on the SDK *source* by path and are rendered from templates; the LLM reads its
+adapter. All of it is package data in `architect/_bundle/` (`bundle_dir`, found through
+`importlib.resources`): in a source checkout its entries are links to `sdk-rs/`, `templates/`,
+`Cargo.lock` and `finetune/adapter/`, in an installed wheel they are copies (pyproject.toml's
+``[tool.maturin] include``). Every path below is resolved, so a build binds the real folders into its jail.
 
 Output folders may be hostile (`architect verify` takes a crate folder from anyone), so nothing here
 follows a symbolic link: `refuse_links` turns a link at a place architect reads or writes into a
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import importlib.resources
 import os
 import secrets
 import stat
@@ -36,15 +39,37 @@ _AT = _NOFOLLOW != 0 and _DIRECTORY != 0 and {os.open, os.unlink, os.mkdir, os.r
 
 
 def repo_root() -> Path:
+    """The source checkout this package sits in (only development tools use it: the corpus, the benches)."""
     return Path(__file__).resolve().parent.parent
 
 
+def bundle_dir() -> Path:
+    """The package data a build needs (see the module's docstring)."""
+    return Path(str(importlib.resources.files("architect"))) / "_bundle"
+
+
 def templates_dir() -> Path:
-    return repo_root() / "templates" / "rust"
+    return (bundle_dir() / "templates" / "rust").resolve()
 
 
 def sdk_dir() -> Path:
-    return repo_root() / "sdk-rs"
+    """The SDK crate's sources (`architect-sdk`); its workspace manifest is `sdk_workspace_manifest`."""
+    return (bundle_dir() / "sdk-rs").resolve()
+
+
+def sdk_workspace_manifest() -> Path:
+    """The Cargo.toml the SDK inherits its package fields from: the repository's or the bundle's."""
+    return sdk_dir().parent / "Cargo.toml"
+
+
+def sdk_lock() -> Path:
+    """The Cargo.lock the SDK was tested with; generated crates pin their dependencies to it."""
+    return (bundle_dir() / "Cargo.lock").resolve()
+
+
+def adapter_dir() -> Path:
+    """The fine-tuned LoRA adapter of the LLM backend."""
+    return (bundle_dir() / "adapter").resolve()
 
 
 def cache_dir() -> Path:

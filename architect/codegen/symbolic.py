@@ -460,7 +460,7 @@ def write_crate(
         # The LLM's model.rs is formatted too: the same model reads the same whichever backend wrote it.
         "src/model.rs": _rustfmt(model_rs if model_rs is not None else render_model_rs(model, choice)),
     }
-    lock = paths.repo_root() / "Cargo.lock"
+    lock = paths.sdk_lock()
     if lock.exists() and not _lock_is_current(crate_dir / "Cargo.lock", lock.read_text()):
         # Pin the SDK's dependency versions to the ones the SDK was tested with.
         files["Cargo.lock"] = lock.read_text()

@@ -31,7 +31,7 @@ class Generator(Protocol):
 
 
 def default_adapter() -> Path:
-    return paths.repo_root() / "finetune" / "adapter"
+    return paths.adapter_dir()
 
 
 def adapter_sha256(adapter: Path | None) -> str | None:
