@@ -29,7 +29,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from architect.errors import ModelError
-from architect.expr.printers import display
+from architect.expr.printers import display, latex
 from architect.expr.reader import MAX_DEGREE, MAX_TERMS, Size, read_expression
 
 TIME = sp.Symbol("t", real=True)
@@ -352,6 +352,29 @@ class SdeModel:
         out += [f"Note: {note}" for note in self.notes]
         return "\n".join(out)
 
+    def _repr_latex_(self) -> str:
+        """The equations in LaTeX, for notebooks: one line per state variable, then correlations and jump laws."""
+        d = r"\mathrm{d}"
+        lines = []
+        for name, drift, row in zip(self.state, self.drift, self.diffusion, strict=True):
+            terms = [(drift, f"{d}t")] + [(s, f"{d}{_tex(w)}") for s, w in zip(row, self.noises, strict=True)]
+            terms += [(sp.Integer(1), f"{d}J_{{{_tex(name)}}}")] if self.jump_of(name) else []
+            lines.append(f"{d}{_tex(name)} &= {_tex_sum(terms)}")
+        for k in range(self.noise_dim):
+            for j in range(k + 1, self.noise_dim):
+                if self.correlation[k][j] != 0:
+                    dw = rf"{d}{_tex(self.noises[k])}\,{d}{_tex(self.noises[j])}"
+                    lines.append(rf"{dw} &= {latex(self.correlation[k][j])}\,{d}t")
+        for jump in self.jumps:
+            size = [latex(e) for e in jump.size]
+            law = r"\mathcal{N}" if jump.law == "normal" else r"\mathrm{DoubleExp}"
+            size[1:2] = [f"{size[1]}^2"] if jump.law == "normal" else size[1:2]
+            lines.append(
+                rf"J_{{{_tex(jump.variable)}}} &\sim \mathrm{{CompoundPoisson}}\left({latex(jump.intensity)}, "
+                rf"{law}\left({', '.join(size)}\right)\right)"
+            )
+        return "$$\\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$$"
+
     # ----------------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -648,6 +671,24 @@ def _factor(expr: sp.Expr) -> str:
         return "-" + _factor(-expr)
     text = _fmt(expr)
     return f"({text})" if precedence(expr) < PRECEDENCE["Mul"] else text
+
+
+def _tex(name: str) -> str:
+    return latex(symbol(name))
+
+
+def _tex_sum(terms: list[tuple[sp.Expr, str]]) -> str:
+    """``b\\,dt + s\\,dW …`` with zero terms left out and minus signs pulled out of the coefficients."""
+    out = ""
+    for coefficient, differential in terms:
+        if coefficient == 0:
+            continue
+        negative = coefficient.could_extract_minus_sign()
+        c = -coefficient if negative else coefficient
+        tex = rf"\left({latex(c)}\right)" if isinstance(c, sp.Add) else latex(c)
+        body = differential if c == 1 else rf"{tex}\,{differential}"
+        out = ("-" if negative else "") + body if not out else out + (" - " if negative else " + ") + body
+    return out or "0"
 
 
 def _fmt(expr: sp.Expr) -> str:

@@ -68,6 +68,8 @@ class Report:
     llm: dict[str, Any] | None = None
     weights: str | None = None
     setting: Setting | None = None
+    # The SHA-256 of the binary the verifier observed (set once it is built): `Simulator.verified` compares it.
+    binary_sha256: str | None = None
 
     @property
     def binary(self) -> Path:
@@ -134,6 +136,7 @@ class Report:
             "artifacts": {
                 "crate": str(self.crate_dir),
                 "binary": str(self.binary),
+                "binary_sha256": self.binary_sha256,
                 "model": str(self.crate_dir / "model.json"),
             },
         }

@@ -8,6 +8,8 @@ in turn (`compose`: a writer may repair its crate, or give up to the next), chec
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import html
 import importlib
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +27,7 @@ from architect.pipeline.report import Report, same_step_summary, scheme_of
 from architect.pipeline.writers import CodeWriter, NoCode, Progress, Written
 
 if TYPE_CHECKING:  # `verifier.*` is imported on first use, while cargo builds (see `build_stage`)
+    from architect.simulator import Simulator
     from architect.verifier import Verification
     from architect.verifier.runs import Observed
 
@@ -60,6 +63,55 @@ class Result:
     @property
     def passed(self) -> bool:
         return self.report.get("verdict") == "pass"
+
+    def simulator(self, options: Options | None = None) -> Simulator:
+        """The output folder's binary as an `architect.Simulator` (whose ``verified`` says whether it passed)."""
+        from architect.simulator import Simulator
+
+        return Simulator(self.crate_dir, options=options)
+
+    def _repr_html_(self) -> str:
+        """The verdict and a summary table, for notebooks."""
+        return result_html(self.report, self.report_dir)
+
+
+def result_html(report: dict[str, Any], report_dir: Path) -> str:
+    """A notebook's view of a report: the verdict, its reason and a summary table."""
+    e = html.escape
+    passed = report.get("verdict") == "pass"
+    verdict = '<b style="color:#1a7f37">PASS</b>' if passed else '<b style="color:#cf222e">FAIL</b>'
+    model, simulation, scheme, artifacts = (
+        _mapping(report.get(k)) for k in ("model", "simulation", "scheme", "artifacts")
+    )
+    checks = [c for c in report.get("checks") or [] if isinstance(c, dict)]
+    failed = sum(1 for c in checks if c.get("passed") is False)
+    rows = [
+        ("model", model.get("name")),
+        ("equations", "; ".join(str(q) for q in report.get("equations") or [])),
+        ("scheme", scheme.get("name")),
+        ("backend", report.get("backend")),
+        ("checks", f"{len(checks) - failed} of {len(checks)} passed"),
+        ("paths", simulation.get("paths")),
+        ("steps", simulation.get("steps")),
+        ("binary", artifacts.get("binary")),
+        ("binary SHA-256", artifacts.get("binary_sha256")),
+        ("report", Path(report_dir) / "report.html"),
+    ]
+    table = "".join(f"<tr><th style='text-align:left'>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
+    return f"<div>{verdict} {e(str(report.get('reason', '')))}<table>{table}</table></div>"
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a file (report.json's ``artifacts.binary_sha256``), None when it does not exist."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        return None
 
 
 @contextlib.contextmanager
@@ -125,6 +177,7 @@ def check(ctx: RunContext, written: Written) -> Report:
         built = build_stage(ctx, fixed, source, report)
         reference = reference_stage(ctx, written)
         report.build = {"warnings": list(built.warnings), "crate": built.crate_name}
+        report.binary_sha256 = file_sha256(ctx.binary)  # the file verified: `Simulator.verified` compares it
         ctx.say("simulating and verifying against theory")
         unproven = ctx.options.same_steps and not (report.equivalence or {}).get("proven")
         trusted = same_scheme_binary(ctx) if unproven else None

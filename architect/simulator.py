@@ -1,0 +1,495 @@
+"""`Simulator`: drive a generated simulator binary from Python and get its whole paths as a numpy array.
+
+    sim = architect.Simulator("out/ou")          # or result.simulator()
+    x = sim.paths(10_000, steps=200, dates=50)   # (10000, 51, D) float64, a view of shared memory
+    t = sim.times(200, dates=50)                 # (51,)
+
+Each call runs the binary the way the verifier does (`architect.sandbox`, the gym's view of the filesystem
+and `Options.run_limits`, widened for the output's size), one sandboxed process per call, with
+``--paths-out`` into a fresh file in shared memory (``/dev/shm`` where it exists). The file is mapped
+read-write and unlinked at once: the array returned is the memory the simulator wrote, with no copy, and it
+is freed when the array is. A binary that crashes, times out or writes anything but the array asked for is a
+`RunError`, and nothing it wrote is left behind. docs/gym.md, "Paths".
+
+The model's own checks run before the binary does: ``params`` and ``x0`` are validated against model.json
+(unknown names, constraints, the correlation matrix, domains) and refused with a `ModelError` naming them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import json
+import math
+import mmap
+import os
+import shutil
+import subprocess
+import tempfile
+import weakref
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from architect import sandbox
+from architect.errors import ModelError, RunError, UsageError
+from architect.gym.runner import run_view
+from architect.model import Parameter, SdeModel
+from architect.options import Options
+
+#: Where the paths files go: shared memory where the system has it, else the temporary folder.
+SHARED_MEMORY = Path("/dev/shm")
+#: The most bytes of model.json or report.json read (both are a few kilobytes).
+MAX_JSON_BYTES = 4 * 1024 * 1024
+#: The longest .npy header accepted (numpy writes 128 bytes for any float64 array).
+MAX_NPY_HEADER = 4096
+#: `stream`'s default block: about this many bytes of paths at a time.
+STREAM_BYTES = 64 * 1024 * 1024
+STDERR_TAIL = 2000
+UINT64 = 2**64
+
+
+class Simulator:
+    """A generated simulator in its output folder (model.json, report.json, bin/<slug>).
+
+    ``options`` gives the run limits (`Options.run_limits`: the verifier's, by default). Use it as a context
+    manager, or call `close`; a simulator that is garbage-collected cleans up the same way.
+    """
+
+    def __init__(self, out_dir: str | Path, *, options: Options | None = None) -> None:
+        self.folder = Path(out_dir).absolute()
+        self.model = _load_model(self.folder / "model.json")
+        self.binary = self.folder / "bin" / self.model.slug
+        if not self.binary.is_file():
+            raise UsageError(f"{self.folder} has no simulator binary bin/{self.model.slug} (generate it first)")
+        self.options = options or Options()
+        # One private folder per simulator; each call writes into a fresh folder inside it.
+        self._scratch = Path(tempfile.mkdtemp(prefix="architect-sim-", dir=_shared_root()))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._scratch, True)
+
+    # ------------------------------------------------------------------ what it simulates
+    @property
+    def state(self) -> tuple[str, ...]:
+        """The state variables, in the order of the arrays' last axis."""
+        return self.model.state
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """Each parameter: its name, default ``value``, ``constraint`` and ``description`` (from model.json)."""
+        return self.model.parameters
+
+    @property
+    def report_path(self) -> Path:
+        return self.folder / "report.json"
+
+    @property
+    def binary_sha256(self) -> str:
+        """The SHA-256 of the binary as it is now."""
+        return _sha256(self.binary)
+
+    @property
+    def verified(self) -> bool:
+        """True only when report.json passed and records this binary's SHA-256 (``artifacts.binary_sha256``)."""
+        return self._verification() is None
+
+    def _verification(self) -> str | None:
+        """None when verified, else why not."""
+        report = _load_report(self.report_path)
+        if report is None:
+            return "no readable report.json"
+        if report.get("verdict") != "pass":
+            return f"report.json's verdict is {str(report.get('verdict'))[:20]!r}"
+        artifacts = report.get("artifacts")
+        recorded = artifacts.get("binary_sha256") if isinstance(artifacts, dict) else None
+        if not isinstance(recorded, str):
+            return "report.json records no binary SHA-256"
+        if recorded != self.binary_sha256:
+            return "the binary is not the one report.json verified (SHA-256 differs)"
+        return None
+
+    # ----------------------------------------------------------------------------- paths
+    def times(self, steps: int, horizon: float = 1.0, dates: int | None = None) -> np.ndarray:
+        """The times of `paths`' second axis: 0, then ``dates`` equally spaced dates up to ``horizon``."""
+        k = _dates(steps, dates)
+        _check_horizon(horizon)
+        return float(horizon) * np.arange(k + 1, dtype=np.float64) / k
+
+    def paths(
+        self,
+        n: int,
+        steps: int,
+        horizon: float = 1.0,
+        seed: int = 0,
+        *,
+        params: Mapping[str, float] | None = None,
+        x0: Mapping[str, float] | None = None,
+        dates: int | None = None,
+        threads: int = 0,
+    ) -> np.ndarray:
+        """``n`` paths: a C-contiguous float64 array (n, k + 1, D) of the initial state and the state at each of
+        the k = ``dates`` (default ``steps``) equally spaced dates up to ``horizon`` (`times`).
+
+        ``params`` overrides parameter values, ``x0`` initial values (by state name); both are checked against
+        the model first (`ModelError`). The array is a writable view of the shared memory the binary wrote.
+        """
+        return self._run(n, steps, horizon, seed, params, x0, dates, threads, first_path=0)
+
+    def stream(
+        self,
+        n: int,
+        steps: int,
+        horizon: float = 1.0,
+        seed: int = 0,
+        *,
+        params: Mapping[str, float] | None = None,
+        x0: Mapping[str, float] | None = None,
+        dates: int | None = None,
+        threads: int = 0,
+        chunk: int | None = None,
+    ) -> Iterator[np.ndarray]:
+        """The ``n`` paths of `paths` in successive blocks of ``chunk`` paths (default: about 64 MiB each), one
+        run per block (``--first-path``): concatenated, they equal ``paths(n, ...)`` bit for bit."""
+        k = _dates(steps, dates)
+        _count(n, "n")
+        if chunk is None:
+            chunk = max(1, STREAM_BYTES // ((k + 1) * self.model.dim * 8))
+        _count(chunk, "chunk")
+        # Checked once, before the first block, so a bad request fails before anything runs.
+        self._arguments(n, steps, horizon, seed, params, x0, dates, threads, first_path=0)
+
+        def blocks() -> Iterator[np.ndarray]:
+            for first in range(0, n, chunk):
+                size = min(chunk, n - first)
+                yield self._run(size, steps, horizon, seed, params, x0, dates, threads, first_path=first)
+
+        return blocks()
+
+    # -------------------------------------------------------------------------- running
+    def _arguments(
+        self,
+        n: int,
+        steps: int,
+        horizon: float,
+        seed: int,
+        params: Mapping[str, float] | None,
+        x0: Mapping[str, float] | None,
+        dates: int | None,
+        threads: int,
+        first_path: int,
+    ) -> list[str]:
+        """The binary's arguments (all but ``--paths-out``), after every check Python can make."""
+        _count(n, "n")
+        k = _dates(steps, dates)
+        _check_horizon(horizon)
+        if not _is_int(seed) or not 0 <= seed < UINT64:
+            raise UsageError(f"seed must be an integer in [0, 2^64), got {seed!r}")
+        if not _is_int(threads) or threads < 0:
+            raise UsageError(f"threads must be a non-negative integer (0 = all cores), got {threads!r}")
+        if first_path + n > UINT64:
+            raise UsageError("first path + n must stay below 2^64")
+        arguments = [
+            f"--paths={n}",
+            f"--steps={steps}",
+            f"--horizon={float(horizon)!r}",
+            f"--seed={seed}",
+            f"--threads={threads}",
+        ]
+        if dates is not None:
+            arguments.append(f"--dates={k}")
+        if first_path:
+            arguments.append(f"--first-path={first_path}")
+        for name, value in check_parameters(self.model, params).items():
+            arguments += ["--set", f"{name}={value!r}"]
+        for name, value in check_initial(self.model, x0).items():
+            arguments += ["--x0", f"{name}={value!r}"]
+        return arguments
+
+    def _run(
+        self,
+        n: int,
+        steps: int,
+        horizon: float,
+        seed: int,
+        params: Mapping[str, float] | None,
+        x0: Mapping[str, float] | None,
+        dates: int | None,
+        threads: int,
+        *,
+        first_path: int,
+    ) -> np.ndarray:
+        if not self._finalizer.alive:
+            raise UsageError("this simulator is closed")
+        arguments = self._arguments(n, steps, horizon, seed, params, x0, dates, threads, first_path)
+        shape = (n, _dates(steps, dates) + 1, self.model.dim)
+        size = math.prod(shape) * 8
+        _check_room(self._scratch, size)
+        base = self.options.run_limits()
+        # The paths file is the run's output: its size is allowed on top of the statistics, and as memory too
+        # (the binary may hold or map it).
+        limits = replace(
+            base,
+            file_bytes=(base.file_bytes or 0) + size + MAX_NPY_HEADER,
+            memory_bytes=None if base.memory_bytes is None else base.memory_bytes + size,
+        )
+        folder = Path(tempfile.mkdtemp(prefix="run-", dir=self._scratch))
+        try:
+            target = folder / "paths.npy"
+            command = [str(self.binary), *arguments, f"--paths-out={target}"]
+            _run_binary(command, limits, folder, view=run_view(self.binary, folder))
+            return _map(target, shape)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    # ----------------------------------------------------------------------- life cycle
+    def close(self) -> None:
+        """Remove the simulator's scratch folder. Arrays already returned stay valid (their memory is mapped)."""
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------- display
+    def __repr__(self) -> str:
+        why = self._verification()
+        status = f"verified by {self.report_path}" if why is None else f"unverified: {why}"
+        return f"<Simulator {self.model.name!r} ({', '.join(self.state)}) at {self.folder}: {status}>"
+
+    def _repr_html_(self) -> str:
+        model = self.model
+        why = self._verification()
+        status = (
+            f'<span style="color:#1a7f37">&#10004; verified</span> by <code>{_e(self.report_path)}</code>'
+            if why is None
+            else f'<span style="color:#cf222e">&#10008; unverified</span>: {_e(why)}'
+        )
+        equations = "<br>".join(f"<code>{_e(line)}</code>" for line in model.describe().splitlines()[1:])
+        rows = "".join(
+            f"<tr><td><code>{_e(p.name)}</code></td><td>{p.value:g}</td><td>{_e(p.constraint)}</td>"
+            f"<td>{_e(p.description)}</td></tr>"
+            for p in model.parameters
+        )
+        initial = ", ".join(
+            f"{_e(name)}(0) = {value:g} ({_e(domain)})"
+            for name, value, domain in zip(model.state, model.initial, model.domain, strict=True)
+        )
+        return (
+            f"<div><b>Simulator</b> <code>{_e(model.name)}</code> &mdash; {status}"
+            f"<div>{equations}</div><div>initial state: {initial}</div>"
+            "<table><thead><tr><th>parameter</th><th>default</th><th>constraint</th><th>description</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>"
+            f"<div>binary <code>{_e(self.binary)}</code></div></div>"
+        )
+
+
+# ----------------------------------------------------------------------------- validation
+def check_parameters(model: SdeModel, params: Mapping[str, float] | None) -> dict[str, float]:
+    """``params`` as floats, after the model's own checks with those values (`ModelError` naming the parameter)."""
+    if not params:
+        return {}
+    known = {p.name for p in model.parameters}
+    values: dict[str, float] = {}
+    for name, value in params.items():
+        if name not in known:
+            listed = ", ".join(p.name for p in model.parameters) or "none"
+            raise ModelError(f"unknown parameter {name!r} of {model.name} (its parameters: {listed})")
+        values[name] = _finite(value, f"parameter {name}")
+    try:
+        model.with_parameters(**values)
+    except ModelError as exc:
+        message = str(exc)
+        if not any(name in message for name in values):
+            given = ", ".join(f"{name}={value:g}" for name, value in values.items())
+            message = f"{message} (with {given})"
+        raise ModelError(message) from None
+    return values
+
+
+def check_initial(model: SdeModel, x0: Mapping[str, float] | None) -> dict[str, float]:
+    """``x0`` as floats: known state variables, finite values inside their domains."""
+    if not x0:
+        return {}
+    values: dict[str, float] = {}
+    for name, value in x0.items():
+        if name not in model.state:
+            raise ModelError(f"unknown state variable {name!r} of {model.name} (its state: {', '.join(model.state)})")
+        number = _finite(value, f"initial value {name}")
+        domain = model.domain[model.state.index(name)]
+        if domain == "positive" and not number > 0:
+            raise ModelError(f"initial value {name} must be positive (its domain), got {number:g}")
+        if domain == "nonnegative" and not number >= 0:
+            raise ModelError(f"initial value {name} must be non-negative (its domain), got {number:g}")
+        values[name] = number
+    return values
+
+
+def _finite(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ModelError(f"{what} must be a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ModelError(f"{what} must be a finite number, got {value!r}")
+    return number
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _count(value: object, what: str) -> None:
+    if not _is_int(value) or int(value) < 1:  # type: ignore[call-overload]
+        raise UsageError(f"{what} must be a positive integer, got {value!r}")
+
+
+def _dates(steps: int, dates: int | None) -> int:
+    _count(steps, "steps")
+    if dates is None:
+        return steps
+    _count(dates, "dates")
+    if steps % dates:
+        raise UsageError(f"steps ({steps}) must be a multiple of dates ({dates})")
+    return dates
+
+
+def _check_horizon(horizon: float) -> None:
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, float)) or not 0 < horizon < math.inf:
+        raise UsageError(f"horizon must be a positive finite number, got {horizon!r}")
+
+
+# ------------------------------------------------------------------------------- files
+def _shared_root() -> Path:
+    return (
+        SHARED_MEMORY if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK) else Path(tempfile.gettempdir())
+    )
+
+
+def _check_room(folder: Path, size: int) -> None:
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(folder).free
+        if size > free:
+            raise UsageError(
+                f"the paths need {size / 2**20:.0f} MiB but {folder.parent} has {free / 2**20:.0f} MiB free: "
+                "ask for fewer paths or dates, or use stream()"
+            )
+
+
+def _map(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """The .npy file at ``path`` mapped read-write and unlinked: an array whose base is the mapping."""
+    if not path.is_file() or path.is_symlink():
+        raise RunError("the simulator exited cleanly but wrote no paths file")
+    with path.open("r+b") as handle:
+        path.unlink()  # the mapping keeps the memory; the name is gone before anything can go wrong
+        try:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                header = np.lib.format.read_array_header_1_0(handle, max_header_size=MAX_NPY_HEADER)
+            elif version == (2, 0):
+                header = np.lib.format.read_array_header_2_0(handle, max_header_size=MAX_NPY_HEADER)
+            else:
+                raise ValueError(f"unsupported .npy version {version}")
+        except (ValueError, OSError, SyntaxError) as exc:
+            raise RunError(f"the simulator's paths file is not a .npy array: {str(exc)[:200]}") from None
+        got_shape, fortran, dtype = header
+        if dtype != np.dtype("<f8") or fortran or tuple(got_shape) != shape:
+            raise RunError(
+                f"the simulator wrote a {'Fortran' if fortran else 'C'}-order {dtype} array of shape "
+                f"{tuple(got_shape)} but a C-order float64 array of shape {shape} was asked for"
+            )
+        offset = handle.tell()
+        size = os.fstat(handle.fileno()).st_size
+        if size != offset + math.prod(shape) * 8:
+            raise RunError(f"the simulator's paths file has {size} bytes, not {offset + math.prod(shape) * 8}")
+        memory = mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_WRITE)
+    return np.ndarray(shape, dtype=np.float64, buffer=memory, offset=offset, order="C")
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _read_json(path: Path) -> Any:
+    with path.open("rb") as handle:
+        data = handle.read(MAX_JSON_BYTES + 1)
+    if len(data) > MAX_JSON_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_JSON_BYTES} bytes")
+    return json.loads(data.decode("utf-8"))
+
+
+def _load_model(path: Path) -> SdeModel:
+    if not path.is_file():
+        raise UsageError(f"{path.parent} is not an architect output folder (no model.json)")
+    try:
+        data = _read_json(path)
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ModelError(f"model file {path}: {str(exc)[:200]}") from None
+    try:
+        return SdeModel.from_dict(data)
+    except ModelError as exc:
+        raise ModelError(f"model file {path}: {exc}") from None
+
+
+def _load_report(path: Path) -> dict[str, Any] | None:
+    try:
+        report = _read_json(path)
+    except (OSError, ValueError, RecursionError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+# ----------------------------------------------------------------------------- the run
+def _run_binary(command: list[str], limits: sandbox.Limits, cwd: Path, view: sandbox.View) -> None:
+    """Run the binary as the gym does (`gym.runner`): sandboxed, limited; anything but exit 0 is a `RunError`."""
+    program = Path(command[0])
+    if not program.is_file() or not os.access(program, os.X_OK):
+        raise RunError(f"the simulator could not be started: {program} is not an executable file")
+    with tempfile.TemporaryFile(dir=cwd) as err:
+        try:
+            done = sandbox.run(
+                command,
+                limits,
+                env=sandbox.run_environment(),
+                cwd=cwd,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                view=view,
+            )
+        except OSError as exc:
+            raise RunError(f"the simulator could not be started: {exc}") from None
+        err.seek(0, 2)
+        err.seek(max(0, err.tell() - STDERR_TAIL))
+        tail = err.read().decode("utf-8", "replace").strip()
+    last = tail.splitlines()[-1][:300] if tail else ""
+    said = f": {last}" if last else ""
+    if done.timed_out:
+        raise RunError(f"the simulator did not finish within {limits.timeout:g} s and was killed")
+    if done.returncode < 0:
+        number = -done.returncode
+        raise RunError(f"the simulator was killed by signal {number} ({sandbox.signal_name(number)})")
+    if done.returncode == 2 and "--paths-out" in tail:
+        raise RunError(f"this simulator binary predates --paths-out: regenerate it with this architect{said}")
+    if done.returncode != 0:
+        raise RunError(f"the simulator exited with status {done.returncode}{said}")
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
+
+
+__all__ = ["Simulator", "check_initial", "check_parameters"]

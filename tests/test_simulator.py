@@ -1,0 +1,352 @@
+"""`architect.Simulator` (issue #17): whole paths from a generated binary as a view of shared memory.
+
+Most tests drive a planted binary (tests/planted.py: a Python program with the binary's command line) that
+writes paths following the contract of ``--paths-out``/``--dates``/``--first-path``/``--set``/``--x0``, so
+they run without cargo and can misbehave on purpose. The end-to-end tests generate a real Ornstein-Uhlenbeck
+simulator and run once the SDK has the flags (they skip, saying so, before).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import mmap
+import subprocess
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import architect
+from architect import simulator as simulator_module
+from architect.errors import ModelError, RunError, UsageError
+from architect.pipeline.run import Result, file_sha256
+from tests.planted import planted
+
+# A planted binary: x[p, j, d] = seed + p + j / 1000 + d / 10 + the initial value, for path p = first-path + i;
+# `--set sigma=v` adds v, `--x0 X=v` replaces the initial value. It writes a temporary file and renames it,
+# as the SDK does.
+PATHS_BODY = """
+import numpy
+n, steps, seed = int(ARGS["paths"]), int(ARGS["steps"]), int(ARGS["seed"])
+k = int(ARGS.get("dates", steps))
+first = int(ARGS.get("first-path", 0))
+pairs = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a in ("--set", "--x0")]
+flags = [a for a in sys.argv if a in ("--set", "--x0")]
+extra = dict(p.split("=", 1) for f, p in zip(flags, pairs) if f == "--set")
+x0 = dict(p.split("=", 1) for f, p in zip(flags, pairs) if f == "--x0")
+start = float(x0.get("X", 0.0)) + float(extra.get("sigma", 0.0))
+p = numpy.arange(first, first + n, dtype=numpy.float64)[:, None, None]
+j = numpy.arange(k + 1, dtype=numpy.float64)[None, :, None] / 1000
+d = numpy.arange(1, dtype=numpy.float64)[None, None, :] / 10
+x = numpy.ascontiguousarray(seed + p + j + d + start)
+x[:, 0, :] = start
+BREAK
+target = ARGS["paths-out"]
+with open(target + ".tmp", "wb") as out:
+    numpy.save(out, x)
+os.rename(target + ".tmp", target)
+"""
+
+
+def planted_out(tmp_path: Path, body: str = PATHS_BODY, *, passed: bool = True, record: bool = True) -> Path:
+    """An output folder: model.json of Ornstein-Uhlenbeck, a planted bin/<slug>, and a report.json that
+    passed and records the binary's SHA-256 (``record``)."""
+    out = tmp_path / "out"
+    model = architect.parse("Ornstein-Uhlenbeck")
+    out.mkdir(parents=True)
+    (out / "model.json").write_text(model.to_json())
+    binary = planted(out / "bin", body.replace("BREAK", ""), name=model.slug)
+    artifacts = {"binary": str(binary), "binary_sha256": file_sha256(binary) if record else None}
+    report = {"verdict": "pass" if passed else "fail", "reason": "r", "artifacts": artifacts}
+    (out / "report.json").write_text(json.dumps(report))
+    return out
+
+
+def broken(code: str) -> str:
+    """The planted binary with ``code`` run just before it would write the file."""
+    return PATHS_BODY.replace("BREAK", code)
+
+
+def scratch_folders() -> set[Path]:
+    return set(simulator_module._shared_root().glob("architect-sim-*"))
+
+
+@pytest.fixture
+def sim(tmp_path: Path):
+    with architect.Simulator(planted_out(tmp_path)) as simulator:
+        yield simulator
+
+
+# ------------------------------------------------------------------------------ the array
+def test_paths_are_a_writable_view_of_shared_memory(sim: architect.Simulator) -> None:
+    x = sim.paths(5, steps=4, seed=3)
+    assert x.shape == (5, 5, 1) and x.dtype == np.float64
+    assert x.flags.c_contiguous and x.flags.writeable and not x.flags.owndata
+    assert isinstance(x.base, mmap.mmap)
+    assert x[2, 1, 0] == 3 + 2 + 0.001
+    assert (x[:, 0, 0] == 0).all()  # the initial state
+    x[0, 0, 0] = 7.0  # writable: the mapping is private to this array
+    assert x[0, 0, 0] == 7.0
+    assert not list(sim._scratch.iterdir()), "the paths file is unlinked at once"
+
+
+def test_dates_and_times(sim: architect.Simulator) -> None:
+    x = sim.paths(3, steps=8, horizon=2.0, dates=4)
+    assert x.shape == (3, 5, 1)
+    assert np.array_equal(sim.times(8, horizon=2.0, dates=4), [0.0, 0.5, 1.0, 1.5, 2.0])
+    assert sim.times(3).shape == (4,)
+    with pytest.raises(UsageError, match="multiple"):
+        sim.paths(3, steps=8, dates=3)
+    with pytest.raises(UsageError, match="multiple"):
+        sim.times(8, dates=3)
+
+
+def test_stream_concatenates_to_one_call(sim: architect.Simulator) -> None:
+    whole = sim.paths(10, steps=4, seed=1)
+    blocks = list(sim.stream(10, steps=4, seed=1, chunk=4))
+    assert [len(b) for b in blocks] == [4, 4, 2]
+    assert np.concatenate(blocks).tobytes() == whole.tobytes()
+
+
+def test_torch_shares_the_memory(sim: architect.Simulator) -> None:
+    torch = pytest.importorskip("torch")
+    x = sim.paths(4, steps=2)
+    t = torch.from_numpy(x)
+    t[1, 1, 0] = -5.0
+    assert x[1, 1, 0] == -5.0
+    assert t.data_ptr() == x.ctypes.data
+
+
+# ------------------------------------------------------------------------- what it is
+def test_state_parameters_and_model(sim: architect.Simulator) -> None:
+    assert sim.state == ("X",)
+    assert [p.name for p in sim.parameters] == ["kappa", "theta", "sigma"]
+    kappa = sim.parameters[0]
+    assert (kappa.value, kappa.constraint) == (2.0, "positive") and "reversion" in kappa.description
+    assert sim.model == architect.parse("Ornstein-Uhlenbeck")
+
+
+def test_verified_only_with_the_recorded_hash(tmp_path: Path) -> None:
+    with architect.Simulator(planted_out(tmp_path / "a")) as good:
+        assert good.verified
+        assert f"verified by {good.report_path}" in repr(good)
+        good.binary.write_text(good.binary.read_text() + "\n# changed\n")
+        assert not good.verified
+        assert "SHA-256 differs" in repr(good)
+    with architect.Simulator(planted_out(tmp_path / "b", passed=False)) as failed:
+        assert not failed.verified and "unverified" in repr(failed)
+    with architect.Simulator(planted_out(tmp_path / "c", record=False)) as unrecorded:
+        assert not unrecorded.verified and "records no binary SHA-256" in repr(unrecorded)
+    (tmp_path / "c" / "out" / "report.json").unlink()
+    with architect.Simulator(tmp_path / "c" / "out") as missing:
+        assert not missing.verified and "no readable report.json" in repr(missing)
+
+
+def test_not_an_output_folder(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"no model\.json"):
+        architect.Simulator(tmp_path)
+
+
+# ---------------------------------------------------------------------- params and x0
+def test_params_and_x0_reach_the_binary(sim: architect.Simulator) -> None:
+    x = sim.paths(2, steps=2, params={"sigma": 0.5}, x0={"X": 1.25})
+    assert (x[:, 0, 0] == 1.75).all()
+
+
+@pytest.mark.parametrize(
+    ("params", "x0", "message"),
+    [
+        ({"nope": 1.0}, None, "unknown parameter 'nope'"),
+        ({"kappa": -1.0}, None, "parameter kappa must be positive"),
+        ({"sigma": float("nan")}, None, "parameter sigma must be a finite number"),
+        ({"sigma": "1"}, None, "parameter sigma must be a number"),
+        (None, {"Y": 1.0}, "unknown state variable 'Y'"),
+        (None, {"X": float("inf")}, "initial value X must be a finite number"),
+    ],
+)
+def test_bad_params_and_x0_are_refused_before_running(
+    sim: architect.Simulator, params: dict | None, x0: dict | None, message: str
+) -> None:
+    with pytest.raises(ModelError, match=message):
+        sim.paths(2, steps=2, params=params, x0=x0)
+    with pytest.raises(ModelError, match=message):
+        sim.stream(2, steps=2, params=params, x0=x0)  # before the first block
+
+
+def test_constraints_of_correlation_and_domain(tmp_path: Path) -> None:
+    model = architect.parse("Heston with mean reversion")
+    out = tmp_path / "heston"
+    out.mkdir()
+    (out / "model.json").write_text(model.to_json())
+    planted(out / "bin", PATHS_BODY.replace("BREAK", ""), name=model.slug)
+    with architect.Simulator(out) as heston:
+        with pytest.raises(ModelError, match="rho is a correlation"):
+            heston.paths(2, steps=2, params={"rho": 1.5})
+        with pytest.raises(ModelError, match="initial value v must be non-negative"):
+            heston.paths(2, steps=2, x0={"v": -0.1})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        {"n": 0, "steps": 2},
+        {"n": 2, "steps": 0},
+        {"n": 2, "steps": 2, "horizon": 0.0},
+        {"n": 2, "steps": 2, "seed": -1},
+        {"n": 2, "steps": 2, "threads": -1},
+        {"n": 2.5, "steps": 2},
+    ],
+)
+def test_bad_requests_are_usage_errors(sim: architect.Simulator, call: dict) -> None:
+    with pytest.raises(UsageError):
+        sim.paths(**call)
+
+
+# ---------------------------------------------------------------------------- failures
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        # Half a file at the requested name, then a crash: nothing of it may come back.
+        ("open(ARGS['paths-out'], 'wb').write(b'half'); os.kill(os.getpid(), 9)", "killed by signal 9"),
+        ("sys.stderr.write('boom\\n'); sys.exit(1)", "exited with status 1: boom"),
+        ("sys.exit(0)", "wrote no paths file"),
+        ("x = x[:, :-1]", "shape"),
+        ("x = x.astype(numpy.float32)", "float32"),
+        ("x = numpy.asfortranarray(x.reshape(x.shape[0], -1))", "Fortran"),
+        ("open(ARGS['paths-out'], 'wb').write(b'not npy'); sys.exit(0)", "not a .npy array"),
+    ],
+)
+def test_failures_are_run_errors_and_leave_nothing(tmp_path: Path, code: str, reason: str) -> None:
+    before = scratch_folders()
+    with architect.Simulator(planted_out(tmp_path, broken(code))) as sim:
+        with pytest.raises(RunError, match=reason):
+            sim.paths(6, steps=4)
+        assert not list(sim._scratch.iterdir())
+    assert scratch_folders() == before
+
+
+def test_a_truncated_file_is_refused(tmp_path: Path) -> None:
+    code = "numpy.save(ARGS['paths-out'], x); f = open(ARGS['paths-out'], 'r+b'); f.truncate(100); sys.exit(0)"
+    with architect.Simulator(planted_out(tmp_path, broken(code))) as sim, pytest.raises(RunError, match="bytes"):
+        sim.paths(6, steps=4)
+
+
+def test_a_timeout_kills_the_worker_and_leaves_nothing(tmp_path: Path) -> None:
+    options = architect.Options(timeout=1.0)
+    code = "open(ARGS['paths-out'] + '.tmp', 'wb').write(b'x' * 100); import time; time.sleep(60)"
+    with architect.Simulator(planted_out(tmp_path, broken(code)), options=options) as sim:
+        with pytest.raises(RunError, match="did not finish within 1 s"):
+            sim.paths(3, steps=2)
+        assert not list(sim._scratch.iterdir())
+
+
+# ----------------------------------------------------------------------------- life cycle
+def test_close_and_garbage_collection_leave_no_files(tmp_path: Path) -> None:
+    before = scratch_folders()
+    out = planted_out(tmp_path)
+    sim = architect.Simulator(out)
+    x = sim.paths(3, steps=2)
+    assert len(scratch_folders() - before) == 1
+    sim.close()
+    assert sim.closed and scratch_folders() == before
+    assert x[1, 1, 0] == 1.001  # the array outlives the simulator: its memory is mapped
+    with pytest.raises(UsageError, match="closed"):
+        sim.paths(3, steps=2)
+
+    sim = architect.Simulator(out)
+    y = sim.paths(3, steps=2)
+    memory = weakref.ref(y.base)
+    del sim
+    gc.collect()
+    assert scratch_folders() == before
+    del y
+    gc.collect()
+    assert memory() is None, "the mapping goes with the array"
+
+
+# ---------------------------------------------------------------------------- notebooks
+def test_notebook_views(sim: architect.Simulator) -> None:
+    latex = sim.model._repr_latex_()
+    assert latex.startswith("$$") and r"\mathrm{d}X &=" in latex and r"\kappa" in latex
+    page = sim._repr_html_()
+    assert "verified" in page and "kappa" in page and "positive" in page and "dX" in page
+    heston = architect.parse("Heston with mean reversion")._repr_latex_()
+    assert r"\mathrm{d}W_{1}\,\mathrm{d}W_{2} &= \rho\,\mathrm{d}t" in heston
+    merton = architect.parse("Merton jump diffusion")._repr_latex_()
+    assert r"\mathrm{d}J_{x}" in merton and "CompoundPoisson" in merton
+
+
+def test_result_html_and_simulator(tmp_path: Path) -> None:
+    out = planted_out(tmp_path)
+    report = json.loads((out / "report.json").read_text())
+    report |= {"model": {"name": "OU <1>"}, "checks": [{"passed": True}, {"passed": False}]}
+    result = Result(architect.parse("Ornstein-Uhlenbeck"), out, None, report, out)
+    page = result._repr_html_()
+    assert "PASS" in page and "1 of 2 passed" in page and "OU &lt;1&gt;" in page
+    assert report["artifacts"]["binary_sha256"] in page
+    with result.simulator() as sim:
+        assert sim.verified
+
+
+# ---------------------------------------------------------------------------- end to end
+def _binary_has(binary: Path, flag: str) -> bool:
+    return flag in subprocess.run([str(binary), "--help"], capture_output=True, text=True, check=False).stdout
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Result:
+    out = tmp_path_factory.mktemp("e2e") / "ou"
+    result = architect.generate("Ornstein-Uhlenbeck", out=out, options=architect.Options(paths=4000, steps=8))
+    assert result.passed, result.report["reason"]
+    return result
+
+
+def _real(generated: Result, flag: str = "--paths-out") -> architect.Simulator:
+    assert generated.binary is not None
+    if not _binary_has(generated.binary, flag):
+        pytest.skip(f"the SDK has no {flag} yet")
+    return generated.simulator()
+
+
+def test_the_report_records_the_binary_hash(generated: Result) -> None:
+    assert generated.binary is not None
+    assert generated.report["artifacts"]["binary_sha256"] == file_sha256(generated.binary)
+    with generated.simulator() as sim:
+        assert sim.verified and "verified by" in repr(sim)
+        assert "PASS" in generated._repr_html_()
+
+
+def test_real_paths_end_to_end(generated: Result) -> None:
+    with _real(generated) as sim:
+        x = sim.paths(2000, steps=16, dates=4, seed=5)
+        assert x.shape == (2000, 5, 1) and isinstance(x.base, mmap.mmap) and not x.flags.owndata
+        assert (x[:, 0, 0] == 0.0).all()
+        # OU from 0 with kappa 2, theta 0.05, sigma 0.2: mean theta (1 - e^{-2t}), variance sigma^2 (1 - e^{-4t}) / 4.
+        t = sim.times(16, dates=4)
+        mean = 0.05 * (1 - np.exp(-2 * t[1:]))
+        sd = np.sqrt(0.04 * (1 - np.exp(-4 * t[1:])) / 4)
+        assert (np.abs(x[:, 1:, 0].mean(axis=0) - mean) < 5 * sd / np.sqrt(2000)).all()
+        again = sim.paths(2000, steps=16, dates=4, seed=5, threads=1)
+        assert again.tobytes() == x.tobytes()
+
+
+def test_real_stream_reproduces_one_call(generated: Result) -> None:
+    with _real(generated) as sim:
+        if not _binary_has(sim.binary, "--first-path"):
+            pytest.skip("the SDK has no --first-path yet")
+        whole = sim.paths(3000, steps=8, seed=2)
+        blocks = list(sim.stream(3000, steps=8, seed=2, chunk=1100))
+        assert [len(b) for b in blocks] == [1100, 1100, 800]
+        assert np.concatenate(blocks).tobytes() == whole.tobytes()
+
+
+def test_real_params_and_x0(generated: Result) -> None:
+    with _real(generated, "--set") as sim:
+        x = sim.paths(4000, steps=4, params={"theta": 1.0}, x0={"X": 1.0})
+        assert (x[:, 0, 0] == 1.0).all()
+        # Started at its long-run mean, the process stays there on average: sd of X_t below sigma / 2.
+        assert (np.abs(x[:, 1:, 0].mean(axis=0) - 1.0) < 5 * 0.1 / np.sqrt(4000)).all()
+        with pytest.raises(ModelError, match="parameter sigma must be positive"):
+            sim.paths(10, steps=4, params={"sigma": 0.0})
