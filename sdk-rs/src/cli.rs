@@ -3,6 +3,7 @@
 //! ```text
 //! model-binary [--paths N] [--steps N] [--horizon T] [--seed S] [--threads K]
 //!              [--checkpoints K] [--moment-degree D] [--terminal FILE.npy] [--stats FILE] [--describe]
+//!              [--paths-out FILE.npy [--dates K]] [--first-path P]
 //! ```
 //! Exit status: 0 on success, 2 on bad arguments, 1 on a runtime error.
 
@@ -18,7 +19,7 @@ use clap::{CommandFactory, FromArgMatches, Parser};
 use serde::Serialize;
 
 use crate::engine::{self, RunConfig, RunOutput};
-use crate::files::{temp_path, write_atomic, write_npy_flat};
+use crate::files::{temp_path, write_atomic, write_npy_flat, write_npy_header};
 use crate::jail::{self, JailStatus};
 use crate::jumps::{Jump, JumpSize};
 use crate::scheme::Scheme;
@@ -59,6 +60,15 @@ struct Args {
     /// Write the statistics JSON to FILE instead of stdout
     #[arg(long, value_name = "FILE")]
     stats: Option<PathBuf>,
+    /// Write whole paths to FILE as a (paths, dates + 1, D) float64 .npy array (streamed)
+    #[arg(long = "paths-out", value_name = "FILE")]
+    paths_out: Option<PathBuf>,
+    /// Equally spaced observation dates of --paths-out (default: --steps; divides --steps)
+    #[arg(long, value_parser = at_least_one, requires = "paths_out")]
+    dates: Option<u64>,
+    /// Index of the first simulated path: the run simulates paths P .. P + N - 1
+    #[arg(long = "first-path", value_name = "P", default_value_t = 0)]
+    first_path: u64,
     /// Print the model's description as JSON and exit
     #[arg(long)]
     describe: bool,
@@ -105,7 +115,7 @@ impl Args {
         if self.describe {
             return Vec::new();
         }
-        [&self.terminal, &self.stats]
+        [&self.terminal, &self.stats, &self.paths_out]
             .into_iter()
             .flatten()
             .map(PathBuf::as_path)
@@ -113,12 +123,7 @@ impl Args {
     }
 
     /// The command line that asks for the same run, with the output files replaced.
-    fn to_argv(
-        &self,
-        program: OsString,
-        terminal: Option<&Path>,
-        stats: Option<&Path>,
-    ) -> Vec<OsString> {
+    fn to_argv(&self, program: OsString, files: &OutputPaths<'_>) -> Vec<OsString> {
         let mut argv = vec![program];
         let mut option = |name: &str, value: String| {
             argv.push(format!("--{name}").into());
@@ -137,7 +142,15 @@ impl Args {
             KernelArg::Scalar => "scalar",
         };
         option("kernel", kernel.to_owned());
-        for (name, path) in [("terminal", terminal), ("stats", stats)] {
+        option("first-path", self.first_path.to_string());
+        if let Some(dates) = self.dates {
+            option("dates", dates.to_string());
+        }
+        for (name, path) in [
+            ("terminal", files.terminal),
+            ("stats", files.stats),
+            ("paths-out", files.paths),
+        ] {
             if let Some(path) = path {
                 argv.push(format!("--{name}").into());
                 argv.push(path.as_os_str().to_owned());
@@ -156,9 +169,22 @@ impl Args {
             checkpoints: self.checkpoints,
             moment_degree: self.moment_degree,
             keep_terminal: self.terminal.is_some(),
+            first_path: self.first_path,
+            path_dates: match &self.paths_out {
+                Some(_) => self.dates.unwrap_or(self.steps),
+                None => 0,
+            },
+            initial_state: None,
             kernel: self.kernel.kernel(),
         }
     }
+}
+
+/// The files a command line names (`--terminal`, `--stats`, `--paths-out`).
+struct OutputPaths<'a> {
+    terminal: Option<&'a Path>,
+    stats: Option<&'a Path>,
+    paths: Option<&'a Path>,
 }
 
 /// Why a command line did not produce output.
@@ -283,9 +309,96 @@ where
         return Ok(describe_info(&info));
     }
     let config = args.config();
-    let output = engine::simulate_as::<EXACT, D, M, S>(&model, scheme, &config)
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let output = simulate_to_files::<EXACT, D, M, S>(&model, scheme, &config, args, &mut outputs)?;
     finish(&info, args, &config, &OutputView::of(&output), &mut outputs)
+}
+
+/// Simulates, streaming the whole paths to `--paths-out` (into the file opened before the
+/// lock-down, or atomically) when asked for.
+fn simulate_to_files<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
+    model: &S,
+    scheme: &Scheme<D>,
+    config: &RunConfig,
+    args: &Args,
+    files: &mut Outputs,
+) -> Result<RunOutput<D>, CliError> {
+    let runtime = |e: crate::error::SdkError| CliError::Runtime(e.to_string());
+    let Some(path) = &args.paths_out else {
+        return engine::simulate_as::<EXACT, D, M, S>(model, scheme, config).map_err(runtime);
+    };
+    let mut out = PathsFile::open(path, files.paths.take(), config, D)?;
+    let result =
+        engine::simulate_into::<EXACT, D, M, S>(model, scheme, config, Some(&mut out.writer));
+    match result {
+        Ok(output) => {
+            out.close()?;
+            Ok(output)
+        }
+        Err(e) => {
+            out.abandon();
+            Err(runtime(e))
+        }
+    }
+}
+
+/// The `--paths-out` file while the paths stream into it: its header is written, the rows follow.
+struct PathsFile {
+    writer: BufWriter<File>,
+    path: PathBuf,
+    /// The temporary file renamed over `path` at the end (unjailed runs; `None` for a file opened
+    /// before the lock-down, which the supervisor renames).
+    temp: Option<PathBuf>,
+}
+
+impl PathsFile {
+    fn open(
+        path: &Path,
+        opened: Option<File>,
+        config: &RunConfig,
+        dim: usize,
+    ) -> Result<Self, CliError> {
+        let error =
+            |e: std::io::Error| CliError::Runtime(format!("cannot write {}: {e}", path.display()));
+        let (file, temp) = match opened {
+            Some(file) => (file, None),
+            None => {
+                let temp = temp_path(path).map_err(error)?;
+                (File::create(&temp).map_err(error)?, Some(temp))
+            }
+        };
+        let mut out = PathsFile {
+            writer: BufWriter::with_capacity(1 << 20, file),
+            path: path.to_owned(),
+            temp,
+        };
+        let shape = [config.paths as usize, config.path_dates as usize + 1, dim];
+        if let Err(e) = write_npy_header(&mut out.writer, &shape) {
+            out.abandon();
+            return Err(error(e));
+        }
+        Ok(out)
+    }
+
+    fn close(self) -> Result<(), CliError> {
+        let PathsFile { writer, path, temp } = self;
+        let done = writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .and_then(|()| temp.as_ref().map_or(Ok(()), |t| std::fs::rename(t, &path)));
+        done.map_err(|e| {
+            if let Some(t) = &temp {
+                let _ = std::fs::remove_file(t);
+            }
+            CliError::Runtime(format!("cannot write {}: {e}", path.display()))
+        })
+    }
+
+    fn abandon(self) {
+        if let Some(t) = &self.temp {
+            let _ = std::fs::remove_file(t);
+        }
+    }
 }
 
 /// Starts this binary as a jailed child writing temporary files, and moves them into place when
@@ -308,12 +421,20 @@ fn supervise_child(args: &Args) -> Result<ExitCode, String> {
             None => Ok(None),
         }
     };
-    let (terminal, stats) = (temp(&args.terminal)?, temp(&args.stats)?);
-    let moves: Vec<&(PathBuf, PathBuf)> = [&terminal, &stats].into_iter().flatten().collect();
+    let (terminal, stats, paths) = (
+        temp(&args.terminal)?,
+        temp(&args.stats)?,
+        temp(&args.paths_out)?,
+    );
+    let moves: Vec<&(PathBuf, PathBuf)> =
+        [&terminal, &stats, &paths].into_iter().flatten().collect();
     let argv = args.to_argv(
         exe.clone().into_os_string(),
-        terminal.as_ref().map(|(t, _)| t.as_path()),
-        stats.as_ref().map(|(t, _)| t.as_path()),
+        &OutputPaths {
+            terminal: temp_of(&terminal),
+            stats: temp_of(&stats),
+            paths: temp_of(&paths),
+        },
     );
     let status = std::process::Command::new(&exe)
         .args(&argv[1..])
@@ -337,6 +458,10 @@ fn supervise_child(args: &Args) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn temp_of(moved: &Option<(PathBuf, PathBuf)>) -> Option<&Path> {
+    moved.as_ref().map(|(t, _)| t.as_path())
 }
 
 fn remove_all(moves: &[&(PathBuf, PathBuf)]) {
@@ -363,6 +488,7 @@ fn child_failed(status: std::process::ExitStatus) -> ExitCode {
 struct Outputs {
     terminal: Option<File>,
     stats: Option<File>,
+    paths: Option<File>,
 }
 
 impl Outputs {
@@ -371,6 +497,7 @@ impl Outputs {
         Outputs {
             terminal: None,
             stats: None,
+            paths: None,
         }
     }
 
@@ -386,6 +513,7 @@ impl Outputs {
         Ok(Outputs {
             terminal: create(&args.terminal)?,
             stats: create(&args.stats)?,
+            paths: create(&args.paths_out)?,
         })
     }
 }
@@ -448,15 +576,9 @@ fn run_args<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
         return Ok(describe_info(&info));
     }
     let config = args.config();
-    let output = engine::simulate_as::<EXACT, D, M, S>(model, scheme, &config)
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
-    finish(
-        &info,
-        &args,
-        &config,
-        &OutputView::of(&output),
-        &mut Outputs::later(),
-    )
+    let mut files = Outputs::later();
+    let output = simulate_to_files::<EXACT, D, M, S>(model, scheme, &config, &args, &mut files)?;
+    finish(&info, &args, &config, &OutputView::of(&output), &mut files)
 }
 
 /// What the command line and the JSON documents say about a model and its scheme.
@@ -697,6 +819,8 @@ struct Stats<'a> {
     steps: u64,
     horizon: f64,
     seed: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    first_path: u64,
     threads: usize,
     shift: &'a [f64],
     exponents: &'a [&'a [u32]],
@@ -742,6 +866,7 @@ pub fn render_stats(info: &ModelInfo, config: &RunConfig, output: &OutputView<'_
         steps: config.steps,
         horizon: config.horizon,
         seed: config.seed,
+        first_path: config.first_path,
         threads: output.threads,
         shift: output.shift,
         exponents: &output.exponents,
@@ -760,6 +885,10 @@ pub fn render_stats(info: &ModelInfo, config: &RunConfig, output: &OutputView<'_
         jail: info.jail.as_ref(),
     };
     to_json_line(&stats)
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 fn to_json_line<T: Serialize>(value: &T) -> String {

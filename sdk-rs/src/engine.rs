@@ -1,6 +1,7 @@
 //! The Monte Carlo engine: many paths, in parallel, handed to observers at the checkpoints
 //! ([`crate::observers`]: power sums, terminal states).
 
+use std::io::Write;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -10,7 +11,7 @@ use crate::error::SdkError;
 use crate::exact::{Sampler, Transition};
 use crate::jumps::JumpSampler;
 use crate::moments::PowerSums;
-use crate::observers::{Observer, PowerSumObserver, TerminalObserver};
+use crate::observers::{Observer, PathObserver, PowerSumObserver, TerminalObserver};
 use crate::rng::{PathRng, jump_rng, path_rng};
 use crate::scheme::{Scheme, Step, Stepper};
 use crate::sde::Sde;
@@ -41,6 +42,9 @@ pub const MAX_MONOMIALS: u128 = 1_000_000;
 pub const MAX_THREADS: usize = 1024;
 // Blocks finished per parallel round; bounds the memory held by unmerged block results.
 const BLOCKS_PER_ROUND: usize = 4096;
+// Bytes of unmerged block records a round may hold when they are large (whole paths), though
+// never fewer than two blocks per worker thread.
+const ROUND_BYTES: usize = 256 << 20;
 
 /// Settings of one run (the binary's command line, minus output files).
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +65,14 @@ pub struct RunConfig {
     pub moment_degree: usize,
     /// Whether to keep every path's final observed state.
     pub keep_terminal: bool,
+    /// Index of the first path: the run simulates paths `first_path .. first_path + paths`,
+    /// each from its own stream, so runs over consecutive ranges give the rows of one run.
+    pub first_path: u64,
+    /// Observation dates of the whole-paths output (`--dates`), or 0 for none. Must divide
+    /// `steps`; the engine then observes at `lcm(checkpoints, path_dates)` equally spaced dates.
+    pub path_dates: u64,
+    /// The initial state of the run instead of the model's `initial_state` (`--x0`).
+    pub initial_state: Option<Vec<f64>>,
     /// The normal sampler's kernel (a kernel the CPU lacks falls back to the scalar one);
     /// the numbers are the same for every kernel.
     pub kernel: Kernel,
@@ -77,6 +89,9 @@ impl Default for RunConfig {
             checkpoints: 1,
             moment_degree: 4,
             keep_terminal: false,
+            first_path: 0,
+            path_dates: 0,
+            initial_state: None,
             kernel: Kernel::detect(),
         }
     }
@@ -116,6 +131,31 @@ impl RunConfig {
                 self.moment_degree
             ));
         }
+        if self.path_dates != 0 && !self.steps.is_multiple_of(self.path_dates) {
+            return fail(format!(
+                "steps ({}) must be a multiple of the paths' dates ({})",
+                self.steps, self.path_dates
+            ));
+        }
+        if self
+            .first_path
+            .checked_add(self.paths)
+            .and_then(|end| end.checked_add(BLOCK_PATHS))
+            .is_none()
+        {
+            return fail(format!(
+                "first path ({}) plus paths ({}) is too large",
+                self.first_path, self.paths
+            ));
+        }
+        if let Some(x0) = &self.initial_state
+            && x0.len() != dim
+        {
+            return fail(format!(
+                "the initial state has {} values for {dim} state variables",
+                x0.len()
+            ));
+        }
         if self.threads > MAX_THREADS {
             return fail(format!(
                 "threads must be at most {MAX_THREADS}, got {}",
@@ -123,6 +163,20 @@ impl RunConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The engine's observation dates: the checkpoints', and the paths' when there are any
+    /// (`lcm(checkpoints, path_dates)`, a divisor of `steps` when the config is valid).
+    pub fn observation_dates(&self) -> u64 {
+        if self.path_dates == 0 {
+            self.checkpoints
+        } else {
+            let (mut a, mut b) = (self.checkpoints, self.path_dates);
+            while b != 0 {
+                (a, b) = (b, a % b);
+            }
+            self.checkpoints / a.max(1) * self.path_dates
+        }
     }
 }
 
@@ -160,6 +214,9 @@ pub struct RunOutput<const D: usize> {
     pub checkpoints: Vec<Checkpoint>,
     /// Final observed state of every path, in path order (only when asked for).
     pub terminal: Option<Vec<[f64; D]>>,
+    /// Whole paths (`config.path_dates > 0`, kept in memory by [`simulate_as`]): shape
+    /// `(paths, path_dates + 1, D)` in C order, the observed initial state first.
+    pub paths: Option<Vec<f64>>,
     /// Worker threads actually used.
     pub threads: usize,
     /// Wall-clock time of the simulation.
@@ -197,26 +254,81 @@ pub fn simulate_as<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, 
     scheme: &Scheme<D>,
     config: &RunConfig,
 ) -> Result<RunOutput<D>, SdkError> {
+    simulate_into::<EXACT, D, M, S>(model, scheme, config, None)
+}
+
+/// [`simulate_as`], writing the whole paths (`config.path_dates > 0`) to `paths_out` as they
+/// are simulated, block after block in path order (little-endian `f64`s, no header), instead of
+/// keeping them in [`RunOutput::paths`]. Memory then stays bounded whatever the number of paths.
+pub fn simulate_into<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
+    model: &S,
+    scheme: &Scheme<D>,
+    config: &RunConfig,
+    paths_out: Option<&mut (dyn Write + Send)>,
+) -> Result<RunOutput<D>, SdkError> {
     let started = Instant::now();
     // Before the observers are built: the moment degree bounds their size.
     config.validate(D)?;
-    let sums = PowerSumObserver::new(model.initial_state(), config.moment_degree, dates(config));
+    let x0 = initial_state(model, config);
+    let grid = dates(config);
+    let stride = |own: u64| grid / usize::try_from(own).unwrap_or(usize::MAX).max(1);
+    let sums = PowerSumObserver::new(x0, config.moment_degree, checkpoints(config))
+        .with_stride(stride(config.checkpoints));
     let terminal = config.keep_terminal.then_some(TerminalObserver);
-    let observer = (sums, terminal);
-    let ((sums_record, terminal), threads) =
+    let observed_x0 = observe_state(scheme, &x0);
+    let dates_of_paths = usize::try_from(config.path_dates).unwrap_or(usize::MAX);
+    let streaming = paths_out.is_some();
+    let paths = (config.path_dates > 0).then(|| match paths_out {
+        Some(out) => {
+            PathObserver::streaming(observed_x0, dates_of_paths, stride(config.path_dates), out)
+        }
+        None => PathObserver::new(observed_x0, dates_of_paths, stride(config.path_dates)),
+    });
+    let observer = (sums, (terminal, paths));
+    let ((sums_record, (terminal, paths)), threads) =
         simulate_with::<EXACT, D, M, S, _>(model, scheme, config, &observer)?;
+    let (sums, (_, path_observer)) = observer;
+    if let Some(o) = path_observer {
+        o.finish()
+            .map_err(|e| SdkError::Runtime(format!("cannot write the paths: {e}")))?;
+    }
     Ok(RunOutput {
-        shift: observer.0.moments.shift(),
-        exponents: observer.0.moments.exponents().to_vec(),
-        checkpoints: observer.0.checkpoints(sums_record, config),
+        shift: sums.moments.shift(),
+        exponents: sums.moments.exponents().to_vec(),
+        checkpoints: sums.checkpoints(sums_record, config),
         terminal,
+        paths: if streaming { None } else { paths },
         threads,
         elapsed_seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-/// The number of observation dates of a run (its checkpoints).
+/// The run's initial state: the config's, or the model's.
+fn initial_state<const D: usize, const M: usize, S: Sde<D, M>>(
+    model: &S,
+    config: &RunConfig,
+) -> [f64; D] {
+    match &config.initial_state {
+        Some(x0) if x0.len() == D => std::array::from_fn(|i| x0[i]),
+        _ => model.initial_state(),
+    }
+}
+
+/// `x` as the scheme reports it: full-truncation components as `max(x_i, 0)`.
+fn observe_state<const D: usize>(scheme: &Scheme<D>, x: &[f64; D]) -> [f64; D] {
+    std::array::from_fn(|i| match scheme.steps[i] {
+        Step::FullTruncation if x[i] < 0.0 && x[i].is_finite() => 0.0,
+        _ => x[i],
+    })
+}
+
+/// The number of the engine's observation dates ([`RunConfig::observation_dates`]).
 fn dates(config: &RunConfig) -> usize {
+    usize::try_from(config.observation_dates()).unwrap_or(usize::MAX)
+}
+
+/// The number of checkpoints of a run.
+fn checkpoints(config: &RunConfig) -> usize {
     usize::try_from(config.checkpoints).unwrap_or(usize::MAX)
 }
 
@@ -239,8 +351,13 @@ where
     let pool = thread_pool(config.threads)?;
     let blocks = config.paths.div_ceil(BLOCK_PATHS) as usize;
     let mut total = observer.start(config.paths)?;
-    for round in (0..blocks).step_by(BLOCKS_PER_ROUND) {
-        let end = (round + BLOCKS_PER_ROUND).min(blocks);
+    // Merging in block order, whatever the rounds: their size changes memory, not results.
+    let per_round = match observer.block_bytes() {
+        0 => BLOCKS_PER_ROUND,
+        bytes => (ROUND_BYTES / bytes).clamp(2 * pool.current_num_threads(), BLOCKS_PER_ROUND),
+    };
+    for round in (0..blocks).step_by(per_round) {
+        let end = (round + per_round).min(blocks);
         let slots: Vec<OnceLock<O::Record>> = (round..end).map(|_| OnceLock::new()).collect();
         for_each_parallel(&pool, round..end, &|b| {
             // Each block index comes exactly once, so the slot is empty.
@@ -313,7 +430,7 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
                 path_name(EXACT)
             )));
         }
-        let x0 = model.initial_state();
+        let x0 = initial_state(model, config);
         check_initial_state::<D, M, S>(&x0, scheme)?;
         let correlation = model.correlation();
         let h = config.horizon / config.steps as f64;
@@ -338,7 +455,7 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
             config,
             h,
             sqrt_h: h.sqrt(),
-            steps_per_checkpoint: config.steps / config.checkpoints,
+            steps_per_checkpoint: config.steps / config.observation_dates(),
             jumps,
             per_step,
         })
@@ -346,8 +463,8 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
 
     /// Simulates the paths of block `b`, handing them to `observer` in path order.
     fn run_block<O: Observer<D>>(&self, b: u64, observer: &O) -> O::Record {
-        let first = b * BLOCK_PATHS;
-        let end = (first + BLOCK_PATHS).min(self.config.paths);
+        let first = self.config.first_path + b * BLOCK_PATHS;
+        let end = (first + BLOCK_PATHS).min(self.config.first_path + self.config.paths);
         let mut record = observer.block((end - first) as usize);
         let out = (observer, &mut record);
         // A branch on the constant, so that only one of the two is compiled.
@@ -369,12 +486,14 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
             unreachable!("Job::new builds the exact method when EXACT")
         };
         let dates = dates(self.config);
+        let first = paths.start;
         for path in paths {
             let mut rng = path_rng(self.config.seed, path);
             let mut x = self.x0;
+            let index = (path - first) as usize;
             for date in 0..dates {
                 x[0] = sampler.sample(x[0], &mut rng);
-                observer.observe(record, date, &x);
+                observer.observe(record, index, date, &x);
             }
             observer.end(record, &x);
         }
@@ -453,9 +572,10 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
                     &mut jump_rngs,
                     first_step,
                 );
-                for (obs, x) in observed.iter_mut().zip(&xs).take(live) {
+                let index = (group - paths.start) as usize;
+                for (l, (obs, x)) in observed.iter_mut().zip(&xs).take(live).enumerate() {
                     *obs = stepper.observe(x);
-                    observer.observe(record, date, obs);
+                    observer.observe(record, index + l, date, obs);
                 }
             }
             for obs in &observed[..live] {
@@ -575,7 +695,7 @@ fn exact_sampler<const D: usize, const M: usize, S: Sde<D, M>>(
             x0[0]
         )));
     }
-    law.over(config.horizon / config.checkpoints as f64)
+    law.over(config.horizon / config.observation_dates() as f64)
 }
 
 /// The initial state must be finite, and positive in log-Euler components (exact steps check

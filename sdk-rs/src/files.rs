@@ -59,6 +59,11 @@ pub fn write_npy_flat(out: &mut dyn Write, data: &[f64], width: usize) -> io::Re
     Ok(())
 }
 
+/// Writes the header of an `<f8` C-order `.npy` array of `shape`; the data follows it.
+pub fn write_npy_header(out: &mut dyn Write, shape: &[usize]) -> io::Result<()> {
+    out.write_all(&npy_header(shape))
+}
+
 /// The magic, version and header dictionary of an `<f8` C-order array, padded so that the
 /// data starts at a multiple of 64 bytes.
 fn npy_header(shape: &[usize]) -> Vec<u8> {

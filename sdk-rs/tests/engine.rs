@@ -440,7 +440,7 @@ impl architect_sdk::Observer<2> for Extremes {
         (vec![f64::NEG_INFINITY; 4], 0)
     }
 
-    fn observe(&self, record: &mut Self::Record, date: usize, x: &[f64; 2]) {
+    fn observe(&self, record: &mut Self::Record, _path: usize, date: usize, x: &[f64; 2]) {
         record.0[date] = record.0[date].max(x[0]);
     }
 

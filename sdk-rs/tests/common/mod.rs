@@ -239,6 +239,7 @@ pub fn config(paths: u64, steps: u64, checkpoints: u64) -> RunConfig {
         moment_degree: 2,
         keep_terminal: false,
         kernel: architect_sdk::simd::Kernel::detect(),
+        ..RunConfig::default()
     }
 }
 

@@ -1,0 +1,79 @@
+"""The binary's whole-paths output (issue #17): `--paths-out`, `--dates`, `--first-path`, and the run-time
+parameters and initial state (`--set`, `--x0`), on a generated crate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import architect
+
+#: Heston: two state variables, the variance under full truncation (observed floored).
+MODEL = "Heston with mean reversion"
+
+
+@pytest.fixture(scope="module")
+def binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("heston")
+    result = architect.generate(MODEL, out=out, options=architect.Options(paths=2000, steps=4))
+    assert result.binary is not None and result.binary.is_file()
+    return result.binary
+
+
+def _run(binary: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(binary), "--seed", "7", *args], capture_output=True, text=True, timeout=120)
+
+
+def _ok(binary: Path, *args: str) -> str:
+    done = _run(binary, *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _describe(binary: Path, *args: str) -> dict:
+    return json.loads(_ok(binary, "--describe", *args))
+
+
+def test_paths_have_the_documented_shape_and_end_at_the_terminal_states(binary: Path, tmp_path: Path) -> None:
+    paths, terminal = tmp_path / "paths.npy", tmp_path / "terminal.npy"
+    _ok(binary, "--paths", "500", "--steps", "8", "--dates", "4", "--paths-out", str(paths), "--terminal", str(terminal))
+    rows = np.load(paths)
+    assert rows.shape == (500, 5, 2) and rows.dtype == np.float64 and rows.flags.c_contiguous
+    np.testing.assert_array_equal(rows[:, -1, :], np.load(terminal))
+    x0 = _describe(binary)["initial_state"]
+    np.testing.assert_array_equal(rows[:, 0, :], np.broadcast_to(np.maximum(x0, [-np.inf, 0.0]), (500, 2)))
+    assert np.all(rows[:, :, 1] >= 0), "the full-truncation variance is observed floored"
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary files remain"
+    # Default dates: every step.
+    _ok(binary, "--paths", "3", "--steps", "6", "--paths-out", str(paths))
+    assert np.load(paths).shape == (3, 7, 2)
+
+
+def test_a_chunk_of_paths_is_the_same_rows_of_one_big_call(binary: Path, tmp_path: Path) -> None:
+    big, part = tmp_path / "big.npy", tmp_path / "part.npy"
+    common = ("--steps", "8", "--dates", "2")
+    _ok(binary, "--paths", "3000", "--paths-out", str(big), *common)
+    _ok(binary, "--paths", "1500", "--first-path", "1000", "--paths-out", str(part), *common)
+    np.testing.assert_array_equal(np.load(part), np.load(big)[1000:2500])
+
+
+def test_power_sums_of_the_paths_are_the_statistics(binary: Path, tmp_path: Path) -> None:
+    paths, stats = tmp_path / "paths.npy", tmp_path / "stats.json"
+    common = ("--paths", "4000", "--steps", "12", "--checkpoints", "4", "--moment-degree", "2")
+    _ok(binary, *common, "--dates", "4", "--paths-out", str(paths), "--stats", str(stats))
+    doc = json.loads(stats.read_text())
+    assert json.loads(_ok(binary, *common))["checkpoints"] == doc["checkpoints"], "paths do not change the statistics"
+    rows = np.load(paths) - np.asarray(doc["shift"])
+    for k, checkpoint in enumerate(doc["checkpoints"]):
+        x = rows[:, k + 1, :]
+        want = [np.sum(np.prod(x ** np.asarray(e), axis=1)) for e in doc["exponents"]]
+        np.testing.assert_allclose(want, checkpoint["sums"], rtol=1e-9, atol=1e-9)
+
+
+def test_dates_without_paths_out_are_a_usage_error(binary: Path) -> None:
+    done = _run(binary, "--dates", "4")
+    assert done.returncode == 2 and "--paths-out" in done.stderr
