@@ -228,14 +228,10 @@ class Simulator:
         shape = (n, _dates(steps, dates) + 1, self.model.dim)
         size = math.prod(shape) * 8
         _check_room(self._scratch, size)
+        # The paths file is the run's output: its size is allowed on top of the statistics. The binary streams
+        # it (its memory does not grow with it), so the memory limit stays the verifier's.
         base = self.options.run_limits()
-        # The paths file is the run's output: its size is allowed on top of the statistics, and as memory too
-        # (the binary may hold or map it).
-        limits = replace(
-            base,
-            file_bytes=(base.file_bytes or 0) + size + MAX_NPY_HEADER,
-            memory_bytes=None if base.memory_bytes is None else base.memory_bytes + size,
-        )
+        limits = replace(base, file_bytes=(base.file_bytes or 0) + size + MAX_NPY_HEADER)
         folder = Path(tempfile.mkdtemp(prefix="run-", dir=self._scratch))
         try:
             target = folder / "paths.npy"

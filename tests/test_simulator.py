@@ -69,10 +69,6 @@ def broken(code: str) -> str:
     return PATHS_BODY.replace("BREAK", code)
 
 
-def scratch_folders() -> set[Path]:
-    return set(simulator_module._shared_root().glob("architect-sim-*"))
-
-
 @pytest.fixture
 def sim(tmp_path: Path):
     with architect.Simulator(planted_out(tmp_path)) as simulator:
@@ -219,12 +215,12 @@ def test_bad_requests_are_usage_errors(sim: architect.Simulator, call: dict) -> 
     ],
 )
 def test_failures_are_run_errors_and_leave_nothing(tmp_path: Path, code: str, reason: str) -> None:
-    before = scratch_folders()
     with architect.Simulator(planted_out(tmp_path, broken(code))) as sim:
+        assert sim._scratch.parent == simulator_module._shared_root()
         with pytest.raises(RunError, match=reason):
             sim.paths(6, steps=4)
         assert not list(sim._scratch.iterdir())
-    assert scratch_folders() == before
+    assert not sim._scratch.exists()
 
 
 def test_a_truncated_file_is_refused(tmp_path: Path) -> None:
@@ -244,23 +240,22 @@ def test_a_timeout_kills_the_worker_and_leaves_nothing(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- life cycle
 def test_close_and_garbage_collection_leave_no_files(tmp_path: Path) -> None:
-    before = scratch_folders()
     out = planted_out(tmp_path)
     sim = architect.Simulator(out)
     x = sim.paths(3, steps=2)
-    assert len(scratch_folders() - before) == 1
+    assert sim._scratch.is_dir() and not list(sim._scratch.iterdir())
     sim.close()
-    assert sim.closed and scratch_folders() == before
+    assert sim.closed and not sim._scratch.exists()
     assert x[1, 1, 0] == 1.001  # the array outlives the simulator: its memory is mapped
     with pytest.raises(UsageError, match="closed"):
         sim.paths(3, steps=2)
 
     sim = architect.Simulator(out)
     y = sim.paths(3, steps=2)
-    memory = weakref.ref(y.base)
+    memory, scratch = weakref.ref(y.base), sim._scratch
     del sim
     gc.collect()
-    assert scratch_folders() == before
+    assert not scratch.exists()
     del y
     gc.collect()
     assert memory() is None, "the mapping goes with the array"
@@ -350,3 +345,12 @@ def test_real_params_and_x0(generated: Result) -> None:
         assert (np.abs(x[:, 1:, 0].mean(axis=0) - 1.0) < 5 * 0.1 / np.sqrt(4000)).all()
         with pytest.raises(ModelError, match="parameter sigma must be positive"):
             sim.paths(10, steps=4, params={"sigma": 0.0})
+
+
+def test_real_killed_worker_leaves_nothing(generated: Result) -> None:
+    _real(generated).close()  # skips without --paths-out
+    with architect.Simulator(generated.crate_dir, options=architect.Options(timeout=0.02)) as sim:
+        with pytest.raises(RunError, match="was killed"):
+            sim.paths(1_000_000, steps=16)
+        assert not list(sim._scratch.iterdir())
+    assert not sim._scratch.exists()
