@@ -25,6 +25,7 @@ import math
 import mmap
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import weakref
@@ -272,7 +273,9 @@ class Simulator:
             if why is None
             else f'<span style="color:#cf222e">&#10008; unverified</span>: {_e(why)}'
         )
-        equations = "<br>".join(f"<code>{_e(line)}</code>" for line in model.describe().splitlines()[1:])
+        listed = ("Parameters:", "Initial state:", "Domain:")  # shown in the table and the line below instead
+        lines = [line.strip() for line in model.describe().splitlines()[1:] if not line.startswith(listed)]
+        equations = "<br>".join(f"<code>{_e(line)}</code>" for line in lines)
         rows = "".join(
             f"<tr><td><code>{_e(p.name)}</code></td><td>{p.value:g}</td><td>{_e(p.constraint)}</td>"
             f"<td>{_e(p.description)}</td></tr>"
@@ -387,10 +390,15 @@ def _check_room(folder: Path, size: int) -> None:
 
 def _map(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """The .npy file at ``path`` mapped read-write and unlinked: an array whose base is the mapping."""
-    if not path.is_file() or path.is_symlink():
-        raise RunError("the simulator exited cleanly but wrote no paths file")
-    with path.open("r+b") as handle:
+    try:  # not through a link: the file must be the one written in the call's folder
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        raise RunError("the simulator exited cleanly but wrote no paths file") from None
+    with os.fdopen(fd, "r+b") as handle:
         path.unlink()  # the mapping keeps the memory; the name is gone before anything can go wrong
+        facts = os.fstat(fd)
+        if not stat.S_ISREG(facts.st_mode) or facts.st_nlink != 0:
+            raise RunError("the simulator's paths file is not a plain file of its own (a link to another file?)")
         try:
             version = np.lib.format.read_magic(handle)
             if version == (1, 0):
@@ -408,7 +416,7 @@ def _map(path: Path, shape: tuple[int, ...]) -> np.ndarray:
                 f"{tuple(got_shape)} but a C-order float64 array of shape {shape} was asked for"
             )
         offset = handle.tell()
-        size = os.fstat(handle.fileno()).st_size
+        size = facts.st_size
         if size != offset + math.prod(shape) * 8:
             raise RunError(f"the simulator's paths file has {size} bytes, not {offset + math.prod(shape) * 8}")
         memory = mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_WRITE)

@@ -212,6 +212,9 @@ def test_bad_requests_are_usage_errors(sim: architect.Simulator, call: dict) -> 
         ("x = x.astype(numpy.float32)", "float32"),
         ("x = numpy.asfortranarray(x.reshape(x.shape[0], -1))", "Fortran"),
         ("open(ARGS['paths-out'], 'wb').write(b'not npy'); sys.exit(0)", "not a .npy array"),
+        # A name for a file that has another (a hard link) or a link elsewhere is refused, and left alone.
+        ("numpy.save('keep.npy', x); os.link('keep.npy', ARGS['paths-out']); sys.exit(0)", "not a plain file"),
+        ("numpy.save('keep.npy', x); os.symlink('keep.npy', ARGS['paths-out']); sys.exit(0)", "wrote no paths"),
     ],
 )
 def test_failures_are_run_errors_and_leave_nothing(tmp_path: Path, code: str, reason: str) -> None:
