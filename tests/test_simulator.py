@@ -272,7 +272,7 @@ def test_notebook_views(sim: architect.Simulator) -> None:
     assert "verified" in page and "kappa" in page and "positive" in page and "dX" in page
     heston = architect.parse("Heston with mean reversion")._repr_latex_()
     assert r"\mathrm{d}W_{1}\,\mathrm{d}W_{2} &= \rho\,\mathrm{d}t" in heston
-    merton = architect.parse("Merton jump diffusion")._repr_latex_()
+    merton = architect.parse("Merton")._repr_latex_()
     assert r"\mathrm{d}J_{x}" in merton and "CompoundPoisson" in merton
 
 
