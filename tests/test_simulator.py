@@ -357,3 +357,15 @@ def test_real_killed_worker_leaves_nothing(generated: Result) -> None:
             sim.paths(1_000_000, steps=16)
         assert not list(sim._scratch.iterdir())
     assert not sim._scratch.exists()
+
+
+def test_real_binary_agrees_with_the_python_checks(generated: Result, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _real(generated, "--set") as sim:
+        described = json.loads(subprocess.run([str(sim.binary), "--describe"], capture_output=True, check=True).stdout)
+        assert described["constraints"] == {p.name: p.constraint for p in sim.parameters}
+        assert described["parameters"] == {p.name: p.value for p in sim.parameters}
+        # Past the Python checks, the binary refuses the same value itself, in one line.
+        monkeypatch.setattr(simulator_module, "check_parameters", lambda _model, params: dict(params))
+        with pytest.raises(RunError, match=r"status 2: .*kappa.* must be positive"):
+            sim.paths(10, steps=4, params={"kappa": -1.0})
+        assert not list(sim._scratch.iterdir())
