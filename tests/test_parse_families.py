@@ -65,7 +65,7 @@ FAMILY_SHAPES = {
         ("F", "sigma"),
         ("W1", "W2"),
         (ZERO, ZERO),
-        ((sigma * sp.sqrt(F), ZERO), (ZERO, alpha * sigma)),
+        ((sigma * sp.sqrt(F), ZERO), (ZERO, symbol("nu") * sigma)),
         ("nonnegative", "positive"),
     ),
     "cev": (("S",), ("W",), (mu * S,), ((sigma * sp.sqrt(S),),), ("nonnegative",)),
@@ -121,7 +121,7 @@ FAMILY_DEFAULTS = {
     "cir": ({"kappa": 2.0, "theta": 0.04, "sigma": 0.1}, (0.03,)),
     "heston": ({"mu": 0.05, **HESTON}, (LOG_100, 0.04)),
     "heston-with-mean-reversion": ({"kappa_x": 1.0, "theta_x": LOG_100, **HESTON}, (LOG_100, 0.04)),
-    "sabr": ({"alpha": 0.4, "rho": -0.3}, (0.03, 0.035)),
+    "sabr": ({"nu": 0.4, "rho": -0.3}, (0.03, 0.035)),
     "cev": ({"mu": 0.05, "sigma": 2.0}, (100.0,)),
     "three-halves": ({"kappa": 50.0, "theta": 0.04, "xi": 7.5}, (25.0,)),
     "black-karasinski": ({"theta": 0.1 * math.log(0.05), "a": 0.1, "sigma": 0.2}, (math.log(0.03),)),
@@ -406,7 +406,10 @@ def test_shape_bounds_and_the_other_exponent_families() -> None:
     assert parse("CEV gamma=1").diffusion == ((sigma * S,),)
     assert parse("CKLS gamma=0.5").diffusion == ((sigma * sp.sqrt(r),),)
     assert parse("CKLS gamma=0").domain == ("real",)
-    assert parse("SABR nu=0.5").parameter_values()["alpha"] == 0.5
+    # Hagan et al. (2002): nu is the vol of vol, alpha the initial volatility sigma(0).
+    sabr = parse("SABR nu=0.5 alpha=0.05")
+    assert sabr.parameter_values()["nu"] == 0.5
+    assert sabr.initial[1] == 0.05
 
 
 def test_jacobi_keeps_its_bounds() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,16 +23,13 @@ from architect.parser.equations import System, read_statements, read_system
 from architect.parser.families import FAMILIES, MEAN_REVERSION, STOCHASTIC_VOLATILITY
 from architect.parser.family_schema import Family, shape_note
 from architect.parser.lexer import Kind, Token, check_brackets, tokenize
-from architect.parser.phrases import Found, key_of, normalise, split_modifiers, words_of
+from architect.parser.phrases import Found, Word, fold, key_of, normalise, split_modifiers, words_of
 from architect.parser.statements import (
-    Assignment,
     Equation,
-    InitialValue,
     first_assignment_start,
     matching_open,
-    strip_time_suffix,
 )
-from architect.parser.values import numeric_value
+from architect.parser.words import Reading, read_values, union_phrases
 
 __all__ = ["FAMILIES", "Family", "build", "family", "find", "model", "names", "normalise", "parse_named"]
 
@@ -350,20 +348,121 @@ def _unknown_override_reason(chosen: Family, name: str) -> str:
 
 # ---------------------------------------------------------------------------- text
 def parse_named(text: str, tokens: Sequence[Token]) -> SdeModel:
-    """``CIR kappa=1.5, theta=0.05 sigma=0.1 r0=0.03``: a family name (with modifiers), then overrides."""
+    """``CIR kappa=1.5, theta=0.05``, ``GBM with 30% volatility, starting at 80``: a name, then values.
+
+    The name is the longest start of the text that names a family (modifiers included) without cutting
+    a value's description in two ("Heston with mean reversion speed 2" is Heston, then a speed); the
+    words after it are read by `words.read_values`.
+    """
     check_brackets(tokens, text)
-    phrase, rest = _name_and_overrides(text, tokens)
-    if not normalise(phrase):
+    _refuse_statements(tokens, text)
+    bound = _name_bound(text, tokens)
+    if not normalise(text[:bound]):
         reason = "expected a model name (e.g. 'heston') or equations (e.g. 'dX = mu*dt + sigma*dW') first"
         raise ParseError(reason, text, _first_visible(text))
-    choice = choose(phrase, text)
-    overrides, positions = _read_overrides(choice.family, rest, text)
+    start, end, choice = _name_span(text, bound)
+    rest = [t for t in tokens if t.position >= end]
+    reading = read_values(choice.family, rest, text)
+    _refuse_dropped_modifiers(reading, text, bound)
+    overrides, positions = reading.values, reading.positions
     _check_implied(choice, overrides, positions, text)
     values = {**choice.implied, **overrides}
     _check_rules(choice.family, values, positions, text)
-    return build(
-        choice.family, values, source=text, name=choice.name, notes=(*choice.notes, *_alias_notes(choice, overrides))
-    )
+    leading = [f"ignored before the model name: {text[:start].strip()!r}"] if text[:start].strip() else []
+    notes = (*choice.notes, *leading, *reading.notes, *_alias_notes(choice, overrides))
+    return build(choice.family, values, source=text, name=choice.name, notes=notes)
+
+
+MAX_NAME_WORDS = 30
+MAX_SKIPPED_WORDS = 6
+
+
+def _name_bound(text: str, tokens: Sequence[Token]) -> int:
+    """Where the name must have ended: at the first ``name =`` or ``name:``."""
+    bound = len(text)
+    start = first_assignment_start(tokens)
+    if start is not None:
+        bound = tokens[start].position
+    for index, token in enumerate(tokens):
+        if token.kind is Kind.OTHER and token.text in ":%":
+            before = tokens[index - 1] if index > 0 and tokens[index - 1].kind is Kind.NAME else token
+            bound = min(bound, before.position if token.text == ":" else token.position)
+            break
+    return bound
+
+
+def _name_span(text: str, bound: int) -> tuple[int, int, Choice]:
+    """(start, end, choice) of the model name: the longest stretch of words that names a family."""
+    words = words_of(text[:bound])
+    if words and not _cuts_a_phrase(words, len(words) - 1, union_phrases(), text):
+        try:
+            return 0, words[-1].end, choose(text[: words[-1].end], text)
+        except ParseError:
+            pass
+    words = words[:MAX_NAME_WORDS]
+    phrases = union_phrases()
+    first_error: ParseError | None = None
+    for skip in range(min(len(words), MAX_SKIPPED_WORDS)):
+        start = words[skip].start if skip else 0
+        found: tuple[int, Choice] | None = None
+        for last in range(len(words) - 1, skip - 1, -1):
+            if _cuts_a_phrase(words, last, phrases, text):
+                continue
+            try:
+                choice = choose(" " * start + text[start : words[last].end], text)
+            except ParseError as error:
+                first_error = first_error or error
+                continue
+            found = (last, choice)
+            break
+        if found is None:
+            continue
+        last, choice = found
+        return start, words[last].end, choice
+    choose(text[:bound], text)  # raises the error about the whole name
+    assert first_error is not None
+    raise first_error
+
+
+def _cuts_a_phrase(words: Sequence[Word], last: int, phrases: frozenset[tuple[str, ...]], text: str) -> bool:
+    """Whether ending the name at word ``last`` cuts a value's description ("mean reversion | speed")."""
+    texts = [w.text for w in words]
+    if last + 1 < len(words) and any(c in ",;\n" for c in text[words[last].end : words[last + 1].start]):
+        return False
+    for begin in range(max(0, last - 5), last + 1):
+        for length in range(last - begin + 2, 7):
+            piece = tuple(texts[begin : begin + length])
+            if len(piece) == length and piece in phrases:
+                return True
+    return False
+
+
+def _refuse_statements(tokens: Sequence[Token], text: str) -> None:
+    """``GBM, corr(W1, W2) = 0.5``: statements other than values cannot follow a name."""
+    for index, token in enumerate(tokens[:-1]):
+        if token.is_op(")") and tokens[index + 1].is_op("="):
+            opening = matching_open(tokens, index)
+            inner = tokens[opening + 1 : index]
+            if len(inner) == 1 and inner[0].kind is Kind.NUMBER and float(inner[0].text) == 0:
+                continue
+            where = tokens[opening - 1].position if opening > 0 else token.position
+            reason = "after a model name only values like 'kappa = 2' can follow; this is not one"
+            raise ParseError(reason, text, where)
+
+
+def _refuse_dropped_modifiers(reading: Reading, text: str, bound: int) -> None:
+    """A modifier among the ignored words ("GBM with jumps and mean reversion") is an error, never dropped."""
+    words = [
+        Word(fold(m.group()), start + m.start(), start + m.end())
+        for typed, start, _ in reading.ignored
+        for m in re.finditer(r"[^\W_]+", typed)
+    ]
+    _, modifiers = split_modifiers(words)
+    if modifiers:
+        choose(text[:bound], text)
+        found = modifiers[0]
+        reason = f"{found.modifier.wording} could not be applied here; put the modifiers right after the model name"
+        raise ParseError(reason, text, found.start)
 
 
 def _alias_notes(choice: Choice, overrides: Mapping[str, float]) -> list[str]:
@@ -388,50 +487,7 @@ def _check_rules(chosen: Family, overrides: dict[str, float], positions: dict[st
             raise ParseError(broken[1], text, positions.get(broken[0], _first_visible(text)))
 
 
-def _name_and_overrides(text: str, tokens: Sequence[Token]) -> tuple[str, list[Token]]:
-    """The model name's text, and the override tokens (ending with END) after it.
-
-    Overrides start at the first ``name =``; ``GBM(mu=0.1, sigma=0.3)`` puts them in parentheses.
-    """
-    start = first_assignment_start(tokens)
-    if start is not None:
-        return text[: tokens[start].position], list(tokens[start:])
-    end = tokens[-1]
-    visible = [t for t in tokens[:-1] if t.kind is not Kind.NEWLINE]
-    if len(visible) > 2 and visible[-1].is_op(")"):
-        opening = matching_open(visible, len(visible) - 1)
-        inner = visible[opening + 1 : -1]
-        if opening > 0 and any(t.is_op("=") for t in inner):
-            closing = visible[-1]
-            return text[: visible[opening].position], [*inner, Token(Kind.END, "", closing.position, closing.position)]
-    return text, [end]
-
-
-def _read_overrides(chosen: Family, tokens: Sequence[Token], text: str) -> tuple[dict[str, float], dict[str, int]]:
-    """The overrides by name, and where each one's value starts (for carets)."""
-    overrides: dict[str, float] = {}
-    positions: dict[str, int] = {}
-    for statement in read_statements(text, tokens):
-        if isinstance(statement, Assignment):
-            name = _override_name(chosen, statement.name)
-        elif isinstance(statement, InitialValue):
-            name = _override_name(chosen, f"{strip_time_suffix(statement.variable)}0")
-        else:
-            reason = "after a model name only values like 'kappa = 2' can follow; this is not one"
-            raise ParseError(reason, text, _statement_position(statement))
-        if name not in chosen.override_names():
-            raise ParseError(_unknown_override_reason(chosen, name), text, statement.position)
-        if _target(chosen, name) in {_target(chosen, given) for given in overrides}:
-            raise ParseError(f"{name} is given twice", text, statement.position)
-        value = numeric_value(statement.value, text, name)
-        if (why := override_problem(chosen, name, value)) is not None:
-            raise ParseError(why, text, statement.value.start)
-        overrides[name] = value
-        positions[name] = positions[_target(chosen, name)] = statement.value.start
-    return overrides, positions
-
-
-def _target(chosen: Family, name: str) -> str:
+def target_of(chosen: Family, name: str) -> str:
     """The value an override sets: ``S0`` sets ``x0``, ``X0`` the one state's initial value."""
     alias = next((a for a in chosen.aliases if a.name == name), None)
     if alias is not None:
@@ -439,17 +495,6 @@ def _target(chosen: Family, name: str) -> str:
     if name == chosen.generic_initial_alias():
         return chosen.initial_names()[0]
     return name
-
-
-def _override_name(chosen: Family, name: str) -> str:
-    """Accept ``r_0`` for ``r0`` and a case-insensitive match when it is unique (``Kappa``)."""
-    known = chosen.override_names()
-    if name in known:
-        return name
-    if name.endswith("_0") and name[:-2] + "0" in known:
-        return name[:-2] + "0"
-    folded = [k for k in known if k.lower() == name.lower()]
-    return folded[0] if len(folded) == 1 else name
 
 
 def _statement_position(statement: object) -> int:

@@ -54,6 +54,8 @@ _HESTON_VARIANCE = (
     p("rho", -0.7, "correlation", "correlation between the price and variance shocks"),
 )
 _S0_ALIAS = Alias("S0", "x0", math.log, "initial price; sets x0 = log(S0)", positive=True)
+#: Heston (1993) writes sigma for the volatility of the variance; the catalog calls it xi.
+_HESTON_SIGMA_ALIAS = Alias("sigma", "xi", float, "Heston's (1993) name for the vol of vol xi")
 _HESTON_FELLER = feller_check("kappa", "theta", "xi", "the variance v")
 _LOG_PRICE_NOTE = (
     "the price is modelled as its logarithm x = log S (so S = exp(x)); x0 = log(100) means S0 = 100, "
@@ -90,7 +92,7 @@ def _eta1_above_one(values: Values) -> tuple[str, str] | None:
 
 # ---------------------------------------------------------------------------- value-dependent forms
 def _sabr_equations(values: Values) -> str:
-    return f"dF = sigma*{power('F', values['beta'])}*dW1; dsigma = alpha*sigma*dW2"
+    return f"dF = sigma*{power('F', values['beta'])}*dW1; dsigma = nu*sigma*dW2"
 
 
 def _sabr_domain(values: Values) -> dict[str, str]:
@@ -228,6 +230,10 @@ FAMILIES: tuple[Family, ...] = (
             p("sigma", 0.01, "positive", "absolute rate volatility (0.01 = 100 bp per year)"),
         ),
         initial=(("r", 0.03),),
+        aliases=(
+            Alias("a", "kappa", float, "Hull's notation for the speed of mean reversion (dr = a(b - r)dt + sigma dW)"),
+            Alias("b", "theta", float, "Hull's notation for the long-run rate (dr = a(b - r)dt + sigma dW)"),
+        ),
         references="Vasicek (1977); magnitudes after Brigo & Mercurio, Interest Rate Models (2006), ch. 3",
         features=frozenset({MEAN_REVERSION}),
     ),
@@ -297,7 +303,7 @@ FAMILIES: tuple[Family, ...] = (
         correlations=_PRICE_VARIANCE,
         notes=(_LOG_PRICE_NOTE,),
         checks=(_HESTON_FELLER,),
-        aliases=(_S0_ALIAS,),
+        aliases=(_S0_ALIAS, _HESTON_SIGMA_ALIAS),
         references="Heston (1993); defaults after Gatheral, The Volatility Surface (2006)",
         features=frozenset({STOCHASTIC_VOLATILITY}),
         variants={MEAN_REVERSION: "heston-with-mean-reversion", JUMPS: "bates"},
@@ -333,7 +339,7 @@ FAMILIES: tuple[Family, ...] = (
             "rho=-0.5 v0=0.09' (S0=... sets x0 = log(S0))",
         ),
         checks=(_HESTON_FELLER,),
-        aliases=(_S0_ALIAS,),
+        aliases=(_S0_ALIAS, _HESTON_SIGMA_ALIAS),
         references="Heston (1993) variance; Schwartz (1997) mean-reverting log-price; defaults as for Heston",
         features=frozenset({STOCHASTIC_VOLATILITY, MEAN_REVERSION}),
     ),
@@ -347,17 +353,19 @@ FAMILIES: tuple[Family, ...] = (
         description="SABR (Hagan et al. 2002): forward F with CEV-type noise sigma*F^beta, lognormal volatility sigma",
         equations=_sabr_equations,
         parameters=(
-            p("alpha", 0.4, "positive", "volatility of the volatility (Hagan et al. call it nu)"),
+            p("nu", 0.4, "positive", "volatility of the volatility (vol of vol)"),
             p("rho", -0.3, "correlation", "correlation between the forward and volatility shocks"),
         ),
         shapes=(Shape("beta", 0.5, 0.0, 1.0, "CEV exponent of the forward (0 normal, 1/2 CIR-like, 1 lognormal)"),),
         initial=(("F", 0.03), ("sigma", 0.035)),
         domain=_sabr_domain,
         correlations=(("W1", "W2", "rho"),),
-        aliases=(Alias("nu", "alpha", float, "Hagan et al.'s name for the vol of vol", positive=True),),
+        aliases=(
+            Alias("alpha", "sigma0", float, "Hagan et al.'s alpha: the initial volatility sigma0", positive=True),
+        ),
         notes=(
-            "notation: dF = sigma F^beta dW1, dsigma = alpha sigma dW2 (Hagan et al. write alpha for sigma(0) and nu "
-            "for the vol of vol; nu=... is accepted for alpha)",
+            "notation of Hagan et al. (2002): dF = sigma F^beta dW1, dsigma = nu sigma dW2, sigma(0) = alpha; nu is "
+            "the vol of vol and alpha=... sets the initial volatility sigma0",
             "beta = 1/2 makes F^beta a square root, so F is simulated with full truncation; any other beta in (0, 1) "
             "is written max(F, 0)^beta and simulated with Euler steps (F held at 0 once it gets there); beta = 1 "
             "makes F lognormal (log-Euler) and beta = 0 normal (Euler, F may go negative)",
@@ -715,7 +723,7 @@ FAMILIES: tuple[Family, ...] = (
         initial=(("x", LOG_100), ("v", 0.04)),
         domain={"v": "nonnegative"},
         correlations=_PRICE_VARIANCE,
-        aliases=(_S0_ALIAS,),
+        aliases=(_S0_ALIAS, _HESTON_SIGMA_ALIAS),
         jumps=_MERTON_JUMP_PART("heston"),
         references="Bates (1996), Jumps and stochastic volatility; defaults: the Heston and Merton defaults",
         features=frozenset({JUMPS, STOCHASTIC_VOLATILITY}),
