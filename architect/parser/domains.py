@@ -1,28 +1,171 @@
-"""Which values a state variable can take, read off the shape of its own equation.
+"""Which values a state variable can take, from where its coefficients are defined (sign analysis).
 
-- under a square root (any fractional or symbolic power) in its own diffusion -> ``nonnegative``
-  (CIR, the Heston variance);
+A variable is constrained only where a coefficient is undefined outside a region, and then to
+that region: ``sqrt(g(X))`` (any fractional or symbolic power) needs ``g(X) >= 0``, ``log(g(X))``
+needs ``g(X) > 0``. Each condition is solved for X with sympy (`solve_univariate_inequality`), the
+parameters carrying their constraints as assumptions (``sigma`` positive, ...); where that is not
+enough, their values are substituted. So ``sqrt(X)`` gives X >= 0, ``sqrt(4 + X^2)`` nothing,
+``sqrt(X*(1 - X))`` (Jacobi, Wright-Fisher) [0, 1]. Then:
+
+- the region is [0, oo) -> ``nonnegative``; (0, oo) -> ``positive``; everything -> ``real``;
+- a bounded region such as [0, 1]: the model's domains cannot express an interval, so the strongest
+  expressible constraint is kept (``nonnegative`` for [0, 1]) and the reason says what is lost;
 - drift and every diffusion entry proportional to the variable, some noise -> ``positive``
-  (geometric Brownian motion: it can never reach zero);
-- anything else -> ``real``.
+  (geometric Brownian motion: it can never reach zero).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import sympy as sp
+from sympy.solvers.inequalities import solve_univariate_inequality
 
 from architect.model import symbol
 
+MAX_DEGREE = 4  # conditions of higher degree (or not polynomial) fall back to the shape rule
+_NONNEGATIVE = sp.Interval(0, sp.oo)
+_POSITIVE = sp.Interval.open(0, sp.oo)
 
-def infer_domain(name: str, drift: sp.Expr, diffusion: tuple[sp.Expr, ...]) -> tuple[str, str]:
-    """(domain, the reason in words; empty for ``real``)."""
+
+def infer_domain(
+    name: str,
+    drift: sp.Expr,
+    diffusion: tuple[sp.Expr, ...],
+    others: Sequence[sp.Expr] = (),
+    constraints: Mapping[str, str] | None = None,
+    values: Mapping[str, float] | None = None,
+) -> tuple[str, str]:
+    """(domain, the reason in words; empty for ``real``).
+
+    ``others``: the other equations' coefficients (a square root of X there binds X too);
+    ``constraints`` and ``values``: the parameters' constraints and values, for the sign analysis.
+    """
     x = symbol(name)
-    if any(_under_fractional_power(entry, x) for entry in diffusion):
-        return "nonnegative", "it appears under a square root (or another fractional power) in its own diffusion"
+    region, why = defined_region(
+        x, (drift, *diffusion, *others), constraints or {}, values or {}, own=1 + len(diffusion)
+    )
     noisy = any(entry != 0 for entry in diffusion)
-    if noisy and _proportional(drift, x) and all(_proportional(entry, x) for entry in diffusion):
-        return "positive", f"its drift and diffusion are proportional to {name}"
-    return "real", ""
+    proportional = noisy and _proportional(drift, x) and all(_proportional(entry, x) for entry in diffusion)
+    if region == sp.S.Reals or region is None:
+        if proportional:
+            return "positive", f"its drift and diffusion are proportional to {name}"
+        return "real", ""
+    if region == _POSITIVE or (proportional and region == _NONNEGATIVE):
+        reason = why if region == _POSITIVE else f"{why}, and its drift and diffusion are proportional to {name}"
+        return "positive", reason
+    if region == _NONNEGATIVE:
+        return "nonnegative", why
+    if region.is_subset(_NONNEGATIVE):
+        lost = (
+            f"{name} must lie in {_shown(region)}; a model's domain can only say real, positive or non-negative, "
+            f"so {name} is kept non-negative and the rest of the bound is left to the dynamics"
+        )
+        return "nonnegative", f"{why}: {lost}"
+    return (
+        "real",
+        f"{why}: {name} must lie in {_shown(region)}, which a model's domain cannot express; it is not enforced",
+    )
+
+
+def defined_region(
+    x: sp.Symbol,
+    expressions: Sequence[sp.Expr],
+    constraints: Mapping[str, str],
+    values: Mapping[str, float],
+    own: int = 0,
+) -> tuple[sp.Set | None, str]:
+    """Where every coefficient is defined, as a set of values of ``x`` (None: unknown), and why."""
+    region: sp.Set = sp.S.Reals
+    reasons: list[str] = []
+    seen: set[sp.Rel] = set()
+    for condition, words in _conditions(x, expressions, own):
+        if condition in seen:
+            continue
+        seen.add(condition)
+        solved = _solve(condition, x, constraints, values)
+        if solved is None:
+            continue
+        if solved != sp.S.Reals:
+            region = region.intersect(solved)
+            reasons.append(words)
+    return region, "; ".join(dict.fromkeys(reasons))
+
+
+def _conditions(x: sp.Symbol, expressions: Sequence[sp.Expr], own: int) -> list[tuple[sp.Rel, str]]:
+    """(condition on x, why) for each root or log of an expression in x; ``own``: how many of the
+    expressions (from the first) are the variable's own coefficients."""
+    found: list[tuple[sp.Rel, str]] = []
+    for index, expr in enumerate(expressions):
+        for power in expr.atoms(sp.Pow):
+            if power.base.has(x) and not power.exp.is_integer:
+                strict = bool(power.exp.is_negative)
+                condition = power.base > 0 if strict else power.base >= 0
+                what = "a square root" if power.exp == sp.Rational(1, 2) else f"the power {power.exp}"
+                sign = "positive" if strict else "non-negative"
+                why = f"{power.base} is under {what}, defined only where it is {sign}"
+                if power.base == x and not strict and 0 < index < own:
+                    why = "it appears under a square root (or another fractional power) in its own diffusion"
+                found.append((condition, why))
+        for log in expr.atoms(sp.log):
+            if log.args[0].has(x):
+                found.append((log.args[0] > 0, f"log({log.args[0]}) is defined only where {log.args[0]} is positive"))
+    return found
+
+
+def _solve(
+    condition: sp.Rel, x: sp.Symbol, constraints: Mapping[str, str], values: Mapping[str, float]
+) -> sp.Set | None:
+    """The values of x where ``condition`` holds, or None when it cannot be decided for x alone."""
+    real_x = sp.Dummy(x.name, real=True)
+    others = {s: _assumed(s, constraints) for s in condition.free_symbols if s != x}
+    attempt = condition.subs({x: real_x, **others})
+    if not isinstance(attempt, sp.Rel):
+        return sp.S.Reals if attempt == sp.true else sp.S.EmptySet
+    difference = attempt.lhs - attempt.rhs
+    strict = isinstance(attempt, sp.StrictGreaterThan)
+    if (difference.is_positive if strict else difference.is_nonnegative) is True:
+        return sp.S.Reals
+    for candidate in (attempt, attempt.subs({v: values[str(k)] for k, v in others.items() if str(k) in values})):
+        if not isinstance(candidate, sp.Rel):
+            return sp.S.Reals if candidate == sp.true else sp.S.EmptySet
+        if candidate.free_symbols != {real_x}:
+            continue
+        expr = candidate.lhs - candidate.rhs
+        if not expr.is_polynomial(real_x) or sp.degree(expr, real_x) > MAX_DEGREE:
+            return _shape_rule(expr, real_x)
+        try:
+            solved = solve_univariate_inequality(candidate, real_x, relational=False)
+        except (NotImplementedError, ValueError, TypeError):
+            continue
+        if isinstance(solved, sp.Set) and solved.free_symbols <= {real_x}:
+            return solved
+    return None
+
+
+def _shape_rule(expr: sp.Expr, x: sp.Symbol) -> sp.Set | None:
+    """Non-polynomial conditions: only ``c*x`` (c positive) is decided: x >= 0."""
+    coefficient, rest = expr.as_independent(x, as_Add=False)
+    if rest == x and coefficient.is_positive:
+        return _NONNEGATIVE
+    return None
+
+
+def _assumed(s: sp.Symbol, constraints: Mapping[str, str]) -> sp.Dummy:
+    constraint = constraints.get(s.name, "real")
+    if constraint == "positive":
+        return sp.Dummy(s.name, positive=True)
+    if constraint == "nonnegative":
+        return sp.Dummy(s.name, nonnegative=True)
+    return sp.Dummy(s.name, real=True)
+
+
+def _shown(region: sp.Set) -> str:
+    if isinstance(region, sp.Interval):
+        left = "(" if region.left_open else "["
+        right = ")" if region.right_open else "]"
+        return f"{left}{region.start}, {region.end}{right}"
+    return str(region)
 
 
 def domain_problem(name: str, domain: str, why: str, value: float) -> str | None:
@@ -34,8 +177,11 @@ def domain_problem(name: str, domain: str, why: str, value: float) -> str | None
     return None
 
 
-def _under_fractional_power(expr: sp.Expr, x: sp.Symbol) -> bool:
-    return any(power.base.has(x) and not power.exp.is_integer for power in expr.atoms(sp.Pow))
+def region_problem(name: str, region: sp.Set | None, value: float) -> str | None:
+    """Why ``value`` lies outside the region where the coefficients are defined, or None."""
+    if region is None or region == sp.S.Reals or region.contains(sp.Float(value)) is not sp.false:
+        return None
+    return f"{name}0 = {value:g} lies outside {_shown(region)}, where the coefficients are defined"
 
 
 def _proportional(expr: sp.Expr, x: sp.Symbol) -> bool:

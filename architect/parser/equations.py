@@ -15,7 +15,7 @@ import sympy as sp
 
 from architect.errors import ParseError
 from architect.model import JUMP_LAWS, TIME, JumpPart, Parameter, SdeModel, exact_value, symbol
-from architect.parser.domains import domain_problem, infer_domain
+from architect.parser.domains import defined_region, domain_problem, infer_domain, region_problem
 from architect.parser.lexer import Token, check_brackets, check_characters, check_numbers, renamed_keywords
 from architect.parser.linear import DT, Differential, Linear, Resolver, evaluate, evaluate_constant
 from architect.parser.names import inferred_constraint, natural_key, reserved_reason, suggestion
@@ -201,7 +201,8 @@ class _Reader:
         constraints = {name: "correlation" if name in correlated else inferred_constraint(name) for name in parameters}
         self.check_constraints(parameters, constraints)
         initial = self.initial_state(system, initials)
-        domain = self.domains(system, initial, initials, {j.variable for j in jumps})
+        values = {name: v.value for name, v in parameters.items()}
+        domain = self.domains(system, initial, initials, {j.variable for j in jumps}, constraints, values)
         return SdeModel(
             name=("custom SDE in " if len(system.state) == 1 else "custom system in ") + ", ".join(system.state),
             state=system.state,
@@ -493,18 +494,32 @@ class _Reader:
         return tuple(initials[name].value for name in system.state)
 
     def domains(
-        self, system: System, initial: tuple[float, ...], initials: dict[str, Value], jumping: set[str]
+        self,
+        system: System,
+        initial: tuple[float, ...],
+        initials: dict[str, Value],
+        jumping: set[str],
+        constraints: dict[str, str],
+        values: dict[str, float],
     ) -> tuple[str, ...]:
         result = []
+        everything = (*system.drift, *(e for row in system.diffusion for e in row))
         for i, name in enumerate(system.state):
-            domain, why = infer_domain(name, system.drift[i], system.diffusion[i])
+            others = [e for j, e in enumerate(everything) if j != i and j < len(system.drift)]
+            others += [e for j, row in enumerate(system.diffusion) if j != i for e in row]
+            domain, why = infer_domain(name, system.drift[i], system.diffusion[i], others, constraints, values)
+            region, _ = defined_region(symbol(name), everything, constraints, values)
             if name in jumping:
                 # Additive jumps can take it anywhere: no sign is kept (write the log of a positive variable).
                 domain = "real"
             if (problem := domain_problem(name, domain, why, initial[i])) is not None:
                 raise self.fail(problem, initials[name].node.start)
+            if (outside := region_problem(name, region, initial[i])) is not None:
+                raise self.fail(outside, initials[name].node.start)
             if domain != "real":
                 self.notes.append(f"{name} is {_domain_words(domain)}: {why}")
+            elif why:
+                self.notes.append(f"{name} is not constrained: {why}")
             result.append(domain)
         return tuple(result)
 
