@@ -40,7 +40,9 @@ def _describe(binary: Path, *args: str) -> dict:
 
 def test_paths_have_the_documented_shape_and_end_at_the_terminal_states(binary: Path, tmp_path: Path) -> None:
     paths, terminal = tmp_path / "paths.npy", tmp_path / "terminal.npy"
-    _ok(binary, "--paths", "500", "--steps", "8", "--dates", "4", "--paths-out", str(paths), "--terminal", str(terminal))
+    _ok(
+        binary, "--paths", "500", "--steps", "8", "--dates", "4", "--paths-out", str(paths), "--terminal", str(terminal)
+    )
     rows = np.load(paths)
     assert rows.shape == (500, 5, 2) and rows.dtype == np.float64 and rows.flags.c_contiguous
     np.testing.assert_array_equal(rows[:, -1, :], np.load(terminal))
@@ -77,3 +79,50 @@ def test_power_sums_of_the_paths_are_the_statistics(binary: Path, tmp_path: Path
 def test_dates_without_paths_out_are_a_usage_error(binary: Path) -> None:
     done = _run(binary, "--dates", "4")
     assert done.returncode == 2 and "--paths-out" in done.stderr
+
+
+def test_set_and_x0_change_the_run_and_describe_lists_constraints(binary: Path, tmp_path: Path) -> None:
+    described = _describe(binary)
+    assert described["constraints"] == {
+        "kappa_x": "positive",
+        "theta_x": "real",
+        "kappa": "positive",
+        "theta": "nonnegative",
+        "xi": "positive",
+        "rho": "correlation",
+    }
+    assert described["domain"] == {"x": "real", "v": "nonnegative"}
+    changed = _describe(binary, "--set", "theta=0.09", "--x0", "v=0.09")
+    assert changed["parameters"]["theta"] == 0.09 and changed["initial_state"][1] == 0.09
+    common = ("--paths", "2000", "--steps", "8", "--moment-degree", "2")
+    plain = json.loads(_ok(binary, *common))
+    same = json.loads(_ok(binary, *common, "--set", f"theta={described['parameters']['theta']!r}"))
+    assert same["checkpoints"] == plain["checkpoints"], "the compiled-in value again is the same run"
+    moved = json.loads(_ok(binary, *common, "--set", "theta=0.09", "--set", "rho=0.3", "--x0", "v=0.09"))
+    assert moved["shift"][1] == 0.09 and moved["checkpoints"] != plain["checkpoints"]
+    # Through the jailed child and its files too.
+    paths = tmp_path / "paths.npy"
+    _ok(binary, "--paths", "10", "--steps", "4", "--x0", "x=1.5", "--paths-out", str(paths))
+    assert np.all(np.load(paths)[:, 0, 0] == 1.5)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "words"),
+    [
+        ("--set", "kappa=-1", ("kappa", "positive")),
+        ("--set", "rho=1.5", ("rho", "correlation")),
+        ("--set", "theta=-0.1", ("theta", "nonnegative")),
+        ("--set", "theta_x=nan", ("theta_x", "real")),
+        ("--set", "nope=1", ("nope",)),
+        ("--x0", "v=-0.5", ("v", "nonnegative")),
+        ("--x0", "w=1", ("w",)),
+    ],
+)
+def test_a_bad_value_exits_2_with_one_line(binary: Path, tmp_path: Path, flag: str, value: str, words: tuple) -> None:
+    out = tmp_path / "paths.npy"
+    done = _run(binary, flag, value, "--paths", "10", "--paths-out", str(out))
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert all(word in lines[0] for word in words), lines[0]
+    assert not list(tmp_path.iterdir()), "nothing is written"

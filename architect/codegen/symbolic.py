@@ -322,8 +322,15 @@ def render_model_rs(model: SdeModel, scheme: SchemeChoice, bodies: ModelBodies |
             noise_dim=model.noise_dim,
             state_names=[rust_str(n) for n in model.state],
             initial=[rust_float(v) for v in model.initial],
+            domains=[f"Domain::{_SDK_ENUM[d]}" for d in model.domain],
             parameters=[
-                {"name": p.name, "ident": params[p.name], "value": rust_float(p.value), "description": p.description}
+                {
+                    "name": p.name,
+                    "ident": params[p.name],
+                    "value": rust_float(p.value),
+                    "description": p.description,
+                    "constraint": f"Constraint::{_SDK_ENUM[p.constraint]}",
+                }
                 for p in model.parameters
             ],
             drift=drift,
@@ -333,6 +340,10 @@ def render_model_rs(model: SdeModel, scheme: SchemeChoice, bodies: ModelBodies |
             per_step=per_step_fields(model),
         )
     )
+
+
+#: The SDK's `Constraint` and `Domain` variants, per `architect.model.CONSTRAINTS` and `DOMAINS` name.
+_SDK_ENUM = {"real": "Real", "positive": "Positive", "nonnegative": "Nonnegative", "correlation": "Correlation"}
 
 
 def step_scaling(model: SdeModel) -> dict[str, str] | None:

@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release --example ou -- --paths 10000`
 
-use architect_sdk::{Scheme, Sde, Step};
+use architect_sdk::{Constraint, Domain, Scheme, Sde, Step};
 
 /// `dX = κ(θ − X) dt + σ dW`.
 #[derive(Clone, Debug)]
@@ -29,6 +29,12 @@ pub const SCHEME: Scheme<1> = Scheme::new("euler-maruyama", [Step::Euler]);
 impl Sde<1, 1> for Model {
     const NAME: &'static str = "ornstein-uhlenbeck";
     const STATE: [&'static str; 1] = ["x"];
+    const DOMAIN: [Domain; 1] = [Domain::Real];
+    const CONSTRAINTS: &'static [(&'static str, Constraint)] = &[
+        ("kappa", Constraint::Positive),
+        ("theta", Constraint::Real),
+        ("sigma", Constraint::Positive),
+    ];
 
     fn parameters(&self) -> Vec<(&'static str, f64)> {
         vec![
@@ -36,6 +42,16 @@ impl Sde<1, 1> for Model {
             ("theta", self.theta),
             ("sigma", self.sigma),
         ]
+    }
+
+    fn set_parameter(&mut self, name: &str, value: f64) -> bool {
+        match name {
+            "kappa" => self.kappa = value,
+            "theta" => self.theta = value,
+            "sigma" => self.sigma = value,
+            _ => return false,
+        }
+        true
     }
 
     fn initial_state(&self) -> [f64; 1] {

@@ -4,8 +4,10 @@
 //! model-binary [--paths N] [--steps N] [--horizon T] [--seed S] [--threads K]
 //!              [--checkpoints K] [--moment-degree D] [--terminal FILE.npy] [--stats FILE] [--describe]
 //!              [--paths-out FILE.npy [--dates K]] [--first-path P]
+//!              [--set NAME=VALUE]... [--x0 NAME=VALUE]...
 //! ```
-//! Exit status: 0 on success, 2 on bad arguments, 1 on a runtime error.
+//! Exit status: 0 on success, 2 on bad arguments (one line on stderr for a bad `--set`/`--x0`),
+//! 1 on a runtime error.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -23,7 +25,7 @@ use crate::files::{temp_path, write_atomic, write_npy_flat, write_npy_header};
 use crate::jail::{self, JailStatus};
 use crate::jumps::{Jump, JumpSize};
 use crate::scheme::Scheme;
-use crate::sde::Sde;
+use crate::sde::{Constraint, Domain, Sde};
 use crate::simd::Kernel;
 use crate::{SDK_VERSION, STATS_FORMAT};
 
@@ -69,6 +71,12 @@ struct Args {
     /// Index of the first simulated path: the run simulates paths P .. P + N - 1
     #[arg(long = "first-path", value_name = "P", default_value_t = 0)]
     first_path: u64,
+    /// Sets a parameter for this run (repeatable), checked against its constraint
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+    /// Sets a state variable's initial value for this run (repeatable), checked against its domain
+    #[arg(long = "x0", value_name = "NAME=VALUE")]
+    x0: Vec<String>,
     /// Print the model's description as JSON and exit
     #[arg(long)]
     describe: bool,
@@ -146,6 +154,12 @@ impl Args {
         if let Some(dates) = self.dates {
             option("dates", dates.to_string());
         }
+        for assignment in &self.set {
+            option("set", assignment.clone());
+        }
+        for assignment in &self.x0 {
+            option("x0", assignment.clone());
+        }
         for (name, path) in [
             ("terminal", files.terminal),
             ("stats", files.stats),
@@ -180,6 +194,115 @@ impl Args {
     }
 }
 
+/// The run-time values of a command line (`--set`, `--x0`), checked against the model's constants.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Overrides {
+    /// Parameters by name, in command-line order (a later one wins).
+    parameters: Vec<(&'static str, f64)>,
+    /// Initial values by state index.
+    x0: Vec<(usize, f64)>,
+}
+
+impl Overrides {
+    /// Reads and checks `--set` and `--x0`: every failure is one line naming the value and what
+    /// it must be.
+    fn of(args: &Args, info: &ModelInfo) -> Result<Self, CliError> {
+        let mut out = Overrides::default();
+        for assignment in &args.set {
+            let (name, value) = split_assignment("set", assignment)?;
+            let Some(&(name, constraint)) = info.constraints.iter().find(|(n, _)| *n == name)
+            else {
+                let known: Vec<&str> = info.constraints.iter().map(|(n, _)| *n).collect();
+                return Err(CliError::Value(format!(
+                    "--set {assignment}: the model has no parameter '{name}' (parameters: {})",
+                    if known.is_empty() {
+                        "none that can be set".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            };
+            out.parameters.push((
+                name,
+                checked_value("set", assignment, "parameter", name, value, constraint)?,
+            ));
+        }
+        for assignment in &args.x0 {
+            let (name, value) = split_assignment("x0", assignment)?;
+            let Some(index) = info.state.iter().position(|n| *n == name) else {
+                return Err(CliError::Value(format!(
+                    "--x0 {assignment}: the model has no state variable '{name}' (state: {})",
+                    info.state.join(", ")
+                )));
+            };
+            let domain = info.domain.get(index).copied().unwrap_or(Domain::Real);
+            let value = checked_value(
+                "x0",
+                assignment,
+                "state variable",
+                info.state[index],
+                value,
+                domain.constraint(),
+            )?;
+            out.x0.push((index, value));
+        }
+        Ok(out)
+    }
+
+    /// Sets the parameters of `model`.
+    fn apply<const D: usize, const M: usize, S: Sde<D, M>>(
+        &self,
+        model: &mut S,
+    ) -> Result<(), CliError> {
+        for &(name, value) in &self.parameters {
+            if !model.set_parameter(name, value) {
+                return Err(CliError::Value(format!(
+                    "--set {name}={value}: the model lists parameter '{name}' but cannot set it"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The run's initial state from the model's, when `--x0` changes it.
+    fn initial_state(&self, model_x0: &[f64]) -> Option<Vec<f64>> {
+        if self.x0.is_empty() {
+            return None;
+        }
+        let mut x0 = model_x0.to_vec();
+        for &(i, v) in &self.x0 {
+            x0[i] = v;
+        }
+        Some(x0)
+    }
+}
+
+/// `NAME=VALUE` split at the first `=`.
+fn split_assignment<'a>(flag: &str, assignment: &'a str) -> Result<(&'a str, &'a str), CliError> {
+    assignment
+        .split_once('=')
+        .map(|(n, v)| (n.trim(), v.trim()))
+        .ok_or_else(|| CliError::Value(format!("--{flag} {assignment}: expected NAME=VALUE")))
+}
+
+/// `value` read as a number that satisfies `constraint`.
+fn checked_value(
+    flag: &str,
+    assignment: &str,
+    what: &str,
+    name: &str,
+    value: &str,
+    constraint: Constraint,
+) -> Result<f64, CliError> {
+    match value.parse::<f64>() {
+        Ok(v) if constraint.admits(v) => Ok(v),
+        _ => Err(CliError::Value(format!(
+            "--{flag} {assignment}: {what} '{name}' {}, got {value}",
+            constraint.requirement(),
+        ))),
+    }
+}
+
 /// The files a command line names (`--terminal`, `--stats`, `--paths-out`).
 struct OutputPaths<'a> {
     terminal: Option<&'a Path>,
@@ -192,6 +315,8 @@ struct OutputPaths<'a> {
 pub enum CliError {
     /// Bad arguments, or a request for help (clap's error; see [`clap::Error::exit_code`]).
     Usage(clap::Error),
+    /// A bad `--set` or `--x0` value: exit status 2, the message one line.
+    Value(String),
     /// The run itself failed (model, I/O, threads).
     Runtime(String),
 }
@@ -201,6 +326,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(e) => e.exit_code() as u8,
+            CliError::Value(_) => 2,
             CliError::Runtime(_) => 1,
         }
     }
@@ -210,7 +336,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Usage(e) => write!(f, "{}", e.render()),
-            CliError::Runtime(msg) => f.write_str(msg),
+            CliError::Value(msg) | CliError::Runtime(msg) => f.write_str(msg),
         }
     }
 }
@@ -222,7 +348,12 @@ impl std::error::Error for CliError {}
 /// Generated crates call [`run_as`] instead, which compiles only the path their scheme takes;
 /// this stays for hand-written binaries (the SDK's examples) and crates written before it.
 pub fn run<const D: usize, const M: usize, S: Sde<D, M>>(model: S, scheme: Scheme<D>) -> ExitCode {
-    exit(run_with_args(&model, &scheme, std::env::args_os()))
+    let args: Vec<OsString> = std::env::args_os().collect();
+    exit(if scheme.is_exact() {
+        run_args::<true, D, M, S>(model, &scheme, args)
+    } else {
+        run_args::<false, D, M, S>(model, &scheme, args)
+    })
 }
 
 /// Runs a model binary on the process's command line; the whole `main` of a generated crate:
@@ -239,7 +370,7 @@ pub fn run_as<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
     scheme: Scheme<D>,
 ) -> ExitCode {
     exit(run_args::<EXACT, D, M, S>(
-        &model,
+        model,
         &scheme,
         std::env::args_os().collect(),
     ))
@@ -296,19 +427,25 @@ fn run_locked<const EXACT: bool, const D: usize, const M: usize, S>(
 where
     S: Sde<D, M> + Default,
 {
+    let overrides = Overrides::of(args, &header)?;
     let mut outputs = Outputs::open(args)?;
     let status = jail::lock_down();
     // Model code from here on.
-    let model = S::default();
-    let info = ModelInfo {
+    let mut model = S::default();
+    overrides.apply(&mut model)?;
+    let mut info = ModelInfo {
         jail: Some(status),
         ..ModelInfo::of::<D, M, S>(&model, scheme)
     };
     debug_assert_eq!(info.name, header.name);
+    let mut config = args.config();
+    if let Some(x0) = overrides.initial_state(&info.initial_state) {
+        info.initial_state.clone_from(&x0);
+        config.initial_state = Some(x0);
+    }
     if args.describe {
         return Ok(describe_info(&info));
     }
-    let config = args.config();
     let output = simulate_to_files::<EXACT, D, M, S>(&model, scheme, &config, args, &mut outputs)?;
     finish(&info, args, &config, &OutputView::of(&output), &mut outputs)
 }
@@ -532,6 +669,10 @@ fn exit(result: Result<String, CliError>) -> ExitCode {
             let _ = e.print();
             ExitCode::from(e.exit_code() as u8)
         }
+        Err(CliError::Value(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
         Err(CliError::Runtime(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::FAILURE
@@ -552,31 +693,39 @@ pub fn run_with_args<const D: usize, const M: usize, S, I, T>(
     args: I,
 ) -> Result<String, CliError>
 where
-    S: Sde<D, M>,
+    S: Sde<D, M> + Clone,
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
     if scheme.is_exact() {
-        run_args::<true, D, M, S>(model, scheme, args)
+        run_args::<true, D, M, S>(model.clone(), scheme, args)
     } else {
-        run_args::<false, D, M, S>(model, scheme, args)
+        run_args::<false, D, M, S>(model.clone(), scheme, args)
     }
 }
 
 /// [`run_with_args`] with only the engine path `EXACT` compiled.
 fn run_args<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
-    model: &S,
+    mut model: S,
     scheme: &Scheme<D>,
     args: Vec<OsString>,
 ) -> Result<String, CliError> {
-    let info = ModelInfo::of::<D, M, S>(model, scheme);
-    let args = parse(&info, args)?;
+    let header = ModelInfo::header::<D, M, S>(scheme);
+    let args = parse(&header, args)?;
+    let overrides = Overrides::of(&args, &header)?;
+    overrides.apply(&mut model)?;
+    let mut info = ModelInfo::of::<D, M, S>(&model, scheme);
+    let mut config = args.config();
+    if let Some(x0) = overrides.initial_state(&info.initial_state) {
+        info.initial_state.clone_from(&x0);
+        config.initial_state = Some(x0);
+    }
     if args.describe {
         return Ok(describe_info(&info));
     }
-    let config = args.config();
     let mut files = Outputs::later();
+    let model = &model;
     let output = simulate_to_files::<EXACT, D, M, S>(model, scheme, &config, &args, &mut files)?;
     finish(&info, &args, &config, &OutputView::of(&output), &mut files)
 }
@@ -598,6 +747,10 @@ pub struct ModelInfo {
     pub initial_state: Vec<f64>,
     /// `Sde::parameters`.
     pub parameters: Vec<(&'static str, f64)>,
+    /// `Sde::CONSTRAINTS`: the parameters `--set` may change.
+    pub constraints: Vec<(&'static str, Constraint)>,
+    /// `Sde::DOMAIN`, in state order.
+    pub domain: Vec<Domain>,
     /// `Sde::jumps`: the compound-Poisson parts the binary simulates.
     pub jumps: Vec<Jump>,
     /// What the process locked itself into ([`run_jailed`]); `None` for an unjailed run.
@@ -625,6 +778,8 @@ impl ModelInfo {
             step_kinds: scheme.step_kinds().to_vec(),
             initial_state: Vec::new(),
             parameters: Vec::new(),
+            constraints: S::CONSTRAINTS.to_vec(),
+            domain: S::DOMAIN.to_vec(),
             jumps: Vec::new(),
             jail: None,
         }
@@ -705,6 +860,8 @@ fn parse(info: &ModelInfo, args: Vec<OsString>) -> Result<Args, CliError> {
         let msg = e.to_string().replace("invalid run configuration: ", "");
         return Err(CliError::Usage(cmd.error(ErrorKind::ValueValidation, msg)));
     }
+    // Names and values are checked from the model's constants, before any model code runs.
+    Overrides::of(&args, info)?;
     Ok(args)
 }
 
@@ -737,6 +894,9 @@ struct Describe<'a> {
     step_kinds: &'a [&'a str],
     initial_state: &'a [f64],
     parameters: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    constraints: serde_json::Map<String, serde_json::Value>,
+    domain: serde_json::Map<String, serde_json::Value>,
     jumps: Vec<JumpJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     jail: Option<&'a JailStatus>,
@@ -800,6 +960,17 @@ pub fn describe_info(info: &ModelInfo) -> String {
         step_kinds: &info.step_kinds,
         initial_state: &info.initial_state,
         parameters,
+        constraints: info
+            .constraints
+            .iter()
+            .map(|(name, c)| (name.to_string(), serde_json::json!(c.label())))
+            .collect(),
+        domain: info
+            .state
+            .iter()
+            .zip(&info.domain)
+            .map(|(name, d)| (name.to_string(), serde_json::json!(d.label())))
+            .collect(),
         jumps: info.jumps.iter().map(JumpJson::of).collect(),
         jail: info.jail.as_ref(),
     };

@@ -26,12 +26,12 @@ pub mod simd;
 pub mod ziggurat;
 mod ziggurat_tables;
 
-pub use engine::{RunConfig, RunOutput, simulate, simulate_as, simulate_with};
+pub use engine::{RunConfig, RunOutput, simulate, simulate_as, simulate_into, simulate_with};
 pub use error::SdkError;
 pub use jumps::{Jump, JumpSize};
 pub use observers::Observer;
 pub use scheme::{Scheme, Step, StepInfo};
-pub use sde::Sde;
+pub use sde::{Constraint, Domain, Sde};
 
 /// Version of this SDK, reported by every binary.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");

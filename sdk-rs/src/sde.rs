@@ -14,6 +14,11 @@ pub trait Sde<const D: usize, const M: usize>: Sync {
     const NAME: &'static str;
     /// Names of the state variables, in state order.
     const STATE: [&'static str; D];
+    /// Where each state variable lives, in state order (default: anywhere); `--x0` checks it.
+    const DOMAIN: [Domain; D] = [Domain::Real; D];
+    /// The parameters that `--set` may change, by name, with the values each may take
+    /// (default: none). Generated crates list every parameter of [`Sde::parameters`].
+    const CONSTRAINTS: &'static [(&'static str, Constraint)] = &[];
 
     /// State at time 0.
     fn initial_state(&self) -> [f64; D];
@@ -21,6 +26,14 @@ pub trait Sde<const D: usize, const M: usize>: Sync {
     /// Parameter names and values, reported by `--describe` (default: none).
     fn parameters(&self) -> Vec<(&'static str, f64)> {
         Vec::new()
+    }
+
+    /// Sets the parameter `name` to `value`; `false` when the model has no such parameter (the
+    /// default). The command line checks `value` against [`Sde::CONSTRAINTS`] first; values that
+    /// are derived from others (`per_step`, jumps) are computed from the fields when the run starts.
+    fn set_parameter(&mut self, name: &str, value: f64) -> bool {
+        let _ = (name, value);
+        false
     }
 
     /// Drift vector `b(t, x)`.
@@ -52,6 +65,79 @@ pub trait Sde<const D: usize, const M: usize>: Sync {
     {
         let _ = (h, sqrt_h);
         None
+    }
+}
+
+/// The values a parameter may take (`architect.model.CONSTRAINTS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Constraint {
+    /// Any finite number.
+    Real,
+    /// A finite number > 0.
+    Positive,
+    /// A finite number ≥ 0.
+    Nonnegative,
+    /// A correlation, in `[-1, 1]`.
+    Correlation,
+}
+
+impl Constraint {
+    /// Its name in architect's model files.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Constraint::Real => "real",
+            Constraint::Positive => "positive",
+            Constraint::Nonnegative => "nonnegative",
+            Constraint::Correlation => "correlation",
+        }
+    }
+
+    /// Whether `value` satisfies it.
+    pub fn admits(self, value: f64) -> bool {
+        value.is_finite()
+            && match self {
+                Constraint::Real => true,
+                Constraint::Positive => value > 0.0,
+                Constraint::Nonnegative => value >= 0.0,
+                Constraint::Correlation => (-1.0..=1.0).contains(&value),
+            }
+    }
+
+    /// What it asks of a value, in words (`"must be positive"`).
+    pub const fn requirement(self) -> &'static str {
+        match self {
+            Constraint::Real => "must be a finite number (real)",
+            Constraint::Positive => "must be positive (> 0)",
+            Constraint::Nonnegative => "must be nonnegative (>= 0)",
+            Constraint::Correlation => "must be a correlation (in [-1, 1])",
+        }
+    }
+}
+
+/// Where a state variable lives (`architect.model.DOMAINS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    /// Any finite number.
+    Real,
+    /// A finite number > 0.
+    Positive,
+    /// A finite number ≥ 0.
+    Nonnegative,
+}
+
+impl Domain {
+    /// Its name in architect's model files.
+    pub const fn label(self) -> &'static str {
+        self.constraint().label()
+    }
+
+    /// The same requirement as a parameter constraint.
+    pub const fn constraint(self) -> Constraint {
+        match self {
+            Domain::Real => Constraint::Real,
+            Domain::Positive => Constraint::Positive,
+            Domain::Nonnegative => Constraint::Nonnegative,
+        }
     }
 }
 

@@ -111,6 +111,8 @@ fn describe_prints_the_model() {
                            "noise_dim": 1, "scheme": "euler-maruyama", "step_kinds": ["euler"],
                            "initial_state": [0.0],
                            "parameters": {"kappa": 2.0, "theta": 1.0, "sigma": 0.5},
+                           "constraints": {"kappa": "positive", "theta": "real", "sigma": "positive"},
+                           "domain": {"x": "real"},
                            "jumps": []})
     );
 }
@@ -218,4 +220,78 @@ fn runtime_failures_exit_with_1() {
     let err = run_with_args(&bad, &CORRELATED_SCHEME, ["bin", "--paths", "10"]).unwrap_err();
     assert_eq!(err.exit_code(), 1);
     assert!(err.to_string().contains("positive semi-definite"), "{err}");
+}
+
+#[test]
+fn set_and_x0_change_the_run_and_describe_shows_them() {
+    let v: Value = serde_json::from_str(
+        &run(&[
+            "--describe",
+            "--set",
+            "kappa=3.5",
+            "--set",
+            "theta=-2",
+            "--x0",
+            "x=0.25",
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        v["parameters"],
+        serde_json::json!({"kappa": 3.5, "theta": -2.0, "sigma": 0.5})
+    );
+    assert_eq!(v["initial_state"], serde_json::json!([0.25]));
+    let stats = |extra: &[&str]| -> Value {
+        let args: Vec<&str> = ["--paths", "2000", "--steps", "8", "--moment-degree", "2"]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect();
+        serde_json::from_str(&run(&args).unwrap()).unwrap()
+    };
+    let plain = stats(&[]);
+    let set = stats(&["--set", "theta=3"]);
+    assert_eq!(plain["shift"], serde_json::json!([0.0]));
+    assert_ne!(plain["checkpoints"], set["checkpoints"]);
+    // θ = 3 instead of 1: Euler's mean after 8 steps of κh = 1/4 moves by (3 − 1)(1 − 0.75⁸).
+    let mean = |v: &Value| v["checkpoints"][0]["sums"][0].as_f64().unwrap() / 2000.0;
+    assert!((mean(&set) - mean(&plain) - 2.0 * (1.0 - 0.75f64.powi(8))).abs() < 1e-9);
+    let moved = stats(&["--x0", "x=5"]);
+    assert_eq!(moved["shift"], serde_json::json!([5.0]));
+    // The same values as compiled in give the same run, bit for bit.
+    assert_eq!(
+        stats(&["--set", "kappa=2", "--x0", "x=0"])["checkpoints"],
+        plain["checkpoints"]
+    );
+}
+
+#[test]
+fn bad_set_and_x0_values_are_one_line_usage_errors() {
+    let cases: [(&[&str], &str); 9] = [
+        (&["--set", "kappa=-1"], "kappa"),
+        (&["--set", "kappa=0"], "positive"),
+        (&["--set", "sigma=nan"], "sigma"),
+        (&["--set", "theta=inf"], "real"),
+        (&["--set", "theta=abc"], "theta"),
+        (&["--set", "lambda=1"], "lambda"),
+        (&["--set", "kappa"], "NAME=VALUE"),
+        (&["--x0", "y=1"], "y"),
+        (&["--x0", "x=1e400"], "x"),
+    ];
+    for (args, needle) in cases {
+        match run(args) {
+            Err(e @ CliError::Value(_)) => {
+                assert_eq!(e.exit_code(), 2, "{args:?}");
+                let text = e.to_string();
+                assert!(!text.contains('\n'), "{args:?}: {text}");
+                assert!(text.contains(needle), "{args:?}: {text}");
+            }
+            other => panic!("{args:?} gave {other:?}"),
+        }
+    }
+    // A model that lists no constraints cannot be changed.
+    let argv = ["bin", "--set", "rho=0.5"];
+    let err = run_with_args(&Correlated::default(), &CORRELATED_SCHEME, argv).unwrap_err();
+    assert!(matches!(err, CliError::Value(_)), "{err:?}");
 }

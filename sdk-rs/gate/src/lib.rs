@@ -3,7 +3,8 @@
 //! A generated crate has exactly one model-specific file, `src/model.rs`; everything else is
 //! architect's own. That file may come from a language model or from a user's hand edit, so it
 //! is untrusted. Before it is compiled, [`check_model_source`] checks it against a whitelist: the
-//! model may use what the SDK exposes for models (`Scheme`, `Sde`, `Step`, `Jump`, `JumpSize`),
+//! model may use what the SDK exposes for models (`Scheme`, `Sde`, `Step`, `Jump`, `JumpSize`,
+//! `Constraint`, `Domain`),
 //! core arithmetic on `f64` and plain Rust (functions, structs, `impl`s, closures,
 //! `if`/`match`/`for`). Anything that could reach the filesystem, the network, processes, the
 //! environment, threads or foreign code, at run time or at compile time, is rejected with a line,
@@ -87,7 +88,15 @@ pub const MAX_CHAIN: usize = 4096;
 const PARSER_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// Names the SDK exports for model code (`architect_sdk::NAME`).
-pub const SDK_NAMES: [&str; 5] = ["Jump", "JumpSize", "Scheme", "Sde", "Step"];
+pub const SDK_NAMES: [&str; 7] = [
+    "Constraint",
+    "Domain",
+    "Jump",
+    "JumpSize",
+    "Scheme",
+    "Sde",
+    "Step",
+];
 /// Macros model code may call.
 pub const ALLOWED_MACROS: [&str; 9] = [
     "vec",
