@@ -76,8 +76,38 @@ def _dispatch(text: str) -> SdeModel:
 def _dispatch_plain(text: str) -> SdeModel:
     tokens = tokenize(text)
     if _looks_like_equations(tokens):
-        return parse_equations(text, tokens)
+        start = _equations_start(tokens)
+        if start is None:
+            return parse_equations(text, tokens)
+        blank = " " * start + text[start:]  # same positions, so carets still point into the user's text
+        model = parse_equations(blank, tokenize(blank))
+        note = f"ignored before the equations: {text[:start].strip()!r}"
+        return replace(model, source=text, notes=(note, *model.notes))
     return catalog.parse_named(text, tokens)
+
+
+def _equations_start(tokens: list[Token]) -> int | None:
+    """Where the first equation starts when free text comes before it ("Ornstein-Uhlenbeck process: dX = ...").
+
+    None when the text starts with an equation, or when a ``=`` comes before the first equation
+    (that text is a statement, read and checked as one).
+    """
+    for index, token in enumerate(tokens):
+        if token.is_op("="):
+            return None
+        if index > 0 and _starts_equation(tokens, index):
+            return token.position
+    return None
+
+
+def _starts_equation(tokens: list[Token], index: int) -> bool:
+    token = tokens[index]
+    following = [t.text for t in tokens[index + 1 : index + 5]]
+    if token.is_name("d") and len(following) >= 2 and tokens[index + 1].kind is Kind.NAME:
+        return following[1] == "="
+    if not (token.kind is Kind.NAME and token.text.startswith("d") and len(token.text) > 1):
+        return False
+    return following[:1] == ["="] or following[:4] == ["(", "t", ")", "="] or following[:1] == ["/"]
 
 
 def _looks_like_equations(tokens: list[Token]) -> bool:

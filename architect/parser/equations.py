@@ -287,13 +287,31 @@ class _Reader:
 
     # ------------------------------------------------------------ symbols
     def check_symbols_have_values(self, system: System, parameters: dict[str, Value]) -> None:
+        """Every symbol needs a value; several missing values (initial values too) are listed in one error."""
         known = {*parameters, "t", "pi"}
+        missing: dict[str, int] = {}
         for eq in self.equations:
             for name in names_in(eq.rhs):
                 if name.name == DT or NOISE_DIFFERENTIAL.fullmatch(name.name) or JUMP_DIFFERENTIAL.fullmatch(name.name):
                     continue
                 if strip_time_suffix(name.name) not in system.state and name.name not in known:
-                    raise self.fail(self.unknown_symbol_reason(name.name, system, parameters), name.start)
+                    reason = self.unknown_symbol_reason(name.name, system, parameters)
+                    if not reason.startswith("unknown symbol"):
+                        raise self.fail(reason, name.start)
+                    missing.setdefault(name.name, name.start)
+        if not missing:
+            return
+        given = {s.variable for s in self.initial_statements} | {
+            v for a in self.assignments if (v := _initial_value_of(a.name, set(system.state))) is not None
+        }
+        no_start = [f"{v}0" for v in system.state if v not in given]
+        if len(missing) == 1 and not no_start:
+            only, position = next(iter(missing.items()))
+            raise self.fail(self.unknown_symbol_reason(only, system, parameters), position)
+        wanted = [*missing, *no_start]
+        listed = ", ".join(wanted[:-1]) + f" and {wanted[-1]}"
+        reason = f"missing values for {listed}: add {', '.join(f'{n}=...' for n in wanted)}"
+        raise self.fail(reason, next(iter(missing.values())))
 
     def check_euler_number_clash(self, system: System, parameters: dict[str, Value]) -> None:
         """exp(1) prints as E in the JSON form, so a symbol named E and Euler's number cannot both appear."""
