@@ -8,10 +8,11 @@ spaces, commas, semicolons, newlines, ``where``, ``with`` or ``and``) and builds
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -351,8 +352,8 @@ def parse_named(text: str, tokens: Sequence[Token]) -> SdeModel:
     """``CIR kappa=1.5, theta=0.05``, ``GBM with 30% volatility, starting at 80``: a name, then values.
 
     The name is the longest start of the text that names a family (modifiers included) without cutting
-    a value's description in two ("Heston with mean reversion speed 2" is Heston, then a speed); the
-    words after it are read by `words.read_values`.
+    a value's description in two ("Heston with mean reversion speed 2" is Heston, then a speed) and
+    after which the rest reads as values (`words.read_values`); a shorter name is tried when it does not.
     """
     check_brackets(tokens, text)
     _refuse_statements(tokens, text)
@@ -360,10 +361,26 @@ def parse_named(text: str, tokens: Sequence[Token]) -> SdeModel:
     if not normalise(text[:bound]):
         reason = "expected a model name (e.g. 'heston') or equations (e.g. 'dX = mu*dt + sigma*dW') first"
         raise ParseError(reason, text, _first_visible(text))
-    start, end, choice = _name_span(text, bound)
-    rest = [t for t in tokens if t.position >= end]
-    reading = read_values(choice.family, rest, text)
-    _refuse_dropped_modifiers(reading, text, bound)
+    first_error: ParseError | None = None
+    for start, end, choice in _name_spans(text, bound):
+        try:
+            reading = read_values(choice.family, [t for t in tokens if t.position >= end], text)
+            _refuse_dropped_modifiers(reading, text, bound)
+        except ParseError as error:
+            first_error = first_error or error
+            continue
+        return _named_model(text, start, choice, reading)
+    try:
+        choose(text[:bound], text)
+    except ParseError as error:  # a modifier that does not apply says more than a value that does not read
+        if first_error is None or not error.reason.startswith("unknown model"):
+            raise
+    if first_error is not None:
+        raise first_error
+    raise ParseError(unknown_model_reason(text[:bound]), text, _first_visible(text))
+
+
+def _named_model(text: str, start: int, choice: Choice, reading: Reading) -> SdeModel:
     overrides, positions = reading.values, reading.positions
     _check_implied(choice, overrides, positions, text)
     values = {**choice.implied, **overrides}
@@ -375,53 +392,46 @@ def parse_named(text: str, tokens: Sequence[Token]) -> SdeModel:
 
 MAX_NAME_WORDS = 30
 MAX_SKIPPED_WORDS = 6
+MAX_TRIES = 4
 
 
 def _name_bound(text: str, tokens: Sequence[Token]) -> int:
-    """Where the name must have ended: at the first ``name =`` or ``name:``."""
+    """Where the name must have ended: at the first ``name =``, ``:`` or ``%``."""
     bound = len(text)
     start = first_assignment_start(tokens)
     if start is not None:
         bound = tokens[start].position
-    for index, token in enumerate(tokens):
+    for token in tokens:
         if token.kind is Kind.OTHER and token.text in ":%":
-            before = tokens[index - 1] if index > 0 and tokens[index - 1].kind is Kind.NAME else token
-            bound = min(bound, before.position if token.text == ":" else token.position)
-            break
+            return min(bound, token.position)
     return bound
 
 
-def _name_span(text: str, bound: int) -> tuple[int, int, Choice]:
-    """(start, end, choice) of the model name: the longest stretch of words that names a family."""
+def _name_spans(text: str, bound: int) -> Iterator[tuple[int, int, Choice]]:
+    """(start, end, choice) of the names the text may start with, longest first (at most a few)."""
     words = words_of(text[:bound])
-    if words and not _cuts_a_phrase(words, len(words) - 1, union_phrases(), text):
-        try:
-            return 0, words[-1].end, choose(text[: words[-1].end], text)
-        except ParseError:
-            pass
-    words = words[:MAX_NAME_WORDS]
     phrases = union_phrases()
-    first_error: ParseError | None = None
+    if words and not _cuts_a_phrase(words, len(words) - 1, phrases, text):
+        whole: Choice | None = None
+        with contextlib.suppress(ParseError):
+            whole = choose(text[: words[-1].end], text)
+        if whole is not None:
+            yield 0, words[-1].end, whole
+    words = words[:MAX_NAME_WORDS]
+    tries = 0
     for skip in range(min(len(words), MAX_SKIPPED_WORDS)):
         start = words[skip].start if skip else 0
-        found: tuple[int, Choice] | None = None
         for last in range(len(words) - 1, skip - 1, -1):
             if _cuts_a_phrase(words, last, phrases, text):
                 continue
             try:
                 choice = choose(" " * start + text[start : words[last].end], text)
-            except ParseError as error:
-                first_error = first_error or error
+            except ParseError:
                 continue
-            found = (last, choice)
-            break
-        if found is None:
-            continue
-        last, choice = found
-        return start, words[last].end, choice
-    choose(text[:bound], text)  # raises the error about the whole name
-    assert first_error is not None
-    raise first_error
+            yield start, words[last].end, choice
+            tries += 1
+            if tries >= MAX_TRIES:
+                return
 
 
 def _cuts_a_phrase(words: Sequence[Word], last: int, phrases: frozenset[tuple[str, ...]], text: str) -> bool:

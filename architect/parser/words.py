@@ -372,6 +372,8 @@ class _Scanner:
 
     def _item(self, i: int) -> tuple[Item | None, int]:
         token = self.tokens[i]
+        if token.kind is Kind.OTHER and token.text == ":" and not self._value_follows(i + 1):
+            return None, i + 1  # "Heston: kappa 2", "CIR: r0 = 2%": a colon after a name separates nothing
         if token.is_op("=") or (token.kind is Kind.OTHER and token.text == ":"):
             return self._assigned(i + 1, token)
         if self._starts_amount(i):
@@ -387,6 +389,12 @@ class _Scanner:
         raise self.fail(
             f"unexpected {token.text!r} here: after a model name come values such as 'kappa 2'", token.position
         )
+
+    def _value_follows(self, i: int) -> bool:
+        if i >= len(self.tokens):
+            return False
+        token = self.tokens[i]
+        return self._starts_amount(i) or token.is_op("(", "-", "+") or token.text in FUNCTIONS or token.text == "pi"
 
     def _starts_amount(self, i: int) -> bool:
         token = self.tokens[i]
@@ -571,7 +579,10 @@ def _pair(segment: list[Item], ignored: list[Unknown | Label], scanner: _Scanner
     """Labels with values: a value takes the label before it, or, when there is none, the label right after it."""
     items = [item for item in segment if not (isinstance(item, Unknown) and item.text.lower() in GLUE)]
     if not any(isinstance(item, Amount) for item in items):
-        ignored.extend(item for item in items if isinstance(item, (Unknown, Label)))
+        if (label := next((item for item in items if isinstance(item, Label)), None)) is not None:
+            reason = f"{label.text!r} is given no value: write it with a number, e.g. '{label.text} 0.5'"
+            raise scanner.fail(reason, label.start)
+        ignored.extend(item for item in items if isinstance(item, Unknown))
         return []
     pairs: list[tuple[Label, Amount]] = []
     pending: list[Label] = []
@@ -587,12 +598,11 @@ def _pair(segment: list[Item], ignored: list[Unknown | Label], scanner: _Scanner
             if pending:
                 pairs.append((_one_label(pending, scanner), item))
                 ignored.extend(unknown)
-            elif index + 1 < len(items) and isinstance(items[index + 1], Label):
-                following = items[index + 1]
-                assert isinstance(following, Label)
-                pairs.append((following, item))
+            elif (after := _label_after(items, index)) is not None:
+                pairs.append((items[after], item))  # type: ignore[arg-type]
                 ignored.extend(unknown)
-                index += 1
+                ignored.extend(u for u in items[index + 1 : after] if isinstance(u, Unknown))
+                index = after
             elif unknown:
                 raise scanner.fail(_unknown_word_reason(scanner.family, unknown[-1].text), unknown[-1].start)
             else:
@@ -609,6 +619,16 @@ def _pair(segment: list[Item], ignored: list[Unknown | Label], scanner: _Scanner
         )
     ignored.extend(unknown)
     return pairs
+
+
+def _label_after(items: list[Item], index: int) -> int | None:
+    """The index of the label that names the value at ``index`` from after it ("18% diffusion volatility")."""
+    for after in range(index + 1, len(items)):
+        if isinstance(items[after], Label):
+            return after
+        if not isinstance(items[after], Unknown):
+            return None
+    return None
 
 
 def _one_label(pending: list[Label], scanner: _Scanner) -> Label:
