@@ -13,7 +13,8 @@ that way too). Layout, one module per concern:
 - `linear`: exact sympy, split into dt/dW parts;  `values`: parameter values as floats;
 - `equations`: explicit equations;  `latex`: LaTeX -> equations, with a position map;
 - `catalog`: named models (lookup, modifiers, overrides);  `families`: the families' data;
-  `family`: what a family is;  `phrases`: names and modifiers as words;
+  `family`: what a family is;  `phrases`: names and modifiers as words;  `words`: values in words
+  after a name ("vol of vol 0.45", "30% volatility", "starting at 80");
 - `domains`, `names`: shared rules.
 """
 
