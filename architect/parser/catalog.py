@@ -24,6 +24,7 @@ from architect.parser.equations import System, read_statements, read_system
 from architect.parser.families import FAMILIES, MEAN_REVERSION, STOCHASTIC_VOLATILITY
 from architect.parser.family_schema import Family, shape_note
 from architect.parser.lexer import Kind, Token, check_brackets, tokenize
+from architect.parser.overrides import override_problem, unknown_override_reason
 from architect.parser.phrases import Found, Word, fold, key_of, normalise, split_modifiers, words_of
 from architect.parser.statements import (
     Equation,
@@ -304,47 +305,8 @@ def _resolve_override(chosen: Family, name: str, value: float) -> tuple[str, flo
     if name == chosen.generic_initial_alias():
         return chosen.initial_names()[0], value
     if name not in chosen.override_names():
-        raise ModelError(_unknown_override_reason(chosen, name))
+        raise ModelError(unknown_override_reason(chosen, name))
     return name, value
-
-
-def override_problem(chosen: Family, name: str, value: float) -> str | None:
-    """Why ``name = value`` cannot override ``chosen``, or None."""
-    if name not in chosen.override_names():
-        return _unknown_override_reason(chosen, name)
-    alias = next((a for a in chosen.aliases if a.name == name), None)
-    if alias is not None:
-        if alias.positive and not value > 0:
-            return f"{name} must be positive, got {value:g}"
-        target = next((p for p in chosen.parameters if p.name == alias.target), None)
-        return Parameter(name, alias.convert(value), target.constraint).violation() if target else None
-    shape = next((s for s in chosen.shapes if s.name == name), None)
-    if shape is not None:
-        if shape.low <= value <= shape.high:
-            return None
-        return f"{name} must lie in [{shape.low:g}, {shape.high:g}] ({shape.description}), got {value:g}"
-    parameter = next((p for p in chosen.parameters if p.name == name), None)
-    if parameter is not None:
-        return Parameter(name, value, parameter.constraint).violation()
-    return _initial_value_problem(chosen, name, value)
-
-
-def _initial_value_problem(chosen: Family, name: str, value: float) -> str | None:
-    target = chosen.initial_names()[0] if name == chosen.generic_initial_alias() else name
-    variable = target[:-1]
-    domain = chosen.domain_for(chosen.defaults()).get(variable, "real")
-    if domain == "positive" and not value > 0:
-        return f"{name} must be positive ({variable} is a positive process), got {value:g}"
-    if domain == "nonnegative" and not value >= 0:
-        return f"{name} must be non-negative ({variable} cannot go below zero), got {value:g}"
-    return None
-
-
-def _unknown_override_reason(chosen: Family, name: str) -> str:
-    known = chosen.override_names()
-    close = difflib.get_close_matches(name, known, n=2, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "."
-    return f"{chosen.display_name} has no parameter {name!r}{hint} Its values: {', '.join(known)}"
 
 
 # ---------------------------------------------------------------------------- text
@@ -495,16 +457,6 @@ def _check_rules(chosen: Family, overrides: dict[str, float], positions: dict[st
     for rule in chosen.rules:
         if (broken := rule(values)) is not None:
             raise ParseError(broken[1], text, positions.get(broken[0], _first_visible(text)))
-
-
-def target_of(chosen: Family, name: str) -> str:
-    """The value an override sets: ``S0`` sets ``x0``, ``X0`` the one state's initial value."""
-    alias = next((a for a in chosen.aliases if a.name == name), None)
-    if alias is not None:
-        return alias.target
-    if name == chosen.generic_initial_alias():
-        return chosen.initial_names()[0]
-    return name
 
 
 def _statement_position(statement: object) -> int:

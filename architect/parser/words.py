@@ -23,6 +23,7 @@ from functools import cache
 from architect.errors import ParseError
 from architect.parser.family_schema import Family
 from architect.parser.lexer import SEPARATOR_WORDS, Kind, Token
+from architect.parser.overrides import override_problem, target_of
 from architect.parser.phrases import fold
 from architect.parser.syntax import FUNCTIONS, Node, parse_expression
 
@@ -656,7 +657,6 @@ def _unknown_word_reason(family: Family, word: str) -> str:
 
 
 def _store(family: Family, label: Label, amount: Amount, reading: Reading, scanner: _Scanner) -> None:
-    from architect.parser.catalog import override_problem, target_of  # the catalog imports this module
     from architect.parser.values import numeric_value
 
     if len(label.targets) > 1:
