@@ -26,7 +26,6 @@ import mmap
 import os
 import shutil
 import stat
-import subprocess
 import tempfile
 import weakref
 from collections.abc import Iterator, Mapping
@@ -39,7 +38,7 @@ import numpy as np
 
 from architect import sandbox
 from architect.errors import ModelError, RunError, UsageError
-from architect.gym.runner import run_view
+from architect.gym.runner import run_binary, run_view
 from architect.model import Parameter, SdeModel
 from architect.options import Options
 
@@ -51,7 +50,6 @@ MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_NPY_HEADER = 4096
 #: `stream`'s default block: about this many bytes of paths at a time.
 STREAM_BYTES = 64 * 1024 * 1024
-STDERR_TAIL = 2000
 UINT64 = 2**64
 
 
@@ -459,37 +457,15 @@ def _load_report(path: Path) -> dict[str, Any] | None:
 
 # ----------------------------------------------------------------------------- the run
 def _run_binary(command: list[str], limits: sandbox.Limits, cwd: Path, view: sandbox.View) -> None:
-    """Run the binary as the gym does (`gym.runner`): sandboxed, limited; anything but exit 0 is a `RunError`."""
-    program = Path(command[0])
-    if not program.is_file() or not os.access(program, os.X_OK):
-        raise RunError(f"the simulator could not be started: {program} is not an executable file")
-    with tempfile.TemporaryFile(dir=cwd) as err:
-        try:
-            done = sandbox.run(
-                command,
-                limits,
-                env=sandbox.run_environment(),
-                cwd=cwd,
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-                view=view,
-            )
-        except OSError as exc:
-            raise RunError(f"the simulator could not be started: {exc}") from None
-        err.seek(0, 2)
-        err.seek(max(0, err.tell() - STDERR_TAIL))
-        tail = err.read().decode("utf-8", "replace").strip()
-    last = tail.splitlines()[-1][:300] if tail else ""
-    said = f": {last}" if last else ""
-    if done.timed_out:
-        raise RunError(f"the simulator did not finish within {limits.timeout:g} s and was killed")
-    if done.returncode < 0:
-        number = -done.returncode
-        raise RunError(f"the simulator was killed by signal {number} ({sandbox.signal_name(number)})")
-    if done.returncode == 2 and "--paths-out" in tail:
-        raise RunError(f"this simulator binary predates --paths-out: regenerate it with this architect{said}")
-    if done.returncode != 0:
-        raise RunError(f"the simulator exited with status {done.returncode}{said}")
+    """`gym.runner.run_binary`, with a hint for a binary that predates ``--paths-out``."""
+    try:
+        run_binary(command, limits, cwd, view=view)
+    except RunError as exc:
+        if "status 2" in str(exc) and "--paths-out" in str(exc):
+            raise RunError(
+                f"this simulator binary predates --paths-out: regenerate it with this architect ({exc})"
+            ) from None
+        raise
 
 
 def _e(value: object) -> str:

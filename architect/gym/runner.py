@@ -52,7 +52,7 @@ def run_simulation(
         if terminal is not None:
             command.append(f"--terminal={Path(terminal).absolute()}")
         view = run_view(binary, Path(tmp), terminal)
-        stderr, seconds = _run(command, limits, Path(tmp), view=view)
+        stderr, seconds = run_binary(command, limits, Path(tmp), view=view)
         stats = _read_stats(stats_file, stderr)
         _check_echo(stats, spec)
         return RunOutcome(stats=stats, seconds=seconds)
@@ -65,7 +65,7 @@ def describe(binary: Path, *, timeout: float = 30.0, limits: sandbox.Limits | No
         out = Path(tmp) / "describe.json"
         with out.open("wb") as handle:
             command = [str(Path(binary).absolute()), "--describe"]
-            stderr, _ = _run(command, limits, Path(tmp), stdout=handle, view=run_view(binary, Path(tmp)))
+            stderr, _ = run_binary(command, limits, Path(tmp), stdout=handle, view=run_view(binary, Path(tmp)))
         return _read_json(out, stderr, what="description")
 
 
@@ -76,9 +76,12 @@ def run_view(binary: Path, scratch: Path, terminal: Path | None = None) -> sandb
     return sandbox.View(read_only=(Path(binary).absolute(),), writable=writable)
 
 
-def _run(
+def run_binary(
     command: list[str], limits: sandbox.Limits, cwd: Path, stdout: Any = None, view: sandbox.View | None = None
 ) -> tuple[str, float]:
+    """Run a simulator binary sandboxed with ``limits``; its stderr's tail and wall seconds, or a `RunError`
+    saying why it did not exit 0 (start failure, timeout, signal and the limit it means, status and its last
+    line). Every way architect runs a generated binary goes through here (`run_simulation`, `Simulator`)."""
     program = Path(command[0])
     if not program.is_file() or not os.access(program, os.X_OK):
         raise RunError(f"the simulator could not be started: {program} is not an executable file")
