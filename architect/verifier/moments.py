@@ -10,7 +10,7 @@ two-sided z-test whose standard error also includes the target's own (zero for e
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -56,59 +56,63 @@ def moment_check(
 ) -> Check:
     """``runs``: q's estimates from the runs with ``steps`` (N, 2N and possibly 4N) steps."""
     combined = extrapolate(runs)
-    estimate = combined.value
-    se = math.sqrt(combined.std_error**2 + target.std_error**2)
-    margin = tolerance * target.scale + ROUNDING * target.magnitude
-    z, p = z_test(estimate - target.value, se, margin)
-    per_run = "; ".join(f"{n} steps: {r.value:.6g} ± {r.std_error:.2g}" for n, r in zip(steps, runs, strict=True))
-    detail = f"{per_run}; {extrapolation_note(len(runs))} = {estimate:.6g}"
-    if target.kind != EXACT:
-        detail += f"; empirical reference {target.value:.6g} ± {target.std_error:.2g}"
-    detail += f"; combined SE {se:.2g}"
-    if se < abs(estimate - target.value) <= margin:  # the margin, not the noise, decided this check
-        detail += f"; within the equivalence margin ±{margin:.2g}"
-    return Check(
-        name=f"{label} at t={t:g}",
-        kind=q.kind,
-        time=t,
-        theory=target.value,
-        estimate=estimate,
-        std_error=se,
-        statistic=z,
-        p_value=p,
-        detail=detail,
-        coarse=runs[0].value,
-        fine=runs[1].value,
-        finer=runs[2].value if len(runs) > 2 else None,
-        theory_kind=target.kind,
-        margin=margin,
-    )
+
+    def describe(se: float) -> str:
+        per_run = "; ".join(f"{n} steps: {r.value:.6g} ± {r.std_error:.2g}" for n, r in zip(steps, runs, strict=True))
+        detail = f"{per_run}; {extrapolation_note(len(runs))} = {combined.value:.6g}"
+        if target.kind != EXACT:
+            detail += f"; empirical reference {target.value:.6g} ± {target.std_error:.2g}"
+        return detail + f"; combined SE {se:.2g}"
+
+    return _compared(f"{label} at t={t:g}", q, t, combined, target, tolerance, describe, runs)
 
 
 def pooled_check(
     label: str, q: Quantity, t: float, pooled: Estimate, runs: int, target: Target, tolerance: float
 ) -> Check:
     """For a scheme exact in law: all runs are one sample of the exact law, no Richardson needed."""
-    se = math.sqrt(pooled.std_error**2 + target.std_error**2)
+
+    def describe(_se: float) -> str:
+        pooled_text = f"{pooled.value:.6g} ± {pooled.std_error:.2g}"
+        return f"the scheme is exact in law here, so the {runs} runs are pooled: {pooled_text}"
+
+    return _compared(f"{label} at t={t:g}", q, t, pooled, target, tolerance, describe)
+
+
+def _compared(
+    name: str,
+    q: Quantity,
+    t: float,
+    estimate: Estimate,
+    target: Target,
+    tolerance: float,
+    describe: Callable[[float], str],
+    runs: Sequence[Estimate] = (),
+) -> Check:
+    """The two-sided z-test of ``estimate`` against ``target`` (their standard errors combined) with the
+    equivalence margin ``tolerance`` x the target's scale plus rounding; ``describe(se)`` words the detail;
+    ``runs``: the per-step-count estimates an extrapolated ``estimate`` came from (the report shows them)."""
+    se = math.sqrt(estimate.std_error**2 + target.std_error**2)
     margin = tolerance * target.scale + ROUNDING * target.magnitude
-    z, p = z_test(pooled.value - target.value, se, margin)
-    detail = (
-        f"the scheme is exact in law here, so the {runs} runs are pooled: {pooled.value:.6g} ± {pooled.std_error:.2g}"
-    )
-    if se < abs(pooled.value - target.value) <= margin:
+    z, p = z_test(estimate.value - target.value, se, margin)
+    detail = describe(se)
+    if se < abs(estimate.value - target.value) <= margin:  # the margin, not the noise, decided this check
         detail += f"; within the equivalence margin ±{margin:.2g}"
     return Check(
-        name=f"{label} at t={t:g}",
+        name=name,
         kind=q.kind,
         time=t,
         theory=target.value,
-        estimate=pooled.value,
+        estimate=estimate.value,
         std_error=se,
         statistic=z,
         p_value=p,
         detail=detail,
         theory_kind=target.kind,
         margin=margin,
+        coarse=runs[0].value if runs else None,
+        fine=runs[1].value if len(runs) > 1 else None,
+        finer=runs[2].value if len(runs) > 2 else None,
     )
 
 
@@ -246,26 +250,15 @@ def _same_step_check(
     q: Quantity, tested: StatsSample, cp: CheckpointMoments, target: Target, tolerance: float
 ) -> Check:
     run = q.estimate(cp)
-    se = math.sqrt(run.std_error**2 + target.std_error**2)
-    margin = tolerance * target.scale + ROUNDING * target.magnitude
-    z, p = z_test(run.value - target.value, se, margin)
-    detail = (
-        f"{tested.steps} steps: {run.value:.6g} ± {run.std_error:.2g}; the trusted compiler's binary of the "
-        f"same scheme at {tested.steps} steps: {target.value:.6g} ± {target.std_error:.2g}; combined SE {se:.2g}"
-    )
-    return Check(
-        name=f"{q.label(tested.state)} at t={cp.time:g} with {tested.steps} steps",
-        kind=q.kind,
-        time=cp.time,
-        theory=target.value,
-        estimate=run.value,
-        std_error=se,
-        statistic=z,
-        p_value=p,
-        detail=detail,
-        theory_kind=target.kind,
-        margin=margin,
-    )
+
+    def describe(se: float) -> str:
+        return (
+            f"{tested.steps} steps: {run.value:.6g} ± {run.std_error:.2g}; the trusted compiler's binary of the "
+            f"same scheme at {tested.steps} steps: {target.value:.6g} ± {target.std_error:.2g}; combined SE {se:.2g}"
+        )
+
+    name = f"{q.label(tested.state)} at t={cp.time:g} with {tested.steps} steps"
+    return _compared(name, q, cp.time, run, target, tolerance, describe)
 
 
 def discretisation_errors(tested: Sequence[StatsSample]) -> list[dict[str, object]]:
