@@ -6,13 +6,14 @@ is the one function that makes report.json's dict (format ``architect.report/1``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from architect import build, sandbox, verifier
 from architect.model import SdeModel
-from architect.options import Options
+from architect.options import Options, RunSpec
 from architect.version import __version__
 
 if TYPE_CHECKING:
@@ -168,13 +169,7 @@ def describe_setting(model: SdeModel, options: Options) -> Setting:
     simulation = {
         "paths": options.paths,
         "horizon": options.horizon,
-        "steps": [spec.steps for spec in specs],
-        "seeds": [spec.seed for spec in specs],
-        "reference": {
-            "steps": [spec.steps for spec in references],
-            "seeds": [spec.seed for spec in references],
-            "used": reference_used,
-        },
+        **_runs_summary(specs, references, reference_used),
         "threads": options.threads,
         "checkpoints": [options.horizon * (k + 1) / options.checkpoints for k in range(options.checkpoints)],
         "extended": _extended_summary(options, reference_used),
@@ -203,6 +198,13 @@ def _extended_summary(options: Options, reference_used: bool) -> dict[str, Any] 
         "paths": first.paths,
         "horizon": first.horizon,
         "checkpoints": [first.horizon * (k + 1) / first.checkpoints for k in range(first.checkpoints)],
+        **_runs_summary(specs, references, reference_used),
+    }
+
+
+def _runs_summary(specs: Sequence[RunSpec], references: Sequence[RunSpec], reference_used: bool) -> dict[str, Any]:
+    """A design's tested runs and its reference's: their steps and seeds, and whether the reference is used."""
+    return {
         "steps": [spec.steps for spec in specs],
         "seeds": [spec.seed for spec in specs],
         "reference": {
