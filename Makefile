@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.architect-installed
 NATIVE := $(shell find sdk-rs -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: setup demo test test-rs test-py lint format bench bench-rs bench-jail clean browser jail wheel-check
+.PHONY: setup demo test test-rs test-py lint format bench bench-rs bench-jail bench-paths clean browser jail wheel-check
 
 setup: $(STAMP) jail
 
@@ -89,6 +89,11 @@ bench-rs:
 # The jail's cost: the same model built on the jailed and on the unjailed skeleton, run alternately.
 bench-jail: setup
 	$(PY) benches/jail_overhead.py
+
+# Issue #17's targets for Simulator.paths (paths into numpy vs power sums, memory fill, numpy, stochastic-rs);
+# writes the "Paths into numpy (issue #17)" section of docs/benchmarks.md.
+bench-paths: setup
+	$(PY) benches/paths_speed.py
 
 clean:
 	rm -rf $(VENV) target architect-out
