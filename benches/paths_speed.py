@@ -106,7 +106,15 @@ def time_paths(sim: architect.Simulator, n: int, steps: int) -> float:
 def time_power_sums(sim: architect.Simulator, n: int, steps: int, work: Path) -> tuple[float, float]:
     """(engine seconds, process wall seconds) of the binary computing its statistics only."""
     stats = work / "stats.json"
-    command = [str(sim.binary), f"--paths={n}", f"--steps={steps}", "--seed=1", "--threads=0", f"--stats={stats}"]
+    command = [
+        str(sim.binary),
+        f"--paths={n}",
+        f"--steps={steps}",
+        f"--checkpoints={steps}",
+        "--seed=1",
+        "--threads=0",
+        f"--stats={stats}",
+    ]
     start = time.perf_counter()
     subprocess.run(command, check=True, cwd=work, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
