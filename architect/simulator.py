@@ -129,14 +129,19 @@ class Simulator:
         x0: Mapping[str, float] | None = None,
         dates: int | None = None,
         threads: int = 0,
+        first_path: int = 0,
     ) -> np.ndarray:
         """``n`` paths: a C-contiguous float64 array (n, k + 1, D) of the initial state and the state at each of
         the k = ``dates`` (default ``steps``) equally spaced dates up to ``horizon`` (`times`).
 
         ``params`` overrides parameter values, ``x0`` initial values (by state name); both are checked against
-        the model first (`ModelError`). The array is a writable view of the shared memory the binary wrote.
+        the model first (`ModelError`). ``first_path`` is the index of the first path returned: row i is path
+        ``first_path + i`` of ``seed``, the same numbers in every call. The array is a writable view of the
+        shared memory the binary wrote.
         """
-        return self._run(n, steps, horizon, seed, params, x0, dates, threads, first_path=0)
+        if not _is_int(first_path) or not 0 <= first_path < UINT64:
+            raise UsageError(f"first_path must be an integer in [0, 2^64), got {first_path!r}")
+        return self._run(n, steps, horizon, seed, params, x0, dates, threads, first_path=int(first_path))
 
     def stream(
         self,

@@ -338,6 +338,7 @@ def test_real_stream_reproduces_one_call(generated: Result) -> None:
         blocks = list(sim.stream(3000, steps=8, seed=2, chunk=1100))
         assert [len(b) for b in blocks] == [1100, 1100, 800]
         assert np.concatenate(blocks).tobytes() == whole.tobytes()
+        assert sim.paths(900, steps=8, seed=2, first_path=1100).tobytes() == whole[1100:2000].tobytes()
 
 
 def test_real_params_and_x0(generated: Result) -> None:
