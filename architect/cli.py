@@ -78,10 +78,27 @@ def _simulation_options(parser: argparse.ArgumentParser) -> None:
         if option.kind is bool:
             action = "store_false" if option.default else "store_true"
             group.add_argument(option.flag, dest=option.name, action=action, help=option.help)
+        elif option.kind == options.Values:  # repeatable NAME=VALUE; None, not (), since argparse appends to it
+            group.add_argument(
+                option.flag,
+                dest=option.name,
+                action="append",
+                type=_name_value,
+                metavar="NAME=VALUE",
+                help=option.help,
+            )
         else:
             group.add_argument(
                 option.flag, dest=option.name, type=option.kind, default=option.default, help=option.help
             )
+
+
+def _name_value(text: str) -> tuple[str, float]:
+    """``NAME=VALUE`` (`options.parse_value`), its error worded for argparse's one-line message."""
+    try:
+        return options.parse_value(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _options(args: argparse.Namespace) -> options.Options:
@@ -130,6 +147,8 @@ def summary(result: api.Result) -> str:
     checks = report.get("checks", [])
     passed = sum(1 for c in checks if c.get("passed"))
     lines = [f"Verdict: {report['verdict'].upper()} — {report['reason']}"]
+    if given := _run_time_values(report.get("values")):
+        lines.append(f"Verified at: {given} (run-time values; the binary's compiled-in values are unchanged)")
     if report.get("equivalence", {}).get("proven"):
         lines.append(_proof_line(report["equivalence"]))
     if checks:
@@ -144,6 +163,17 @@ def summary(result: api.Result) -> str:
     lines.append(f"Report: {result.report_dir / 'report.html'} (also report.md, report.json)")
     lines.append(f"Model: {result.crate_dir / 'model.json'}")
     return "\n".join(lines)
+
+
+def _run_time_values(values: object) -> str:
+    """The values given with --set and --x0, as report.json's ``values.overridden`` lists them."""
+    overridden = values.get("overridden") if isinstance(values, dict) else None
+    if not isinstance(overridden, dict):
+        return ""
+    parameters = overridden.get("parameters") or {}
+    initial = overridden.get("initial") or {}
+    shown = [f"{name}={entry['verified']:g}" for name, entry in parameters.items()]
+    return ", ".join(shown + [f"{name}(0)={entry['verified']:g}" for name, entry in initial.items()])
 
 
 def _proof_line(equivalence: dict) -> str:

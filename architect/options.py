@@ -11,8 +11,10 @@ This module imports nothing heavy at load time: the gym and the verifier import 
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from architect import sandbox
@@ -28,6 +30,63 @@ SDK_DEFAULT_PATHS = 100_000
 SDK_DEFAULT_STEPS = 200
 #: The most statistics a run may write (bytes): the gym reads no more (`gym.runner`).
 MAX_STATS_BYTES = 64 * 1024 * 1024
+
+
+class Values(Mapping[str, float]):
+    """Run-time values by name (``--set``, ``--x0``), in the order given: a mapping that cannot change and can
+    be hashed, so that `Options` and `RunSpec` stay frozen and comparable."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, pairs: Iterable[tuple[str, float]] = ()) -> None:
+        self._values = dict(pairs)
+
+    def __getitem__(self, name: str) -> float:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values.items()))
+
+    def __repr__(self) -> str:
+        return f"Values({self._values!r})"
+
+
+def values_of(given: Mapping[str, float] | Iterable[tuple[str, float]] | None, flag: str) -> Values:
+    """``given`` (a mapping or (name, value) pairs) as `Values`: names are strings given once, values finite
+    numbers. Whether the model has those names, and whether it allows those values, is the pipeline's check
+    (`architect.pipeline.values`): this module does not know the model."""
+    pairs = list(given.items() if isinstance(given, Mapping) else given or ())
+    out: dict[str, float] = {}
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise UsageError(f"{flag} takes NAME=VALUE pairs, got {str(pair)[:80]!r}")
+        name, value = pair
+        if name in out:
+            raise UsageError(f"{flag} {name} is given twice")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise UsageError(f"{flag} {name}={str(value)[:40]}: the value must be a finite number")
+        out[name] = float(value)
+    return Values(out.items())
+
+
+def parse_value(text: str) -> tuple[str, float]:
+    """``NAME=VALUE`` from the command line (argparse's ``type``; its ValueError becomes a usage error)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise ValueError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{text!r}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{text!r}: the value must be a finite number")
+    return name.strip(), number
 
 
 def _option(default: Any, help: str, *, cli: bool = True, flag: str | None = None) -> Any:
@@ -79,8 +138,19 @@ class Options:
         True,
         "skip the same-step comparison of an unproven crate with the compiler's binary of the same scheme",
     )
+    # Run-time values (docs/gym.md, "Verifying at other values"): the crate is built from the model as parsed,
+    # and every run of the verifier passes these to the binary (``--set``, ``--x0``), while the theory is
+    # computed from the model at the same values. A mapping or (name, value) pairs; stored as `Values`.
+    params: Mapping[str, float] = _option(
+        Values(), "verify at this parameter value (repeatable); the binary keeps its compiled-in defaults", flag="--set"
+    )
+    x0: Mapping[str, float] = _option(
+        Values(), "verify from this initial value of a state variable (repeatable)", flag="--x0"
+    )
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "params", values_of(self.params, "--set"))
+        object.__setattr__(self, "x0", values_of(self.x0, "--x0"))
         if self.paths < 2:
             raise UsageError("--paths must be at least 2")
         if self.steps < 1 or self.checkpoints < 1 or self.steps % self.checkpoints:
@@ -125,6 +195,8 @@ class Options:
             threads=self.threads,
             checkpoints=self.checkpoints,
             moment_degree=self.moment_degree,
+            params=self.params,
+            x0=self.x0,
         )
 
     def runs(self) -> tuple[RunSpec, ...]:
@@ -171,9 +243,17 @@ class RunSpec:
     checkpoints: int = DEFAULTS.checkpoints
     # 8: the standard errors of third and fourth central moments need power sums of twice their degree.
     moment_degree: int = DEFAULTS.moment_degree
+    # Run-time parameter and initial values (`Options.params`, `Options.x0`), passed as ``--set``/``--x0``.
+    params: Mapping[str, float] = Values()
+    x0: Mapping[str, float] = Values()
 
     def arguments(self) -> list[str]:
-        return [f"--{name.replace('_', '-')}={value}" for name, value in asdict(self).items()]
+        plain = {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        del plain["params"], plain["x0"]
+        arguments = [f"--{name.replace('_', '-')}={value}" for name, value in plain.items()]
+        # repr: the shortest text that reads back as the same float, so the binary runs at exactly these values.
+        arguments += [f"--set={name}={float(value)!r}" for name, value in self.params.items()]
+        return arguments + [f"--x0={name}={float(value)!r}" for name, value in self.x0.items()]
 
 
 def tested_specs(base: RunSpec) -> tuple[RunSpec, RunSpec, RunSpec]:
@@ -254,8 +334,8 @@ class CliOption:
     """One `Options` field as the command line offers it."""
 
     name: str  # the field
-    flag: str  # e.g. ``--paths``, ``--no-extended``
-    kind: type  # int, float or bool
+    flag: str  # e.g. ``--paths``, ``--no-extended``, ``--set``
+    kind: Any  # int, float, bool, or `Values` (a repeatable NAME=VALUE flag)
     default: Any
     help: str
 
@@ -268,6 +348,8 @@ def cli_options() -> tuple[CliOption, ...]:
         if not item.metadata.get("cli"):
             continue
         kind = hints[item.name]
+        if typing.get_origin(kind) is Mapping:  # params, x0: NAME=VALUE, repeatable
+            kind = Values
         flag = item.metadata.get("flag") or "--" + item.name.replace("_", "-")
         if kind is bool and item.default is True and not item.metadata.get("flag"):
             flag = "--no-" + item.name.replace("_", "-")
@@ -289,6 +371,9 @@ __all__ = [
     "CliOption",
     "Options",
     "RunSpec",
+    "Values",
     "cli_options",
     "from_values",
+    "parse_value",
+    "values_of",
 ]

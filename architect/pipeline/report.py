@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from architect import build, sandbox, verifier
 from architect.model import SdeModel
 from architect.options import Options, RunSpec
+from architect.pipeline.values import at_values, values_summary
 from architect.version import __version__
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ class Setting:
     Some of it takes a moment (the theory plan behind ``reference.used``, ``rustc --version``), so it is
     worked out once per run, while cargo compiles (`Report.settle`)."""
 
-    model: dict[str, Any]
+    model: dict[str, Any]  # the model at the values verified (`values.at_values`)
+    values: dict[str, Any]  # those values, and which were given at run time (`values.values_summary`)
     equations: list[str]
     simulation: dict[str, Any]
     sandbox: dict[str, Any]
@@ -118,6 +120,7 @@ class Report:
             "verdict": self.verdict,
             "reason": self._reason(),
             "model": setting.model,
+            "values": setting.values,
             "equations": setting.equations,
             "backend": self.backend,
             "scheme": self.scheme,
@@ -165,7 +168,7 @@ class Report:
 
 def describe_setting(model: SdeModel, options: Options) -> Setting:
     specs, references = options.runs(), options.reference_runs()
-    reference_used = verifier.runs.needs_reference(model)
+    reference_used = verifier.runs.needs_reference(at_values(model, options))
     simulation = {
         "paths": options.paths,
         "horizon": options.horizon,
@@ -175,7 +178,9 @@ def describe_setting(model: SdeModel, options: Options) -> Setting:
         "extended": _extended_summary(options, reference_used),
     }
     return Setting(
-        model=model.to_dict(),
+        # The model the checks are about: as parsed, with the run-time values (``--set``, ``--x0``) applied.
+        model=at_values(model, options).to_dict(),
+        values=values_summary(model, options),
         equations=model.equations(),
         simulation=simulation,
         sandbox={

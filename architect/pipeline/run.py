@@ -11,19 +11,22 @@ import contextlib
 import hashlib
 import html
 import importlib
+import json
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from architect import build, codegen, locking, paths, proof, verifier
+from architect import build, codegen, locking, paths, proof, sandbox, verifier
 from architect.errors import BuildError, RunError
 from architect.gate import GateError, check_crate
-from architect.gym.runner import describe
+from architect.gym.runner import describe, run_binary, run_view
 from architect.model import SdeModel
-from architect.options import Options
+from architect.options import MAX_STATS_BYTES, Options
 from architect.pipeline.report import Report, same_step_summary, scheme_of
+from architect.pipeline.values import at_values, checked
 from architect.pipeline.writers import CodeWriter, NoCode, Progress, Written
 
 if TYPE_CHECKING:  # `verifier.*` is imported on first use, while cargo builds (see `build_stage`)
@@ -126,7 +129,11 @@ def timed(timings: dict[str, float], name: str) -> Iterator[None]:
 
 def execute(ctx: RunContext, writers: Sequence[CodeWriter], *, model_json: bool = True, write: bool = True) -> Result:
     """The whole run in ``ctx.crate_dir``, under its lock: model.json (unless the crate brings its own), the
-    writers' crates checked in turn, and the final report written (unless ``write`` is False)."""
+    writers' crates checked in turn, and the final report written (unless ``write`` is False).
+
+    The run-time values of ``ctx.options`` (``--set``, ``--x0``) are checked against the model first, so a bad
+    one is a `ModelError` before anything is written or built."""
+    ctx.options = checked(ctx.model, ctx.options)
     with output_lock(ctx.crate_dir, ctx.say):
         if model_json:
             paths.write_atomic(ctx.crate_dir / "model.json", ctx.model.to_json(), within=ctx.crate_dir)
@@ -253,7 +260,7 @@ def _prepare(report: Report) -> None:
 def reference_stage(ctx: RunContext, written: Written) -> Path | None:
     """The trusted simulator for the empirical reference, only if the model needs one: a crate the symbolic
     compiler has just written is its own reference; any other crate gets the compiler's, built here."""
-    if not verifier.runs.needs_reference(ctx.model):
+    if not verifier.runs.needs_reference(at_values(ctx.model, ctx.options)):
         return None
     if written.trusted:
         return ctx.binary
@@ -294,9 +301,11 @@ def check_binary(
     The building block of every run, and of the calibration bench, which runs it for many seeds on one
     binary. ``same_scheme``, for a crate not proven to be the model: given the step kinds the binary
     describes, the trusted binary of that scheme, for the same-step design. Raises `RunError` when the
-    binary misbehaves.
+    binary misbehaves. ``model`` is the one the binary was built from; with run-time values in ``options``
+    the binary runs with them and the theory is the model's at those values (`values.at_values`).
     """
     timings = timings if timings is not None else {}
+    model = at_values(model, options)
     with timed(timings, "simulate"):
         description, observed = observe(model, binary, options, reference, same_scheme)
     with timed(timings, "verify"):
@@ -324,7 +333,7 @@ def observe(
 ) -> tuple[dict[str, Any], Observed]:
     """The binary's description of itself, and every run of the designs `options` asks for."""
     limits = options.run_limits()
-    description = describe(binary, limits=replace(limits, timeout=min(limits.timeout, DESCRIBE_TIMEOUT_S)))
+    description = describe_at(binary, replace(limits, timeout=min(limits.timeout, DESCRIBE_TIMEOUT_S)), options)
     check_binary_jail(description, options)
     trusted = same_scheme(description.get("step_kinds")) if same_scheme is not None else None
     observed = verifier.runs.observe(
@@ -340,6 +349,36 @@ def observe(
         same_step_binary=trusted,
     )
     return description, observed
+
+
+def describe_at(binary: Path, limits: sandbox.Limits, options: Options) -> dict[str, Any]:
+    """The binary's `--describe` at the run-time values of ``options``: the parameters and initial state it
+    reports are then the ones it runs with, which the verifier compares with the model at those values.
+
+    Without run-time values this is `gym.runner.describe`; with them, the same run with ``--set``/``--x0``
+    (the gym's `describe` takes no arguments), its output read under the same bound."""
+    if not options.params and not options.x0:
+        return describe(binary, limits=limits)
+    values = [a for a in options.base_run().arguments() if a.startswith(("--set=", "--x0="))]
+    with tempfile.TemporaryDirectory(prefix="architect-gym-") as tmp:
+        out = Path(tmp) / "describe.json"
+        with out.open("wb") as handle:
+            command = [str(binary.absolute()), "--describe", *values]
+            run_binary(command, limits, Path(tmp), stdout=handle, view=run_view(binary, Path(tmp)))
+        return _description(out)
+
+
+def _description(path: Path) -> dict[str, Any]:
+    """A `--describe` output file as a JSON object, or a `RunError` saying why it is not one."""
+    if path.stat().st_size > MAX_STATS_BYTES:
+        raise RunError(f"the simulator's description is implausibly large ({path.stat().st_size} bytes)")
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise RunError(f"the simulator's description is not valid JSON: {str(exc)[:200]}") from None
+    if not isinstance(data, dict):
+        raise RunError("the simulator's description is not a JSON object")
+    return data
 
 
 def check_binary_jail(description: dict[str, Any], options: Options) -> None:

@@ -24,6 +24,17 @@ def num(value: Any, digits: int = 6) -> str:
     return str(value)
 
 
+def run_time_note(values: Any, kind: str, name: Any) -> str:
+    """ " (set at run time; compiled in: X)" for a parameter (``kind`` "parameters") or initial value
+    ("initial") that report.json's ``values.overridden`` lists; "" otherwise (or for a report without it)."""
+    overridden = values.get("overridden") if isinstance(values, dict) else None
+    entries = overridden.get(kind) if isinstance(overridden, dict) else None
+    entry = entries.get(name) if isinstance(entries, dict) else None
+    if not isinstance(entry, dict):
+        return ""
+    return f" (set at run time; compiled in: {num(entry.get('compiled'))})"
+
+
 def percent(value: Any) -> str:
     """A fraction as a percentage (3 significant digits); a dash when it is not a finite number."""
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):

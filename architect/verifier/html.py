@@ -30,6 +30,7 @@ from architect.verifier.formatting import (
     join,
     num,
     percent,
+    run_time_note,
     timings,
     users_steps_rows,
 )
@@ -142,8 +143,8 @@ def _model_section(report: Report) -> str:
     model = report.get("model") or {}
     parts = ['<section id="model">', "<h2>Model</h2>"]
     parts.append(_equations(model, report.get("equations") or []))
-    parts.append(_parameter_table(model))
-    parts.append(_initial_table(model))
+    parts.append(_parameter_table(model, report.get("values")))
+    parts.append(_initial_table(model, report.get("values")))
     notes = [str(n) for n in model.get("notes") or []]
     if notes:
         parts.append('<div class="callout"><strong>Notes</strong><ul>')
@@ -257,7 +258,8 @@ def math_svg(tex: str, size: float = 16.0) -> str | None:
         return None
 
 
-def _parameter_table(model: dict[str, Any]) -> str:
+def _parameter_table(model: dict[str, Any], values: Any = None) -> str:
+    """The parameters verified at; one given at run time (``--set``) names the compiled-in value it replaced."""
     params = model.get("parameters") or []
     if not params:
         return ""
@@ -265,7 +267,8 @@ def _parameter_table(model: dict[str, Any]) -> str:
         [
             _inline_math(_tex_name(str(p.get("name")))),
             f"<code>{_e(p.get('name'))}</code>",
-            f'<span class="num">{_e(num(p.get("value")))}</span>',
+            f'<span class="num">{_e(num(p.get("value")))}</span>'
+            + _e(run_time_note(values, "parameters", p.get("name"))),
             _e(p.get("constraint", "")),
             _e(p.get("description", "")),
         ]
@@ -274,7 +277,8 @@ def _parameter_table(model: dict[str, Any]) -> str:
     return "<h3>Parameters</h3>" + _table(["", "name", "value", "constraint", "meaning"], rows, "params")
 
 
-def _initial_table(model: dict[str, Any]) -> str:
+def _initial_table(model: dict[str, Any], values: Any = None) -> str:
+    """The initial state verified from; a value given at run time (``--x0``) names the compiled-in one."""
     initial, domain = model.get("initial") or {}, model.get("domain") or {}
     if not initial:
         return ""
@@ -282,7 +286,7 @@ def _initial_table(model: dict[str, Any]) -> str:
         [
             _inline_math(f"{_tex_name(str(name))}(0)"),
             f"<code>{_e(name)}</code>",
-            f'<span class="num">{_e(num(value))}</span>',
+            f'<span class="num">{_e(num(value))}</span>{_e(run_time_note(values, "initial", name))}',
             _e(domain.get(name, "")),
         ]
         for name, value in initial.items()

@@ -23,6 +23,7 @@ from architect.verifier.formatting import (
     join,
     num,
     percent,
+    run_time_note,
     timings,
     users_steps_rows,
 )
@@ -44,7 +45,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"**Verdict:** {verdict} — {report.get('reason', '')}",
         "",
     ]
-    parts += _model_section(model, report.get("equations") or [])
+    parts += _model_section(model, report.get("equations") or [], report.get("values"))
     parts += _key_value_section("Proof that the code is the model", equivalence_rows(report.get("equivalence")))
     parts += _scheme_section(report.get("backend"), report.get("scheme") or {}, report.get("backend_note"))
     parts += _simulation_section(report.get("simulation") or {})
@@ -59,16 +60,27 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def _model_section(model: dict[str, Any], equations: list[str]) -> list[str]:
+def _model_section(model: dict[str, Any], equations: list[str], values: Any = None) -> list[str]:
+    """The equations and the values verified at (``model`` is the model at them), each value given at run time
+    (``--set``, ``--x0``) marked with the compiled-in one it replaced."""
     out = ["## Model", ""]
     if equations:
         out += ["```", *equations, "```", ""]
     params = model.get("parameters") or []
     if params:
-        out.append("Parameters: " + ", ".join(f"`{p.get('name')} = {num(p.get('value'))}`" for p in params))
+        out.append(
+            "Parameters: "
+            + ", ".join(
+                f"`{p.get('name')} = {num(p.get('value'))}`{run_time_note(values, 'parameters', p.get('name'))}"
+                for p in params
+            )
+        )
     initial = model.get("initial") or {}
     if initial:
-        out.append("Initial state: " + ", ".join(f"`{k}(0) = {num(v)}`" for k, v in initial.items()))
+        out.append(
+            "Initial state: "
+            + ", ".join(f"`{k}(0) = {num(v)}`{run_time_note(values, 'initial', k)}" for k, v in initial.items())
+        )
     correlation = _correlations(model)
     if correlation:
         out.append("Correlations: " + ", ".join(correlation))
