@@ -353,13 +353,15 @@ def start(
     stdout: IO[Any] | int = subprocess.DEVNULL,
     stderr: IO[Any] | int = subprocess.DEVNULL,
     view: View | None = None,
+    stdin: IO[Any] | int = subprocess.DEVNULL,
 ) -> Running:
     """Start ``command`` inside ``limits`` and return at once; `Running.wait` enforces the timeout.
 
     With ``view``, the child runs in the bubblewrap jail and sees only the system's programs and
     libraries plus ``view``'s paths; without, only in the network and PID namespaces (or nothing, for a
     child that ``limits`` allow the network). For work the caller does meanwhile
-    (`architect.build.start_model_build`). Raises OSError when the program cannot be started.
+    (`architect.build.start_model_build`), or a child that serves requests on ``stdin`` (a socket: the
+    simulator's persistent worker, `architect.gym.worker`). Raises OSError when the program cannot be started.
     """
     prefix = _prefix(limits, view, cwd)
     started = time.monotonic()
@@ -367,7 +369,7 @@ def start(
     signal_in_status = bool(prefix) and prefix[0] == bubblewrap()
     proc = subprocess.Popen(
         [*prefix, *command],
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
         stdout=stdout,
         stderr=stderr,
         env=dict(env),
@@ -408,6 +410,14 @@ class Running:
         # The leader is gone; anything it left behind in its group goes with it.
         _kill_group(proc, wait=False)
         return Completed(self._status(proc.returncode), time.monotonic() - self.started, timed_out=False)
+
+    def exit_status(self, timeout: float) -> int | None:
+        """The child's exit status (a signal N as -N) once it has exited, waiting up to ``timeout`` seconds;
+        None while it runs."""
+        with _exit_waiter(self.proc) as exited:
+            if not exited(timeout):
+                return None
+        return self._status(self.proc.returncode)
 
     def _status(self, code: int) -> int:
         if self.signal_in_status and 128 < code < 128 + 65 and signal_name(code - 128) != "?":

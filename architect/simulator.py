@@ -4,12 +4,12 @@
     x = sim.paths(10_000, steps=200, dates=50)   # (10000, 51, D) float64, a view of shared memory
     t = sim.times(200, dates=50)                 # (51,)
 
-Each call runs the binary the way the verifier does (`architect.sandbox`, the gym's view of the filesystem
-and `Options.run_limits`, widened for the output's size), one sandboxed process per call, with
-``--paths-out`` into a fresh file in shared memory (``/dev/shm`` where it exists). The file is mapped
-read-write and unlinked at once: the array returned is the memory the simulator wrote, with no copy, and it
-is freed when the array is. A binary that crashes, times out or writes anything but the array asked for is a
-`RunError`, and nothing it wrote is left behind. docs/gym.md, "Paths".
+The binary runs in its own process, in the sandbox of every verification run (`architect.sandbox`, the
+gym's view of the filesystem, `Options.run_limits`), started at the first call and kept between calls: a
+persistent worker (`architect.gym.worker`, the binary's ``--serve``). Each call hands it fresh, nameless
+shared memory (a memfd) that it writes the paths into; the array returned maps that memory, with no copy,
+and it is freed with the array. A worker that crashes, hangs past the timeout or answers anything but what
+was asked is killed and the call raises `RunError`; the next call starts a fresh one. docs/gym.md, "Paths".
 
 The model's own checks run before the binary does: ``params`` and ``x0`` are validated against model.json
 (unknown names, constraints, the correlation matrix, domains) and refused with a `ModelError` naming them.
@@ -22,11 +22,10 @@ import hashlib
 import html
 import json
 import math
-import mmap
 import os
 import shutil
-import stat
 import tempfile
+import threading
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -38,16 +37,13 @@ import numpy as np
 
 from architect import sandbox
 from architect.errors import ModelError, RunError, UsageError
-from architect.gym.runner import run_binary, run_view
+from architect.gym.runner import run_view
+from architect.gym.worker import NotDelivered, Worker
 from architect.model import Parameter, SdeModel
 from architect.options import Options
 
-#: Where the paths files go: shared memory where the system has it, else the temporary folder.
-SHARED_MEMORY = Path("/dev/shm")
 #: The most bytes of model.json or report.json read (both are a few kilobytes).
 MAX_JSON_BYTES = 4 * 1024 * 1024
-#: The longest .npy header accepted (numpy writes 128 bytes for any float64 array).
-MAX_NPY_HEADER = 4096
 #: `stream`'s default block: about this many bytes of paths at a time.
 STREAM_BYTES = 64 * 1024 * 1024
 UINT64 = 2**64
@@ -67,9 +63,11 @@ class Simulator:
         if not self.binary.is_file():
             raise UsageError(f"{self.folder} has no simulator binary bin/{self.model.slug} (generate it first)")
         self.options = options or Options()
-        # One private folder per simulator; each call writes into a fresh folder inside it.
-        self._scratch = Path(tempfile.mkdtemp(prefix="architect-sim-", dir=_shared_root()))
-        self._finalizer = weakref.finalize(self, shutil.rmtree, self._scratch, True)
+        # One private folder per simulator: the worker's working directory (it writes nothing there: it
+        # cannot open files once locked down) and its standard error.
+        self._scratch = Path(tempfile.mkdtemp(prefix="architect-sim-"))
+        self._workers = _Workers()
+        self._finalizer = weakref.finalize(self, _clean_up, self._workers, self._scratch)
 
     # ------------------------------------------------------------------ what it simulates
     @property
@@ -226,28 +224,52 @@ class Simulator:
         *,
         first_path: int,
     ) -> np.ndarray:
-        if not self._finalizer.alive:
+        if self.closed:
             raise UsageError("this simulator is closed")
         arguments = self._arguments(n, steps, horizon, seed, params, x0, dates, threads, first_path)
+        # The worker computes the power sums of every run too; the lowest degree makes them nearly free.
+        arguments += ["--checkpoints=1", "--moment-degree=1"]
         shape = (n, _dates(steps, dates) + 1, self.model.dim)
         size = math.prod(shape) * 8
-        _check_room(self._scratch, size)
-        # The paths file is the run's output: its size is allowed on top of the statistics. The binary streams
-        # it (its memory does not grow with it), so the memory limit stays the verifier's.
+        _check_memory(size)
+        timeout = self.options.run_limits().timeout
+        with self._workers.lock:
+            try:
+                return self._worker_for(size).paths(arguments, shape, timeout)
+            except NotDelivered:  # the worker died between calls; nothing ran: once more, on a fresh one
+                return self._worker_for(size).paths(arguments, shape, timeout)
+
+    def _worker_for(self, size: int) -> Worker:
+        """The running worker if it can take a request of ``size`` bytes, else a fresh one.
+
+        A worker gets the verifier's limits (`Options.run_limits`) with two widenings: its file-size limit
+        fits the largest answer asked of it so far (rounded up to a power of two; a larger request starts a
+        new worker), and its CPU limit is twice the verifier's, because it serves many runs: it is replaced
+        before its calls could have used more than the verifier's (each call's wall time times the cores
+        is counted), so one call always has a whole run's CPU time left."""
         base = self.options.run_limits()
-        limits = replace(base, file_bytes=(base.file_bytes or 0) + size + MAX_NPY_HEADER)
-        folder = Path(tempfile.mkdtemp(prefix="run-", dir=self._scratch))
-        try:
-            target = folder / "paths.npy"
-            command = [str(self.binary), *arguments, f"--paths-out={target}"]
-            _run_binary(command, limits, folder, view=run_view(self.binary, folder))
-            return _map(target, shape)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        worker = self._workers.worker
+        if worker is not None and (
+            not worker.alive
+            or (worker.limits.file_bytes or 0) < size
+            or worker.cpu_seconds_used > (base.cpu_seconds or math.inf)
+        ):
+            worker.close()
+            worker = self._workers.worker = None
+        if worker is None:
+            room = max(base.file_bytes or 0, 1 << max(size - 1, 1).bit_length())
+            limits = replace(
+                base,
+                file_bytes=room,
+                cpu_seconds=None if base.cpu_seconds is None else 2 * base.cpu_seconds,
+            )
+            worker = self._workers.worker = _start_worker(self.binary, limits, self._scratch)
+        return worker
 
     # ----------------------------------------------------------------------- life cycle
     def close(self) -> None:
-        """Remove the simulator's scratch folder. Arrays already returned stay valid (their memory is mapped)."""
+        """Stop the worker process and remove the simulator's scratch folder. Arrays already returned stay
+        valid (each maps its own shared memory)."""
         self._finalizer()
 
     @property
@@ -375,55 +397,15 @@ def _check_horizon(horizon: float) -> None:
 
 
 # ------------------------------------------------------------------------------- files
-def _shared_root() -> Path:
-    return (
-        SHARED_MEMORY if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK) else Path(tempfile.gettempdir())
-    )
-
-
-def _check_room(folder: Path, size: int) -> None:
-    with contextlib.suppress(OSError):
-        free = shutil.disk_usage(folder).free
-        if size > free:
+def _check_memory(size: int) -> None:
+    """Refuse an answer larger than the machine's memory before anything runs."""
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        if size > total:
             raise UsageError(
-                f"the paths need {size / 2**20:.0f} MiB but {folder.parent} has {free / 2**20:.0f} MiB free: "
+                f"the paths need {size / 2**20:.0f} MiB but this machine has {total / 2**20:.0f} MiB of memory: "
                 "ask for fewer paths or dates, or use stream()"
             )
-
-
-def _map(path: Path, shape: tuple[int, ...]) -> np.ndarray:
-    """The .npy file at ``path`` mapped read-write and unlinked: an array whose base is the mapping."""
-    try:  # not through a link: the file must be the one written in the call's folder
-        fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        raise RunError("the simulator exited cleanly but wrote no paths file") from None
-    with os.fdopen(fd, "r+b") as handle:
-        path.unlink()  # the mapping keeps the memory; the name is gone before anything can go wrong
-        facts = os.fstat(fd)
-        if not stat.S_ISREG(facts.st_mode) or facts.st_nlink != 0:
-            raise RunError("the simulator's paths file is not a plain file of its own (a link to another file?)")
-        try:
-            version = np.lib.format.read_magic(handle)
-            if version == (1, 0):
-                header = np.lib.format.read_array_header_1_0(handle, max_header_size=MAX_NPY_HEADER)
-            elif version == (2, 0):
-                header = np.lib.format.read_array_header_2_0(handle, max_header_size=MAX_NPY_HEADER)
-            else:
-                raise ValueError(f"unsupported .npy version {version}")
-        except (ValueError, OSError, SyntaxError) as exc:
-            raise RunError(f"the simulator's paths file is not a .npy array: {str(exc)[:200]}") from None
-        got_shape, fortran, dtype = header
-        if dtype != np.dtype("<f8") or fortran or tuple(got_shape) != shape:
-            raise RunError(
-                f"the simulator wrote a {'Fortran' if fortran else 'C'}-order {dtype} array of shape "
-                f"{tuple(got_shape)} but a C-order float64 array of shape {shape} was asked for"
-            )
-        offset = handle.tell()
-        size = facts.st_size
-        if size != offset + math.prod(shape) * 8:
-            raise RunError(f"the simulator's paths file has {size} bytes, not {offset + math.prod(shape) * 8}")
-        memory = mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_WRITE)
-    return np.ndarray(shape, dtype=np.float64, buffer=memory, offset=offset, order="C")
 
 
 def _sha256(path: Path) -> str:
@@ -460,15 +442,32 @@ def _load_report(path: Path) -> dict[str, Any] | None:
     return report if isinstance(report, dict) else None
 
 
-# ----------------------------------------------------------------------------- the run
-def _run_binary(command: list[str], limits: sandbox.Limits, cwd: Path, view: sandbox.View) -> None:
-    """`gym.runner.run_binary`, with a hint for a binary that predates ``--paths-out``."""
+# ---------------------------------------------------------------------------- the worker
+class _Workers:
+    """The simulator's worker, if one runs, and the lock that gives one call at a time to it. Held apart from
+    the `Simulator` so that its finalizer can stop the worker without keeping the simulator alive."""
+
+    def __init__(self) -> None:
+        self.worker: Worker | None = None
+        self.lock = threading.Lock()
+
+
+def _clean_up(workers: _Workers, scratch: Path) -> None:
+    if workers.worker is not None:
+        workers.worker.close()
+        workers.worker = None
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _start_worker(binary: Path, limits: sandbox.Limits, scratch: Path) -> Worker:
+    """A worker for ``binary``, with a hint for a binary that predates ``--serve``."""
     try:
-        run_binary(command, limits, cwd, view=view)
+        return Worker(binary, limits, scratch, view=run_view(binary, scratch))
     except RunError as exc:
-        if "status 2" in str(exc) and "--paths-out" in str(exc):
+        if "status 2" in str(exc) and "--serve" in str(exc):
             raise RunError(
-                f"this simulator binary predates --paths-out: regenerate it with this architect ({exc})"
+                f"this simulator binary predates the persistent worker (--serve): regenerate it with this "
+                f"architect ({exc})"
             ) from None
         raise
 

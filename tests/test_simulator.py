@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import gc
 import json
-import mmap
+import os
+import signal
 import subprocess
+import threading
 import weakref
 from pathlib import Path
 
@@ -24,29 +26,41 @@ from architect.errors import ModelError, RunError, UsageError
 from architect.pipeline.run import Result, file_sha256
 from tests.planted import planted
 
-# A planted binary: x[p, j, d] = seed + p + j / 1000 + d / 10 + the initial value, for path p = first-path + i;
-# `--set sigma=v` adds v, `--x0 X=v` replaces the initial value. It writes a temporary file and renames it,
-# as the SDK does.
+# A planted worker (the binary's ``--serve``): for each request, x[p, j, d] = seed + p + j / 1000 + d / 10 + the
+# initial value, for path p = first-path + i; `--set sigma=v` adds v, `--x0 X=v` replaces the initial value. It
+# writes into the request's shared memory and replies as the SDK does; BREAK and REPLY are where the broken
+# variants misbehave.
 PATHS_BODY = """
-import numpy
-n, steps, seed = int(ARGS["paths"]), int(ARGS["steps"]), int(ARGS["seed"])
-k = int(ARGS.get("dates", steps))
-first = int(ARGS.get("first-path", 0))
-pairs = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a in ("--set", "--x0")]
-flags = [a for a in sys.argv if a in ("--set", "--x0")]
-extra = dict(p.split("=", 1) for f, p in zip(flags, pairs) if f == "--set")
-x0 = dict(p.split("=", 1) for f, p in zip(flags, pairs) if f == "--x0")
-start = float(x0.get("X", 0.0)) + float(extra.get("sigma", 0.0))
-p = numpy.arange(first, first + n, dtype=numpy.float64)[:, None, None]
-j = numpy.arange(k + 1, dtype=numpy.float64)[None, :, None] / 1000
-d = numpy.arange(1, dtype=numpy.float64)[None, None, :] / 10
-x = numpy.ascontiguousarray(seed + p + j + d + start)
-x[:, 0, :] = start
-BREAK
-target = ARGS["paths-out"]
-with open(target + ".tmp", "wb") as out:
-    numpy.save(out, x)
-os.rename(target + ".tmp", target)
+import socket, numpy
+if "--serve" not in sys.argv:
+    sys.exit(2)
+sock = socket.socket(fileno=0)
+sock.send(json.dumps({"ready": True}).encode())
+while True:
+    msg, fds, _flags, _addr = socket.recv_fds(sock, 65536, 4)
+    if not msg and not fds:
+        break
+    argv = json.loads(msg)
+    A = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    pairs = [(argv[i], argv[i + 1]) for i in range(len(argv) - 1) if argv[i] in ("--set", "--x0")]
+    extra = dict(v.split("=", 1) for f, v in pairs if f == "--set")
+    x0 = dict(v.split("=", 1) for f, v in pairs if f == "--x0")
+    n, steps, seed = int(A["paths"]), int(A["steps"]), int(A["seed"])
+    k = int(A.get("dates", steps))
+    first = int(A.get("first-path", 0))
+    start = float(x0.get("X", 0.0)) + float(extra.get("sigma", 0.0))
+    p = numpy.arange(first, first + n, dtype=numpy.float64)[:, None, None]
+    j = numpy.arange(k + 1, dtype=numpy.float64)[None, :, None] / 1000
+    d = numpy.arange(1, dtype=numpy.float64)[None, None, :] / 10
+    x = numpy.ascontiguousarray(seed + p + j + d + start)
+    x[:, 0, :] = start
+    reply = {"ok": True, "paths": n, "dates": k, "dim": 1, "bytes": x.nbytes}
+    BREAK
+    os.pwrite(fds[0], x.tobytes(), 0)
+    for fd in fds:
+        os.close(fd)
+    REPLY
+    sock.send(json.dumps(reply).encode())
 """
 
 
@@ -57,16 +71,21 @@ def planted_out(tmp_path: Path, body: str = PATHS_BODY, *, passed: bool = True, 
     model = architect.parse("Ornstein-Uhlenbeck")
     out.mkdir(parents=True)
     (out / "model.json").write_text(model.to_json())
-    binary = planted(out / "bin", body.replace("BREAK", ""), name=model.slug)
+    binary = planted(out / "bin", _clean(body), name=model.slug)
     artifacts = {"binary": str(binary), "binary_sha256": file_sha256(binary) if record else None}
     report = {"verdict": "pass" if passed else "fail", "reason": "r", "artifacts": artifacts}
     (out / "report.json").write_text(json.dumps(report))
     return out
 
 
-def broken(code: str) -> str:
-    """The planted binary with ``code`` run just before it would write the file."""
-    return PATHS_BODY.replace("BREAK", code)
+def broken(code: str = "", reply: str = "") -> str:
+    """The planted worker with ``code`` run just before it would write the paths, ``reply`` just before it
+    would reply."""
+    return PATHS_BODY.replace("BREAK", code or "pass").replace("REPLY", reply or "pass")
+
+
+def _clean(body: str) -> str:
+    return body.replace("BREAK", "pass").replace("REPLY", "pass")
 
 
 @pytest.fixture
@@ -80,12 +99,50 @@ def test_paths_are_a_writable_view_of_shared_memory(sim: architect.Simulator) ->
     x = sim.paths(5, steps=4, seed=3)
     assert x.shape == (5, 5, 1) and x.dtype == np.float64
     assert x.flags.c_contiguous and x.flags.writeable and not x.flags.owndata
-    assert isinstance(x.base, mmap.mmap)
+    assert "memfd:architect-paths" in _mapping_of(x), "the array is the shared memory the worker wrote"
     assert x[2, 1, 0] == 3 + 2 + 0.001
     assert (x[:, 0, 0] == 0).all()  # the initial state
     x[0, 0, 0] = 7.0  # writable: the mapping is private to this array
     assert x[0, 0, 0] == 7.0
-    assert not list(sim._scratch.iterdir()), "the paths file is unlinked at once"
+    assert not list(sim._scratch.iterdir()), "nothing has a name"
+    # One worker serves every call.
+    pid = _worker_pid(sim)
+    sim.paths(2, steps=2)
+    assert _worker_pid(sim) == pid
+
+
+def _mapping_of(x: np.ndarray) -> str:
+    """The line of /proc/self/maps that holds the array's first byte."""
+    address = x.ctypes.data
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        low, high = (int(h, 16) for h in line.split()[0].split("-"))
+        if low <= address < high:
+            return line
+    raise AssertionError("the array's memory is not mapped")
+
+
+def _worker_pid(sim: architect.Simulator) -> int:
+    worker = sim._workers.worker
+    assert worker is not None
+    return worker._running.proc.pid
+
+
+def _children() -> set[int]:
+    """Our living child processes."""
+    mine = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[1]) == os.getpid():
+            mine.add(int(entry.name))
+    return mine
+
+
+def _descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
 
 
 def test_dates_and_times(sim: architect.Simulator) -> None:
@@ -176,7 +233,7 @@ def test_constraints_of_correlation_and_domain(tmp_path: Path) -> None:
     out = tmp_path / "heston"
     out.mkdir()
     (out / "model.json").write_text(model.to_json())
-    planted(out / "bin", PATHS_BODY.replace("BREAK", ""), name=model.slug)
+    planted(out / "bin", _clean(PATHS_BODY), name=model.slug)
     with architect.Simulator(out) as heston:
         with pytest.raises(ModelError, match="rho is a correlation"):
             heston.paths(2, steps=2, params={"rho": 1.5})
@@ -202,66 +259,99 @@ def test_bad_requests_are_usage_errors(sim: architect.Simulator, call: dict) -> 
 
 # ---------------------------------------------------------------------------- failures
 @pytest.mark.parametrize(
-    ("code", "reason"),
+    ("code", "reply", "reason"),
     [
-        # Half a file at the requested name, then a crash: nothing of it may come back.
-        ("open(ARGS['paths-out'], 'wb').write(b'half'); os.kill(os.getpid(), 9)", "killed by signal 9"),
-        ("sys.stderr.write('boom\\n'); sys.exit(1)", "exited with status 1: boom"),
-        ("sys.exit(0)", "wrote no paths file"),
-        ("x = x[:, :-1]", "shape"),
-        ("x = x.astype(numpy.float32)", "float32"),
-        ("x = numpy.asfortranarray(x.reshape(x.shape[0], -1))", "Fortran"),
-        ("open(ARGS['paths-out'], 'wb').write(b'not npy'); sys.exit(0)", "not a .npy array"),
-        # A name for a file that has another (a hard link) or a link elsewhere is refused, and left alone.
-        ("numpy.save('keep.npy', x); os.link('keep.npy', ARGS['paths-out']); sys.exit(0)", "not a plain file"),
-        ("numpy.save('keep.npy', x); os.symlink('keep.npy', ARGS['paths-out']); sys.exit(0)", "wrote no paths"),
+        # Half the paths, then a crash: nothing of it may come back.
+        ("os.pwrite(fds[0], b'half', 0); os.kill(os.getpid(), 9)", "", "killed by signal 9"),
+        ("sys.stderr.write('boom\\n'); sys.exit(1)", "", "exited with status 1: boom"),
+        # The memory is sealed: the worker can neither grow nor shrink it.
+        ("os.ftruncate(fds[0], x.nbytes * 2)", "", "status 1: PermissionError"),
+        ("os.ftruncate(fds[0], 8)", "", "status 1: PermissionError"),
+        ("", "sock.send(b'not json'); continue", "not JSON"),
+        ("", "sock.send(b'[1, 2]'); continue", "not a JSON object"),
+        ("", "reply['paths'] += 1", "does not echo the request"),
+        ("", "reply['bytes'] = 8", "does not echo the request"),
+        ("", "reply.pop('ok')", "refused the request: None"),
     ],
 )
-def test_failures_are_run_errors_and_leave_nothing(tmp_path: Path, code: str, reason: str) -> None:
-    with architect.Simulator(planted_out(tmp_path, broken(code))) as sim:
-        assert sim._scratch.parent == simulator_module._shared_root()
+def test_failures_are_run_errors_and_leave_nothing(tmp_path: Path, code: str, reply: str, reason: str) -> None:
+    before = _descriptors()
+    with architect.Simulator(planted_out(tmp_path, broken(code, reply))) as sim:
         with pytest.raises(RunError, match=reason):
             sim.paths(6, steps=4)
         assert not list(sim._scratch.iterdir())
     assert not sim._scratch.exists()
+    assert not _children() and _descriptors() == before
 
 
-def test_a_truncated_file_is_refused(tmp_path: Path) -> None:
-    code = "numpy.save(ARGS['paths-out'], x); f = open(ARGS['paths-out'], 'r+b'); f.truncate(100); sys.exit(0)"
-    with architect.Simulator(planted_out(tmp_path, broken(code))) as sim, pytest.raises(RunError, match="bytes"):
-        sim.paths(6, steps=4)
+def test_a_refusal_keeps_the_worker(tmp_path: Path) -> None:
+    code = "if 'sigma=0.5' in argv: sock.send(json.dumps({'ok': False, 'error': 'nope'}).encode()); continue"
+    with architect.Simulator(planted_out(tmp_path, broken(code))) as sim:
+        pid = (sim.paths(2, steps=2), _worker_pid(sim))[1]
+        with pytest.raises(RunError, match="refused the request: nope"):
+            sim.paths(2, steps=2, params={"sigma": 0.5})
+        assert sim.paths(2, steps=2)[1, 1, 0] == 1.001 and _worker_pid(sim) == pid
 
 
-def test_a_timeout_kills_the_worker_and_leaves_nothing(tmp_path: Path) -> None:
+def test_a_timeout_kills_the_worker_and_the_next_call_starts_afresh(tmp_path: Path) -> None:
     options = architect.Options(timeout=1.0)
-    code = "open(ARGS['paths-out'] + '.tmp', 'wb').write(b'x' * 100); import time; time.sleep(60)"
+    code = "import time; time.sleep(60) if n == 3 else None"
     with architect.Simulator(planted_out(tmp_path, broken(code)), options=options) as sim:
         with pytest.raises(RunError, match="did not finish within 1 s"):
             sim.paths(3, steps=2)
+        assert not _children(), "the hung worker is gone"
+        assert sim.paths(2, steps=2)[1, 1, 0] == 1.001
         assert not list(sim._scratch.iterdir())
 
 
+def test_a_worker_killed_between_calls_is_replaced(tmp_path: Path) -> None:
+    with architect.Simulator(planted_out(tmp_path)) as sim:
+        sim.paths(2, steps=2)
+        worker = sim._workers.worker
+        assert worker is not None
+        os.kill(_worker_pid(sim), signal.SIGKILL)
+        worker._running.proc.wait()
+        assert sim.paths(2, steps=2)[1, 1, 0] == 1.001
+        assert sim._workers.worker is not worker
+
+
+def test_an_old_binary_without_serve_is_told_to_regenerate(tmp_path: Path) -> None:
+    old = "sys.stderr.write(\"error: unexpected argument '--serve' found\\n\"); sys.exit(2)"
+    with architect.Simulator(planted_out(tmp_path, old)) as sim, pytest.raises(RunError, match="regenerate"):
+        sim.paths(2, steps=2)
+
+
 # ----------------------------------------------------------------------------- life cycle
-def test_close_and_garbage_collection_leave_no_files(tmp_path: Path) -> None:
+def test_close_and_garbage_collection_leave_nothing(tmp_path: Path) -> None:
     out = planted_out(tmp_path)
+    before = _descriptors()
     sim = architect.Simulator(out)
     x = sim.paths(3, steps=2)
     assert sim._scratch.is_dir() and not list(sim._scratch.iterdir())
+    assert _children(), "a worker runs"
     sim.close()
     assert sim.closed and not sim._scratch.exists()
+    assert not _children(), "close() ends the worker"
+    assert _descriptors() == before, "no descriptor is left open, not even for the array's mapping"
     assert x[1, 1, 0] == 1.001  # the array outlives the simulator: its memory is mapped
     with pytest.raises(UsageError, match="closed"):
         sim.paths(3, steps=2)
 
+    with architect.Simulator(out) as managed:
+        managed.paths(3, steps=2)
+    assert not _children() and not managed._scratch.exists()
+
     sim = architect.Simulator(out)
     y = sim.paths(3, steps=2)
     memory, scratch = weakref.ref(y.base), sim._scratch
+    address = y.ctypes.data
     del sim
     gc.collect()
-    assert not scratch.exists()
+    assert not scratch.exists() and not _children()
     del y
     gc.collect()
     assert memory() is None, "the mapping goes with the array"
+    assert f"{address:x}-" not in Path("/proc/self/maps").read_text(), "and its memory is unmapped"
 
 
 # ---------------------------------------------------------------------------- notebooks
@@ -289,10 +379,6 @@ def test_result_html_and_simulator(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- end to end
-def _binary_has(binary: Path, flag: str) -> bool:
-    return flag in subprocess.run([str(binary), "--help"], capture_output=True, text=True, check=False).stdout
-
-
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Result:
     out = tmp_path_factory.mktemp("e2e") / "ou"
@@ -301,10 +387,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Result:
     return result
 
 
-def _real(generated: Result, flag: str = "--paths-out") -> architect.Simulator:
+def _real(generated: Result) -> architect.Simulator:
     assert generated.binary is not None
-    if not _binary_has(generated.binary, flag):
-        pytest.skip(f"the SDK has no {flag} yet")
     return generated.simulator()
 
 
@@ -319,7 +403,8 @@ def test_the_report_records_the_binary_hash(generated: Result) -> None:
 def test_real_paths_end_to_end(generated: Result) -> None:
     with _real(generated) as sim:
         x = sim.paths(2000, steps=16, dates=4, seed=5)
-        assert x.shape == (2000, 5, 1) and isinstance(x.base, mmap.mmap) and not x.flags.owndata
+        assert x.shape == (2000, 5, 1) and not x.flags.owndata
+        assert "memfd:architect-paths" in _mapping_of(x)
         assert (x[:, 0, 0] == 0.0).all()
         # OU from 0 with kappa 2, theta 0.05, sigma 0.2: mean theta (1 - e^{-2t}), variance sigma^2 (1 - e^{-4t}) / 4.
         t = sim.times(16, dates=4)
@@ -332,8 +417,6 @@ def test_real_paths_end_to_end(generated: Result) -> None:
 
 def test_real_stream_reproduces_one_call(generated: Result) -> None:
     with _real(generated) as sim:
-        if not _binary_has(sim.binary, "--first-path"):
-            pytest.skip("the SDK has no --first-path yet")
         whole = sim.paths(3000, steps=8, seed=2)
         blocks = list(sim.stream(3000, steps=8, seed=2, chunk=1100))
         assert [len(b) for b in blocks] == [1100, 1100, 800]
@@ -342,7 +425,7 @@ def test_real_stream_reproduces_one_call(generated: Result) -> None:
 
 
 def test_real_params_and_x0(generated: Result) -> None:
-    with _real(generated, "--set") as sim:
+    with _real(generated) as sim:
         x = sim.paths(4000, steps=4, params={"theta": 1.0}, x0={"X": 1.0})
         assert (x[:, 0, 0] == 1.0).all()
         # Started at its long-run mean, the process stays there on average: sd of X_t below sigma / 2.
@@ -351,22 +434,29 @@ def test_real_params_and_x0(generated: Result) -> None:
             sim.paths(10, steps=4, params={"sigma": 0.0})
 
 
-def test_real_killed_worker_leaves_nothing(generated: Result) -> None:
-    _real(generated).close()  # skips without --paths-out
-    with architect.Simulator(generated.crate_dir, options=architect.Options(timeout=0.02)) as sim:
-        with pytest.raises(RunError, match="was killed"):
-            sim.paths(1_000_000, steps=16)
-        assert not list(sim._scratch.iterdir())
-    assert not sim._scratch.exists()
+def test_real_worker_killed_or_timed_out_mid_call(generated: Result) -> None:
+    with _real(generated) as sim:
+        # The worker at the time (this request is larger than the first worker's file limit: a new one serves it).
+        killer = threading.Timer(0.3, lambda: os.kill(_worker_pid(sim), signal.SIGKILL))
+        killer.start()
+        with pytest.raises(RunError, match="killed by signal 9"):
+            sim.paths(40_000_000, steps=1, threads=1)  # seconds of work (the exact scheme: one draw per date)
+        killer.join()
+        assert sim.paths(10, steps=4).shape == (10, 5, 1), "the next call starts a fresh worker"
+    assert not _children() and not sim._scratch.exists()
+    with architect.Simulator(generated.crate_dir, options=architect.Options(timeout=0.05)) as sim:
+        with pytest.raises(RunError, match="did not finish"):
+            sim.paths(40_000_000, steps=1, threads=1)
+        assert not _children()
 
 
 def test_real_binary_agrees_with_the_python_checks(generated: Result, monkeypatch: pytest.MonkeyPatch) -> None:
-    with _real(generated, "--set") as sim:
+    with _real(generated) as sim:
         described = json.loads(subprocess.run([str(sim.binary), "--describe"], capture_output=True, check=True).stdout)
         assert described["constraints"] == {p.name: p.constraint for p in sim.parameters}
         assert described["parameters"] == {p.name: p.value for p in sim.parameters}
         # Past the Python checks, the binary refuses the same value itself, in one line.
         monkeypatch.setattr(simulator_module, "check_parameters", lambda _model, params: dict(params))
-        with pytest.raises(RunError, match=r"status 2: .*kappa.* must be positive"):
+        with pytest.raises(RunError, match=r"refused the request: --set kappa=-1.0: .*kappa.* must be positive"):
             sim.paths(10, steps=4, params={"kappa": -1.0})
         assert not list(sim._scratch.iterdir())

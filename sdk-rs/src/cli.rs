@@ -5,6 +5,7 @@
 //!              [--checkpoints K] [--moment-degree D] [--terminal FILE.npy] [--stats FILE] [--describe]
 //!              [--paths-out FILE.npy [--dates K]] [--first-path P]
 //!              [--set NAME=VALUE]... [--x0 NAME=VALUE]...
+//! model-binary --serve        (architect's persistent worker: requests on standard input, see `serve`)
 //! ```
 //! Exit status: 0 on success, 2 on bad arguments (one line on stderr for a bad `--set`/`--x0`),
 //! 1 on a runtime error.
@@ -80,6 +81,10 @@ struct Args {
     /// Print the model's description as JSON and exit
     #[arg(long)]
     describe: bool,
+    /// Run as architect's persistent worker: lock down, then answer path requests arriving on
+    /// standard input (a Unix seqpacket socket, each with its shared memory) until it closes
+    #[arg(long, conflicts_with_all = ["describe", "terminal", "stats", "paths_out"])]
+    serve: bool,
     /// Normal sampler: `auto` uses AVX-512 where the CPU has it; both give the same numbers
     #[arg(long, value_enum, default_value_t = KernelArg::Auto)]
     kernel: KernelArg,
@@ -406,6 +411,9 @@ where
         Ok(args) => args,
         Err(e) => return exit(Err(e)),
     };
+    if args.serve {
+        return exit(serve::<EXACT, D, M, S>(&scheme, &header));
+    }
     if std::env::var_os(JAILED_CHILD).is_some() {
         // Die with the supervising parent; if it is gone already, its files are of no use.
         #[cfg(target_os = "linux")]
@@ -448,6 +456,135 @@ where
     }
     let output = simulate_to_files::<EXACT, D, M, S>(&model, scheme, &config, args, &mut outputs)?;
     finish(&info, args, &config, &OutputView::of(&output), &mut outputs)
+}
+
+/// The name `--paths-out` takes inside a worker request: the paths go to the request's shared
+/// memory, never to a file of that name (a jailed worker cannot open files).
+const SHARED_MEMORY: &str = "<shared memory>";
+
+/// The persistent worker (`--serve`, [`crate::serve`]): locks the process down, says it is
+/// ready (with what the jail achieved), then answers each request with one JSON line until the
+/// socket closes. A bad request gets an error reply and the worker goes on; model code runs only
+/// after the lock-down, once per request.
+#[cfg(unix)]
+fn serve<const EXACT: bool, const D: usize, const M: usize, S>(
+    scheme: &Scheme<D>,
+    header: &ModelInfo,
+) -> Result<String, CliError>
+where
+    S: Sde<D, M> + Default,
+{
+    let io = |e: std::io::Error| CliError::Runtime(format!("worker channel: {e}"));
+    let channel = crate::serve::Channel::stdin().map_err(io)?;
+    let status = jail::lock_down();
+    let ready = serde_json::json!({"ready": true, "sdk_version": SDK_VERSION, "model": header.name,
+                                   "state": header.state, "jail": status});
+    channel.reply(&ready.to_string()).map_err(io)?;
+    while let Some(request) = channel.receive().map_err(io)? {
+        let reply = match answer::<EXACT, D, M, S>(scheme, header, &request) {
+            Ok(done) => done,
+            Err(e) => {
+                let (kind, message) = match &e {
+                    CliError::Usage(e) => ("usage", first_line(&e.to_string())),
+                    CliError::Value(m) => ("value", m.clone()),
+                    CliError::Runtime(m) => ("runtime", m.clone()),
+                };
+                serde_json::json!({"ok": false, "kind": kind, "error": message})
+            }
+        };
+        channel.reply(&reply.to_string()).map_err(io)?;
+    }
+    Ok(String::new())
+}
+
+#[cfg(not(unix))]
+fn serve<const EXACT: bool, const D: usize, const M: usize, S>(
+    _scheme: &Scheme<D>,
+    _header: &ModelInfo,
+) -> Result<String, CliError>
+where
+    S: Sde<D, M> + Default,
+{
+    Err(CliError::Runtime(
+        "--serve needs Unix sockets: not on this platform".into(),
+    ))
+}
+
+/// One worker request: the paths it asks for, written into its memory from offset 0 as
+/// little-endian `f64`s in C order `(paths, dates + 1, D)`, which must be exactly that size.
+#[cfg(unix)]
+fn answer<const EXACT: bool, const D: usize, const M: usize, S>(
+    scheme: &Scheme<D>,
+    header: &ModelInfo,
+    request: &crate::serve::Request,
+) -> Result<serde_json::Value, CliError>
+where
+    S: Sde<D, M> + Default,
+{
+    let runtime = |e: String| CliError::Runtime(e);
+    let words: Vec<String> = serde_json::from_str(&request.text)
+        .map_err(|e| runtime(format!("a request must be a JSON array of arguments: {e}")))?;
+    let Some(memory) = &request.memory else {
+        return Err(runtime(format!(
+            "a request must come with exactly one shared-memory descriptor, got {}",
+            request.descriptors
+        )));
+    };
+    let mut argv: Vec<OsString> = vec!["worker".into()];
+    argv.extend(words.into_iter().map(OsString::from));
+    argv.push(format!("--paths-out={SHARED_MEMORY}").into());
+    let args = parse(header, argv)?;
+    if args.serve || args.describe || args.terminal.is_some() || args.stats.is_some() {
+        return Err(runtime(
+            "a request asks for paths only (no --serve, --describe, --terminal, --stats)".into(),
+        ));
+    }
+    if args.paths_out.as_deref() != Some(Path::new(SHARED_MEMORY)) {
+        return Err(runtime("a request cannot name a --paths-out file".into()));
+    }
+    let overrides = Overrides::of(&args, header)?;
+    let mut model = S::default();
+    overrides.apply(&mut model)?;
+    let mut config = args.config();
+    config.initial_state = overrides.initial_state(&model.initial_state());
+    let expected = (config.paths as u128) * (config.path_dates as u128 + 1) * (D as u128) * 8;
+    let size = memory
+        .metadata()
+        .map_err(|e| runtime(format!("cannot read the shared memory's size: {e}")))?
+        .len();
+    if u128::from(size) != expected {
+        return Err(runtime(format!(
+            "the shared memory has {size} bytes but the paths need {expected}"
+        )));
+    }
+    let mut out = BufWriter::with_capacity(1 << 20, crate::serve::WriteAt::new(memory));
+    let output = engine::simulate_into::<EXACT, D, M, S>(&model, scheme, &config, Some(&mut out))
+        .map_err(|e| runtime(e.to_string()))?;
+    let written = out
+        .into_inner()
+        .map_err(|e| runtime(format!("cannot write the paths: {}", e.error())))?
+        .written;
+    if u128::from(written) != expected {
+        return Err(runtime(format!(
+            "wrote {written} bytes of paths, not {expected}"
+        )));
+    }
+    Ok(serde_json::json!({
+        "ok": true,
+        "paths": config.paths,
+        "first_path": config.first_path,
+        "dates": config.path_dates,
+        "dim": D,
+        "bytes": written,
+        "threads": output.threads,
+        "seconds": output.elapsed_seconds,
+    }))
+}
+
+/// The first line of a (clap) message, without its "error: " prefix.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    line.strip_prefix("error: ").unwrap_or(line).to_owned()
 }
 
 /// Simulates, streaming the whole paths to `--paths-out` (into the file opened before the

@@ -6,7 +6,8 @@
 //! which parses the command line, simulates the paths in parallel and writes
 //! the statistics JSON (power sums of the state at equally spaced checkpoints). The contract
 //! is described in `docs/architecture.md`, section "The SDK contract".
-// `unsafe` is denied everywhere but in `simd` (AVX-512 intrinsics; docs/security.md).
+// `unsafe` is denied everywhere but in `simd` (AVX-512 intrinsics) and in one function of `serve`
+// (adopting a received file descriptor); docs/security.md.
 #![deny(unsafe_code)]
 
 pub mod cli;
@@ -21,6 +22,8 @@ pub mod observers;
 pub mod rng;
 pub mod scheme;
 pub mod sde;
+#[cfg(unix)]
+pub mod serve;
 #[allow(unsafe_code)]
 pub mod simd;
 pub mod ziggurat;
