@@ -415,6 +415,14 @@ def test_real_paths_end_to_end(generated: Result) -> None:
         assert again.tobytes() == x.tobytes()
 
 
+def test_real_paths_do_not_depend_on_the_dates_asked_for(generated: Result) -> None:
+    # Ornstein-Uhlenbeck is simulated with its exact transition: the dates must not change its draws.
+    with _real(generated) as sim:
+        every_step = sim.paths(500, steps=16, seed=3)
+        fourth = sim.paths(500, steps=16, dates=4, seed=3)
+        assert fourth.tobytes() == np.ascontiguousarray(every_step[:, ::4]).tobytes()
+
+
 def test_real_stream_reproduces_one_call(generated: Result) -> None:
     with _real(generated) as sim:
         whole = sim.paths(3000, steps=8, seed=2)

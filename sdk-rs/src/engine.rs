@@ -69,7 +69,7 @@ pub struct RunConfig {
     /// each from its own stream, so runs over consecutive ranges give the rows of one run.
     pub first_path: u64,
     /// Observation dates of the whole-paths output (`--dates`), or 0 for none. Must divide
-    /// `steps`; the engine then observes at `lcm(checkpoints, path_dates)` equally spaced dates.
+    /// `steps`; the engine then observes at every step ([`RunConfig::observation_dates`]).
     pub path_dates: u64,
     /// The initial state of the run instead of the model's `initial_state` (`--x0`).
     pub initial_state: Option<Vec<f64>>,
@@ -165,17 +165,16 @@ impl RunConfig {
         Ok(())
     }
 
-    /// The engine's observation dates: the checkpoints', and the paths' when there are any
-    /// (`lcm(checkpoints, path_dates)`, a divisor of `steps` when the config is valid).
+    /// The engine's observation dates: the checkpoints' alone, or every step when whole paths are
+    /// asked for. Every step, not `lcm(checkpoints, path_dates)`: an exact scheme samples its
+    /// transition once per observation date, so on any coarser grid its draws — and so each path —
+    /// would depend on how many dates were asked for; on the step grid a path depends only on
+    /// (model, seed, path index, steps, horizon). Time-stepping schemes step every step anyway.
     pub fn observation_dates(&self) -> u64 {
         if self.path_dates == 0 {
             self.checkpoints
         } else {
-            let (mut a, mut b) = (self.checkpoints, self.path_dates);
-            while b != 0 {
-                (a, b) = (b, a % b);
-            }
-            self.checkpoints / a.max(1) * self.path_dates
+            self.steps
         }
     }
 }

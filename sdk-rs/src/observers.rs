@@ -14,9 +14,10 @@
 //! whose record depends only on that order (and on the path's index in its block, which
 //! `observe` is given) gives the same result for every thread count.
 //!
-//! The engine's observation dates are the union of what its observers ask for: with
-//! `--checkpoints C` and `--dates K` they are the `lcm(C, K)` equally spaced dates, and each
-//! observer looks at every `stride`-th one ([`PowerSumObserver::stride`],
+//! The engine's observation dates cover what its observers ask for: the `--checkpoints C`
+//! equally spaced dates, or every step when `--dates K` asks for whole paths (so that a path does
+//! not depend on K, see [`crate::engine::RunConfig::observation_dates`]), and each observer looks
+//! at every `stride`-th one ([`PowerSumObserver::stride`],
 //! [`PathObserver::stride`]).
 
 use std::io::Write;
