@@ -16,7 +16,8 @@ Every child gets:
   session with setsid()); and network, IPC and UTS namespaces. Without bubblewrap, ``unshare``
   gives the network and PID namespaces only (as an unprivileged user namespace when we are not
   root);
-- no standard input, a working directory of our choosing, and (Linux) death with its parent.
+- no standard input (the simulator's persistent worker: one socket to its caller), a working directory of our
+  choosing, and (Linux) death with its parent.
 
 What was enforced is recorded in every report (`describe`), and docs/security.md says what each
 platform enforces.

@@ -263,8 +263,21 @@ class Simulator:
                 file_bytes=room,
                 cpu_seconds=None if base.cpu_seconds is None else 2 * base.cpu_seconds,
             )
-            worker = self._workers.worker = _start_worker(self.binary, limits, self._scratch)
+            self.options.check_jail()
+            worker = _start_worker(self.binary, limits, self._scratch)
+            if self.options.require_jail and not _locked_down(worker.ready.get("jail")):
+                worker.close()
+                raise RunError(f"--require-jail: the simulator did not lock itself down completely ({worker.ready})")
+            self._workers.worker = worker
         return worker
+
+    @property
+    def jail(self) -> dict[str, Any] | None:
+        """What the running worker's lock-down achieved (Landlock, seccomp, no-new-privileges), as it reported
+        when it started; None before the first call."""
+        worker = self._workers.worker
+        jail = worker.ready.get("jail") if worker is not None else None
+        return jail if isinstance(jail, dict) else None
 
     # ----------------------------------------------------------------------- life cycle
     def close(self) -> None:
@@ -450,6 +463,14 @@ class _Workers:
     def __init__(self) -> None:
         self.worker: Worker | None = None
         self.lock = threading.Lock()
+
+
+def _locked_down(jail: object) -> bool:
+    return isinstance(jail, dict) and (jail.get("landlock"), jail.get("seccomp"), jail.get("no_new_privs")) == (
+        "enforced",
+        "enforced",
+        True,
+    )
 
 
 def _clean_up(workers: _Workers, scratch: Path) -> None:

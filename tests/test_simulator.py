@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import architect
+from architect import sandbox
 from architect import simulator as simulator_module
 from architect.errors import ModelError, RunError, UsageError
 from architect.pipeline.run import Result, file_sha256
@@ -440,6 +441,17 @@ def test_real_params_and_x0(generated: Result) -> None:
         assert (np.abs(x[:, 1:, 0].mean(axis=0) - 1.0) < 5 * 0.1 / np.sqrt(4000)).all()
         with pytest.raises(ModelError, match="parameter sigma must be positive"):
             sim.paths(10, steps=4, params={"sigma": 0.0})
+
+
+def test_real_worker_is_locked_down(generated: Result) -> None:
+    with _real(generated) as sim:
+        assert sim.jail is None
+        sim.paths(2, steps=2)
+        assert sim.jail is not None and sim.jail["no_new_privs"] is True
+        if sim.jail["landlock"] == "enforced" and sim.jail["seccomp"] == "enforced":
+            with architect.Simulator(sim.folder, options=architect.Options(require_jail=True)) as strict:
+                if not sandbox.missing_protections(strict.options.run_limits(), sandbox.View()):
+                    assert strict.paths(2, steps=2).shape == (2, 3, 1)
 
 
 def test_real_worker_killed_or_timed_out_mid_call(generated: Result) -> None:
