@@ -14,7 +14,7 @@ use crate::moments::PowerSums;
 use crate::observers::{Observer, PathObserver, PowerSumObserver, TerminalObserver};
 use crate::rng::{PathRng, jump_rng, path_rng};
 use crate::scheme::{Scheme, Step, Stepper};
-use crate::sde::Sde;
+use crate::sde::{Domain, Sde};
 use crate::simd::{Kernel, NormalLanes, Row, with_kernel};
 
 /// Paths per block. Blocks are the unit of parallel work and of summation order, so this
@@ -274,7 +274,7 @@ pub fn simulate_into<const EXACT: bool, const D: usize, const M: usize, S: Sde<D
     let sums = PowerSumObserver::new(x0, config.moment_degree, checkpoints(config))
         .with_stride(stride(config.checkpoints));
     let terminal = config.keep_terminal.then_some(TerminalObserver);
-    let observed_x0 = observe_state(scheme, &x0);
+    let observed_x0 = observe_state(scheme, &S::DOMAIN, &x0);
     let dates_of_paths = usize::try_from(config.path_dates).unwrap_or(usize::MAX);
     let streaming = paths_out.is_some();
     let paths = (config.path_dates > 0).then(|| match paths_out {
@@ -313,10 +313,18 @@ fn initial_state<const D: usize, const M: usize, S: Sde<D, M>>(
     }
 }
 
-/// `x` as the scheme reports it: full-truncation components as `max(x_i, 0)`.
-fn observe_state<const D: usize>(scheme: &Scheme<D>, x: &[f64; D]) -> [f64; D] {
+/// `x` as the scheme reports it: full-truncation components as `max(x_i, 0)`, or clamped to
+/// their interval domain (`domain`: `Sde::DOMAIN`).
+fn observe_state<const D: usize>(
+    scheme: &Scheme<D>,
+    domain: &[Domain; D],
+    x: &[f64; D],
+) -> [f64; D] {
     std::array::from_fn(|i| match scheme.steps[i] {
-        Step::FullTruncation if x[i] < 0.0 && x[i].is_finite() => 0.0,
+        Step::FullTruncation if x[i].is_finite() => {
+            let (floor, ceiling) = domain[i].truncation();
+            x[i].max(floor).min(ceiling)
+        }
         _ => x[i],
     })
 }
@@ -438,7 +446,7 @@ impl<'a, const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>> Job<'a
             let sampler = exact_sampler(model, scheme, correlation, x0, config)?;
             (Method::Exact(sampler), None)
         } else {
-            let stepper = Stepper::new(scheme, correlation)?;
+            let stepper = Stepper::new(scheme, correlation)?.within(&S::DOMAIN);
             let per_step = if stepper.is_plain() {
                 model.per_step(h, h.sqrt())
             } else {

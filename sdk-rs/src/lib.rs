@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod exact;
 pub mod files;
+pub mod functions;
 pub mod jail;
 pub mod jumps;
 pub mod moments;
@@ -31,6 +32,7 @@ mod ziggurat_tables;
 
 pub use engine::{RunConfig, RunOutput, simulate, simulate_as, simulate_into, simulate_with};
 pub use error::SdkError;
+pub use functions::{erf, sign};
 pub use jumps::{Jump, JumpSize};
 pub use observers::Observer;
 pub use scheme::{Scheme, Step, StepInfo};

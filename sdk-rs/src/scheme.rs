@@ -6,14 +6,16 @@
 //! and Python through `architect._native.schemes()` (the table `architect/schemes.py`).
 
 use crate::error::SdkError;
-use crate::sde::Sde;
+use crate::sde::{Domain, Sde};
 
 /// How one state component is advanced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     /// Euler–Maruyama: `x += b h + σ dW`.
     Euler,
-    /// Euler–Maruyama with full truncation: coefficients see `max(x, 0)`, and so does the observer.
+    /// Euler–Maruyama with full truncation: coefficients see `max(x, 0)`, and so does the observer;
+    /// for a component whose domain is an interval `[a, b]` ([`crate::Domain::Interval`]), they see
+    /// `min(max(x, a), b)`: truncation at both ends ([`Stepper::within`]).
     FullTruncation,
     /// Euler–Maruyama on `log x` (positive processes); exact for geometric Brownian motion.
     LogEuler,
@@ -322,8 +324,10 @@ pub struct Stepper<const D: usize, const M: usize> {
     independent: bool,
     // Per-component flags, so that the common step is straight-line code (no match per
     // component): the engine's interleaved paths then compile to SIMD across paths.
-    // Evaluation floor: 0 for full-truncation components, −∞ for the others.
+    // Evaluation floor and ceiling: 0 and ∞ for full-truncation components (their domain's ends
+    // for an interval, see `Stepper::within`), −∞ and ∞ for the others.
     floor: [f64; D],
+    ceiling: [f64; D],
     log_euler: bool,
     // Euler steps only, no truncation floor, independent noises: see [`Stepper::is_plain`].
     plain: bool,
@@ -353,9 +357,22 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
                     f64::NEG_INFINITY
                 }
             }),
+            ceiling: [f64::INFINITY; D],
             log_euler: scheme.steps.contains(&Step::LogEuler),
             plain: independent && scheme.steps.iter().all(|&s| s == Step::Euler),
         })
+    }
+
+    /// The stepper for a model whose state lives in `domain` (`Sde::DOMAIN`): full-truncation
+    /// components of an interval domain `[a, b]` are truncated at both ends, their coefficients
+    /// and observed values seeing `min(max(x, a), b)` (the engine builds its stepper this way).
+    pub fn within(mut self, domain: &[Domain; D]) -> Self {
+        for (i, d) in domain.iter().enumerate() {
+            if self.steps[i] == Step::FullTruncation {
+                (self.floor[i], self.ceiling[i]) = d.truncation();
+            }
+        }
+        self
     }
 
     /// The Cholesky factor `L` of the correlation matrix.
@@ -439,28 +456,26 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
         }
     }
 
-    /// The observed state: full-truncation components reported as `max(x_i, 0)`.
+    /// The observed state: full-truncation components reported as `max(x_i, 0)` (clamped to
+    /// their interval, see [`Stepper::within`]).
     ///
     /// Non-finite values pass through unchanged so that a diverged path is counted as such.
     #[inline(always)]
     pub fn observe(&self, x: &[f64; D]) -> [f64; D] {
-        std::array::from_fn(|i| match self.steps[i] {
-            Step::FullTruncation if x[i] < 0.0 && x[i].is_finite() => 0.0,
-            _ => x[i],
-        })
-    }
-
-    /// `x` with full-truncation components replaced by `max(x_i, 0)` (NaN stays NaN).
-    #[inline(always)]
-    fn evaluation_point(&self, x: &[f64; D]) -> [f64; D] {
-        // `max(x, floor)` as one SIMD-friendly select that keeps NaN.
         std::array::from_fn(|i| {
-            if x[i] < self.floor[i] {
-                self.floor[i]
+            if x[i].is_finite() {
+                clamp(x[i], self.floor[i], self.ceiling[i])
             } else {
                 x[i]
             }
         })
+    }
+
+    /// `x` with full-truncation components replaced by `max(x_i, 0)` (clamped to their interval,
+    /// see [`Stepper::within`]); NaN stays NaN.
+    #[inline(always)]
+    fn evaluation_point(&self, x: &[f64; D]) -> [f64; D] {
+        std::array::from_fn(|i| clamp(x[i], self.floor[i], self.ceiling[i]))
     }
 
     /// `dW = √h L z` (for independent noises `L = I` and this is `√h z` bit for bit).
@@ -477,6 +492,13 @@ impl<const D: usize, const M: usize> Stepper<D, M> {
         }
         quadratic_variation(row, &self.correlation)
     }
+}
+
+/// `min(max(x, floor), ceiling)` as two SIMD-friendly selects that keep NaN.
+#[inline(always)]
+fn clamp(x: f64, floor: f64, ceiling: f64) -> f64 {
+    let above = if x < floor { floor } else { x };
+    if above > ceiling { ceiling } else { above }
 }
 
 /// `s ρ sᵀ` for one row `s` of a diffusion matrix and the correlation `ρ`.

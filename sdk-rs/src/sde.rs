@@ -69,7 +69,7 @@ pub trait Sde<const D: usize, const M: usize>: Sync {
 }
 
 /// The values a parameter may take (`architect.model.CONSTRAINTS`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Constraint {
     /// Any finite number.
     Real,
@@ -79,16 +79,25 @@ pub enum Constraint {
     Nonnegative,
     /// A correlation, in `[-1, 1]`.
     Correlation,
+    /// A finite number in the closed interval `[lower, upper]` (a state variable's
+    /// [`Domain::Interval`]).
+    Interval {
+        /// The smallest value admitted.
+        lower: f64,
+        /// The largest value admitted.
+        upper: f64,
+    },
 }
 
 impl Constraint {
-    /// Its name in architect's model files.
-    pub const fn label(self) -> &'static str {
+    /// Its name in architect's model files (`"positive"`, `"[0, 1]"`).
+    pub fn label(self) -> String {
         match self {
-            Constraint::Real => "real",
-            Constraint::Positive => "positive",
-            Constraint::Nonnegative => "nonnegative",
-            Constraint::Correlation => "correlation",
+            Constraint::Real => "real".into(),
+            Constraint::Positive => "positive".into(),
+            Constraint::Nonnegative => "nonnegative".into(),
+            Constraint::Correlation => "correlation".into(),
+            Constraint::Interval { lower, upper } => format!("[{lower}, {upper}]"),
         }
     }
 
@@ -100,22 +109,24 @@ impl Constraint {
                 Constraint::Positive => value > 0.0,
                 Constraint::Nonnegative => value >= 0.0,
                 Constraint::Correlation => (-1.0..=1.0).contains(&value),
+                Constraint::Interval { lower, upper } => (lower..=upper).contains(&value),
             }
     }
 
-    /// What it asks of a value, in words (`"must be positive"`).
-    pub const fn requirement(self) -> &'static str {
+    /// What it asks of a value, in words (`"must be positive (> 0)"`).
+    pub fn requirement(self) -> String {
         match self {
-            Constraint::Real => "must be a finite number (real)",
-            Constraint::Positive => "must be positive (> 0)",
-            Constraint::Nonnegative => "must be nonnegative (>= 0)",
-            Constraint::Correlation => "must be a correlation (in [-1, 1])",
+            Constraint::Real => "must be a finite number (real)".into(),
+            Constraint::Positive => "must be positive (> 0)".into(),
+            Constraint::Nonnegative => "must be nonnegative (>= 0)".into(),
+            Constraint::Correlation => "must be a correlation (in [-1, 1])".into(),
+            Constraint::Interval { .. } => format!("must lie in {}", self.label()),
         }
     }
 }
 
-/// Where a state variable lives (`architect.model.DOMAINS`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a state variable lives (`architect.model.DOMAINS`, and closed intervals `"[a, b]"`).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Domain {
     /// Any finite number.
     Real,
@@ -123,11 +134,20 @@ pub enum Domain {
     Positive,
     /// A finite number ≥ 0.
     Nonnegative,
+    /// A finite number in `[lower, upper]`, both ends included (Jacobi, Wright–Fisher: `[0, 1]`).
+    /// A full-truncation step keeps such a component inside: its coefficients and its observer
+    /// see the state clamped to the interval ([`crate::scheme::Stepper`]).
+    Interval {
+        /// The lower end.
+        lower: f64,
+        /// The upper end.
+        upper: f64,
+    },
 }
 
 impl Domain {
-    /// Its name in architect's model files.
-    pub const fn label(self) -> &'static str {
+    /// Its name in architect's model files (`"nonnegative"`, `"[0, 1]"`).
+    pub fn label(self) -> String {
         self.constraint().label()
     }
 
@@ -137,6 +157,16 @@ impl Domain {
             Domain::Real => Constraint::Real,
             Domain::Positive => Constraint::Positive,
             Domain::Nonnegative => Constraint::Nonnegative,
+            Domain::Interval { lower, upper } => Constraint::Interval { lower, upper },
+        }
+    }
+
+    /// Where a full-truncation step clamps the state, `(floor, ceiling)`: `[lower, upper]` for an
+    /// interval, `[0, ∞)` otherwise (the step's classic form, Lord, Koekkoek & van Dijk 2010).
+    pub const fn truncation(self) -> (f64, f64) {
+        match self {
+            Domain::Interval { lower, upper } => (lower, upper),
+            _ => (0.0, f64::INFINITY),
         }
     }
 }

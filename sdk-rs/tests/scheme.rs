@@ -1,7 +1,7 @@
 mod common;
 
 use architect_sdk::scheme::{Stepper, cholesky, correlation_factor};
-use architect_sdk::{Scheme, Sde, Step};
+use architect_sdk::{Domain, Scheme, Sde, Step};
 use common::*;
 
 fn reconstruct<const M: usize>(l: &[[f64; M]; M]) -> [[f64; M]; M] {
@@ -239,4 +239,101 @@ fn the_registry_describes_every_step_once() {
             matches!(step, Step::Euler | Step::FullTruncation)
         );
     }
+}
+
+/// A Wright–Fisher diffusion on `[0, 1]` whose noise is large enough to reach both ends.
+struct WrightFisher {
+    sigma: f64,
+}
+
+impl Sde<1, 1> for WrightFisher {
+    const NAME: &'static str = "wright-fisher";
+    const STATE: [&'static str; 1] = ["x"];
+    const DOMAIN: [Domain; 1] = [Domain::Interval {
+        lower: 0.0,
+        upper: 1.0,
+    }];
+
+    fn initial_state(&self) -> [f64; 1] {
+        [0.5]
+    }
+
+    fn drift(&self, _t: f64, x: &[f64; 1]) -> [f64; 1] {
+        [0.5 * (0.5 - x[0])]
+    }
+
+    fn diffusion(&self, _t: f64, x: &[f64; 1]) -> [[f64; 1]; 1] {
+        // NaN outside [0, 1]: a stepper that evaluated it there would poison the path.
+        [[self.sigma * (x[0] * (1.0 - x[0])).sqrt()]]
+    }
+}
+
+const TRUNCATED: Scheme<1> = Scheme::new("full-truncation", [Step::FullTruncation]);
+
+#[test]
+fn full_truncation_within_an_interval_clamps_at_both_ends() {
+    let model = WrightFisher { sigma: 2.0 };
+    let stepper = Stepper::new(&TRUNCATED, [[1.0]])
+        .unwrap()
+        .within(&WrightFisher::DOMAIN);
+    let h = 0.01_f64;
+    // Above 1: coefficients at 1 (drift -0.25, no noise); observed as 1.
+    let mut x = [1.2];
+    stepper.step(&model, 0.0, h, h.sqrt(), &mut x, &[0.8]);
+    assert_eq!(x, [1.2 - 0.25 * h]);
+    assert_eq!(stepper.observe(&x), [1.0]);
+    // Below 0: coefficients at 0 (drift 0.25, no noise); observed as 0.
+    let mut x = [-0.1];
+    stepper.step(&model, 0.0, h, h.sqrt(), &mut x, &[-0.8]);
+    assert_eq!(x, [-0.1 + 0.25 * h]);
+    assert_eq!(stepper.observe(&x), [0.0]);
+    // Non-finite values pass through, so that a diverged path is counted.
+    assert!(stepper.observe(&[f64::NAN])[0].is_nan());
+    assert_eq!(stepper.observe(&[f64::INFINITY]), [f64::INFINITY]);
+    // Without the domain, the step is the classic one: floor 0, no ceiling.
+    let classic = Stepper::new(&TRUNCATED, [[1.0]]).unwrap();
+    assert_eq!(classic.observe(&[1.2]), [1.2]);
+    assert_eq!(classic.observe(&[-0.1]), [0.0]);
+}
+
+#[test]
+fn an_interval_domain_keeps_every_observed_state_inside() {
+    let config = architect_sdk::RunConfig {
+        paths: 2000,
+        steps: 50,
+        checkpoints: 5,
+        keep_terminal: true,
+        ..Default::default()
+    };
+    let out = architect_sdk::simulate(&WrightFisher { sigma: 2.0 }, &TRUNCATED, &config).unwrap();
+    let terminal = out.terminal.unwrap();
+    assert!(terminal.iter().all(|x| (0.0..=1.0).contains(&x[0])));
+    // Both ends are reached with this much noise, and no path diverged.
+    assert!(terminal.iter().any(|x| x[0] == 0.0) && terminal.iter().any(|x| x[0] == 1.0));
+    let last = &out.checkpoints.last().unwrap().sums;
+    assert_eq!((last.count, last.nonfinite), (config.paths, 0));
+}
+
+#[test]
+fn domains_and_constraints_describe_themselves() {
+    let unit = Domain::Interval {
+        lower: 0.0,
+        upper: 1.0,
+    };
+    assert_eq!(unit.label(), "[0, 1]");
+    assert_eq!(
+        Domain::Interval {
+            lower: -0.5,
+            upper: 2.25
+        }
+        .label(),
+        "[-0.5, 2.25]"
+    );
+    assert_eq!(Domain::Nonnegative.label(), "nonnegative");
+    let c = unit.constraint();
+    assert!(c.admits(0.0) && c.admits(1.0) && c.admits(0.3));
+    assert!(!c.admits(-1e-12) && !c.admits(1.0 + 1e-12) && !c.admits(f64::NAN));
+    assert_eq!(c.requirement(), "must lie in [0, 1]");
+    assert_eq!(unit.truncation(), (0.0, 1.0));
+    assert_eq!(Domain::Positive.truncation(), (0.0, f64::INFINITY));
 }

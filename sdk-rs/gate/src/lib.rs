@@ -4,7 +4,7 @@
 //! architect's own. That file may come from a language model or from a user's hand edit, so it
 //! is untrusted. Before it is compiled, [`check_model_source`] checks it against a whitelist: the
 //! model may use what the SDK exposes for models (`Scheme`, `Sde`, `Step`, `Jump`, `JumpSize`,
-//! `Constraint`, `Domain`),
+//! `Constraint`, `Domain`, and the functions `erf` and `sign` that `f64` has no method for),
 //! core arithmetic on `f64` and plain Rust (functions, structs, `impl`s, closures,
 //! `if`/`match`/`for`). Anything that could reach the filesystem, the network, processes, the
 //! environment, threads or foreign code, at run time or at compile time, is rejected with a line,
@@ -87,8 +87,9 @@ pub const MAX_CHAIN: usize = 4096;
 /// Stack of the thread that parses: deep but bounded input must never overflow it.
 const PARSER_STACK_BYTES: usize = 256 * 1024 * 1024;
 
-/// Names the SDK exports for model code (`architect_sdk::NAME`).
-pub const SDK_NAMES: [&str; 7] = [
+/// Names the SDK exports for model code (`architect_sdk::NAME`): its model types and
+/// [`SDK_FUNCTIONS`].
+pub const SDK_NAMES: [&str; 9] = [
     "Constraint",
     "Domain",
     "Jump",
@@ -96,7 +97,12 @@ pub const SDK_NAMES: [&str; 7] = [
     "Scheme",
     "Sde",
     "Step",
+    "erf",
+    "sign",
 ];
+/// The SDK's pure functions of `f64` among [`SDK_NAMES`] (`architect_sdk::erf(x)`): named
+/// whole, never as a path prefix (`architect_sdk::erf::x`).
+pub const SDK_FUNCTIONS: [&str; 2] = ["erf", "sign"];
 /// Macros model code may call.
 pub const ALLOWED_MACROS: [&str; 9] = [
     "vec",
@@ -797,7 +803,10 @@ fn path_problem(names: &[String]) -> Option<String> {
         "architect_sdk" => {
             let ok = names.len() >= 2
                 && SDK_NAMES.contains(&names[1].as_str())
-                && (names.len() == 2 || (names.len() == 3 && names[1] != "Sde"));
+                && (names.len() == 2
+                    || (names.len() == 3
+                        && names[1] != "Sde"
+                        && !SDK_FUNCTIONS.contains(&names[1].as_str())));
             (!ok).then(|| {
                 format!(
                     "`{joined}` is not allowed in model code; from the SDK only {} are",

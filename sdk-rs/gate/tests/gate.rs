@@ -112,6 +112,51 @@ fn imports_are_limited_to_the_sdk_names_and_float_constants() {
 }
 
 #[test]
+fn the_sdk_functions_pass_and_their_look_alikes_do_not() {
+    let calls = "[architect_sdk::erf(x[0]) * architect_sdk::sign(t - 1.0) + x[0].tanh().atan() \
+                 + x[0].sin() * t.cos() + x[0].tan() + x[0].sinh() - x[0].cosh()]";
+    assert_eq!(check_model_source(&model_with("", calls)), vec![]);
+    let imported = "use architect_sdk::{erf, sign};\nuse architect_sdk::Domain;\n";
+    assert_eq!(
+        check_model_source(&model_with(imported, "[erf(x[0]) + sign(x[0])]")),
+        vec![]
+    );
+    for (items, body, needle) in [
+        ("", "[architect_sdk::erfc(x[0])]", "`architect_sdk::erfc`"),
+        (
+            "",
+            "[architect_sdk::signum(x[0])]",
+            "`architect_sdk::signum`",
+        ),
+        (
+            "",
+            "[architect_sdk::erf::inner(x[0])]",
+            "`architect_sdk::erf::inner`",
+        ),
+        (
+            "",
+            "[architect_sdk::functions::erf(x[0])]",
+            "`architect_sdk::functions::erf`",
+        ),
+        ("", "[::architect_sdk::erf(x[0])]", "`::architect_sdk::erf`"),
+        ("", "[std::f64::erf(x[0])]", "`std::f64::erf`"),
+        (
+            "use architect_sdk::functions;",
+            "[0.0]",
+            "`use architect_sdk::functions`",
+        ),
+        (
+            "use architect_sdk::erf::*;",
+            "[0.0]",
+            "`use architect_sdk::erf::*`",
+        ),
+        ("use libm::erf;", "[0.0]", "`use libm::erf`"),
+    ] {
+        rejected(&model_with(items, body), needle);
+    }
+}
+
+#[test]
 fn unsafe_ffi_and_globals_are_rejected() {
     for (items, body, needle) in [
         ("", "unsafe { [0.0] }", "`unsafe`"),
