@@ -8,7 +8,8 @@ Its siblings differ only in spelling:
 - `RustPrinter`: Rust `f64` code that compiles and means what sympy means. sympy's own
   `RustCodePrinter` mixes integer and float literals (`Max(0, x)` prints a bare `0`) and drops
   parentheses (`kappa*(theta - x)` prints as `kappa*theta - x` with real symbols); here every
-  literal is an `f64` and functions are methods (``x.sqrt()``, ``a.max(b)``). The text is spliced
+  literal is an `f64` and functions are methods (``x.sqrt()``, ``a.max(b)``), or the SDK's functions
+  where `f64` has no method (``architect_sdk::erf(x)``). The text is spliced
   into crates and compared token for token by the proof: it must not change.
 - `MathPrinter`: the same walk (term order, spacing, parentheses) in plain math, for the LLM's
   prompt: prefix calls (``sqrt(a)``, ``max(a, b)``), ``a**n``, integers without ``.0``, ``pi``, ``e``.
@@ -175,7 +176,7 @@ class RustPrinter(ExprPrinter):
     constant_column = 1
 
     def spelling(self, function: Function) -> str | None:
-        return function.rust
+        return function.rust or function.rust_function
 
     def _number(self, expr: sp.Number) -> str:
         return rust_float(float(expr))
@@ -195,6 +196,8 @@ class RustPrinter(ExprPrinter):
         return f"{self._receiver(base)}.powf({self._code(exponent)[0]})", ATOM
 
     def _call(self, function: Function, args: tuple[sp.Basic, ...]) -> str:
+        if function.rust_function is not None:  # the SDK's erf and sign: architect_sdk::erf(x)
+            return f"{function.rust_function}({', '.join(self._code(a)[0] for a in args)})"
         method = function.rust
         text = self._receiver(args[0])
         if function.max_args == 1:

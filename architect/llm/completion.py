@@ -8,7 +8,8 @@ The LLM writes only the model-specific expressions, in a compact format::
 
 `parse_completion` reads it with its own tokenizer and recursive-descent parser, accepting
 nothing but f64 arithmetic on whitelisted names: the state locals, ``t``, ``self.<parameter>``,
-float literals and a few f64 methods. Anything else (a macro, a block, a path, an unknown
+float literals, a few f64 methods and the SDK's functions ``architect_sdk::erf(x)`` and
+``architect_sdk::sign(x)`` (where f64 has no method). Anything else (a macro, a block, a path, an unknown
 name, an integer where Rust needs a float) is rejected with a message the LLM can act on.
 The accepted expression texts are spliced verbatim into the crate skeleton (`ModelBodies`).
 """
@@ -24,7 +25,7 @@ import sympy as sp
 
 from architect.codegen.symbolic import ModelBodies
 from architect.errors import ArchitectError
-from architect.expr.functions import BY_RUST, RUST_POWERS, rust_methods
+from architect.expr.functions import BY_RUST, RUST_FUNCTIONS, RUST_POWERS, rust_methods
 from architect.expr.functions import CONSTANTS as TABLE_CONSTANTS
 
 #: f64 methods the LLM may call, with their number of arguments: the Rust column of the one table
@@ -37,6 +38,7 @@ MAX_DEPTH = 40
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
     r"|(?P<const>std::f64::consts::(?:PI|E)\b)"
+    r"|(?P<function>architect_sdk::\w+)"
     r"|(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?:_?f64)?)"
     r"|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<op>[-+*/()\[\],.])"
@@ -109,6 +111,8 @@ class Binary:
 
 @dataclass(frozen=True)
 class Call:
+    """``receiver.method(args)``; an SDK function ``architect_sdk::erf(x)`` is ``Call(x, "architect_sdk::erf", ())``."""
+
     receiver: Node
     method: str
     args: tuple[Node, ...]
@@ -254,6 +258,8 @@ class _Parser:
             return _number(token.text)
         if token.kind == "const":
             return Const(token.text)
+        if token.kind == "function":
+            return self._function(token)
         if token.text == "(":
             inner = self.parse_expr()
             self.expect(")")
@@ -262,6 +268,21 @@ class _Parser:
             return self._name(token)
         found = repr(token.text) if token.kind != "end" else "the end of the line"
         raise self.fail(f"expected a number, a name or '(' but found {found} at column {token.position + 1}")
+
+    def _function(self, token: Token) -> Node:
+        """``architect_sdk::erf(x)``: the SDK's functions of one f64, read as a call on their argument."""
+        if token.text not in RUST_FUNCTIONS:
+            allowed = ", ".join(RUST_FUNCTIONS)
+            raise self.fail(f"{token.text} is not allowed (allowed SDK functions: {allowed})")
+        self.expect("(")
+        args = [self.parse_expr()]
+        while self.peek.text == ",":
+            self.take()
+            args.append(self.parse_expr())
+        self.expect(")")
+        if len(args) != RUST_FUNCTIONS[token.text]:
+            raise self.fail(f"{token.text}() takes {RUST_FUNCTIONS[token.text]} argument(s), got {len(args)}")
+        return Call(args[0], token.text, tuple(args[1:]))
 
     def _name(self, token: Token) -> Node:
         if token.text == "self":
@@ -478,7 +499,7 @@ class _PrefixParser(_Parser):
 
 
 _OPEN_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d*)?(?:_?f?6?4?)?$")
-_OPEN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$|std(?::{0,2}\w*)*$")
+_OPEN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$|(?:std|architect_sdk)(?::{0,2}\w*)*$")
 
 
 def _open_tail(text: str, names: Names) -> str:
@@ -494,7 +515,7 @@ def _open_tail(text: str, names: Names) -> str:
         elif before.endswith("."):
             words = [*METHODS]
         else:
-            words = [*names.locals, "self", *CONSTANTS]
+            words = [*names.locals, "self", *CONSTANTS, *RUST_FUNCTIONS]
         if any(w.startswith(word) for w in words):
             return word
         raise CompletionError([f"no allowed name starts with {word!r}"])

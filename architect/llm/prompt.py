@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from architect.codegen.symbolic import choose_scheme, model_identifiers
+from architect.expr.functions import TABLE
 from architect.expr.printers import MathPrinter, display
 from architect.llm.completion import Names
 from architect.model import TIME, SdeModel, symbol
@@ -59,9 +60,37 @@ def user_prompt(model: SdeModel) -> str:
         )
     lines.append("Brownian motions: " + ", ".join(model.noises))
     lines.append(f"Scheme: {choose_scheme(model).name}")
+    if functions := rust_functions(model):
+        lines.append("Functions in Rust: " + ", ".join(functions))
     lines.append("The coefficients with the Rust names, in math syntax:")
     lines += math_coefficients(model)
     return "\n".join(lines)
+
+
+#: The functions the system prompt's examples already show (sqrt, exp, max): no extra line for them.
+_SHOWN = frozenset({"sqrt", "exp", "max"})
+
+
+def rust_functions(model: SdeModel) -> list[str]:
+    """How each function the model calls beyond the system prompt's examples is written in Rust
+    (``tanh(a) -> a.tanh()``, ``erf(a) -> architect_sdk::erf(a)``), in the table's order. Empty for every
+    model of the corpus so far, whose prompts this leaves unchanged."""
+    used = {type(f).__name__ for e in _expressions(model) for f in e.atoms(sp.Function)}
+    out = []
+    for function in TABLE:
+        if function.sympy_name not in used or function.math is None or function.math in _SHOWN:
+            continue
+        if function.rust_function is not None:
+            out.append(f"{function.math}(a) -> {function.rust_function}(a)")
+        elif function.max_args == 1:
+            out.append(f"{function.math}(a) -> a.{function.rust}()")
+        else:
+            out.append(f"{function.math}(a, b) -> a.{function.rust}(b)")
+    return out
+
+
+def _expressions(model: SdeModel) -> list[sp.Expr]:
+    return [*model.drift, *(e for row in model.diffusion for e in row), *(e for row in model.correlation for e in row)]
 
 
 def math_coefficients(model: SdeModel) -> list[str]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from architect.errors import ParseError
-from architect.expr.functions import BY_LATEX
+from architect.expr.functions import BY_LATEX, BY_SPELLING
 
 GREEK = frozenset(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau upsilon phi chi psi "
@@ -559,6 +559,8 @@ class _Latex:
             self.emit(" ", start)
         elif all(word in SEPARATOR_TEXTS for word in text.split()):
             self.emit(f" {text} ", start)
+        elif text in BY_SPELLING:  # \operatorname{erf} x, \mathrm{sgn}(x): a function, like \exp
+            self.function(text, start)
         elif re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", text):
             self.name(_Name(text, start))
         else:
