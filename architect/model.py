@@ -34,7 +34,8 @@ from architect.expr.reader import MAX_DEGREE, MAX_TERMS, Size, read_expression
 
 TIME = sp.Symbol("t", real=True)
 
-#: Per-state-variable domains the schemes and the verifier understand.
+#: Per-state-variable domains the schemes and the verifier understand, by name; besides these, a closed bounded
+#: interval written ``"[a, b]"`` (`interval_domain`): Jacobi and Wright-Fisher live in ``"[0, 1]"``.
 DOMAINS = ("real", "positive", "nonnegative")
 
 #: Parameter constraints; checked against the value when a model is built.
@@ -48,6 +49,54 @@ JSON_FORMAT_JUMPS = "architect.sde-model/2"
 #: Jump-size laws and their parameters, in order: Merton (1976) normal sizes (log-normal price jumps), and
 #: Kou (2002) double exponential: Exp(eta1) upward with probability p, -Exp(eta2) downward otherwise.
 JUMP_LAWS: dict[str, tuple[str, ...]] = {"normal": ("mean", "sd"), "double-exponential": ("p", "eta1", "eta2")}
+
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_INTERVAL = re.compile(rf"\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]")
+
+
+def interval_domain(lower: float, upper: float) -> str:
+    """The domain ``[lower, upper]``, both ends included, with the numbers as Rust's `Display` writes them
+    (``[0, 1]``, ``[-0.5, 2.25]``): the binary's ``--describe`` says the same."""
+    return f"[{_shortest(lower)}, {_shortest(upper)}]"
+
+
+def _shortest(value: float) -> str:
+    import numpy as np
+
+    return str(np.format_float_positional(float(value), trim="-"))
+
+
+def interval_of(domain: str) -> tuple[float, float] | None:
+    """(lower, upper) of an interval domain ``"[a, b]"`` with finite a < b; None for anything else."""
+    match = _INTERVAL.fullmatch(domain.strip())
+    if match is None:
+        return None
+    lower, upper = float(match.group(1)), float(match.group(2))
+    return (lower, upper) if math.isfinite(lower) and math.isfinite(upper) and lower < upper else None
+
+
+def is_domain(domain: str) -> bool:
+    """A named domain (`DOMAINS`) or a closed bounded interval ``"[a, b]"``."""
+    return domain in DOMAINS or interval_of(domain) is not None
+
+
+def domain_admits(domain: str, value: float) -> bool:
+    """Whether the finite ``value`` lies in ``domain``."""
+    if not math.isfinite(value):
+        return False
+    if domain == "positive":
+        return value > 0
+    if domain == "nonnegative":
+        return value >= 0
+    if (bounds := interval_of(domain)) is not None:
+        return bounds[0] <= value <= bounds[1]
+    return True
+
+
+def domain_words(domain: str) -> str:
+    """What ``domain`` asks of a value, in words: ``positive``, ``non-negative``, ``in [0, 1]``."""
+    return {"positive": "positive", "nonnegative": "non-negative", "real": "real"}.get(domain, f"in {domain}")
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -144,6 +193,10 @@ class JumpPart:
         }
 
 
+def _interval_or_none(domain: object) -> tuple[float, float] | None:
+    return interval_of(domain) if isinstance(domain, str) else None
+
+
 def _exact(e: object) -> sp.Expr:
     return exact_value(e) if isinstance(e, float) else sp.sympify(e)
 
@@ -187,6 +240,12 @@ class SdeModel:
         object.__setattr__(self, "initial", tuple(float(v) for v in self.initial))
         for name in ("state", "noises", "domain", "parameters", "notes", "jumps"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        # One spelling per interval ("[0.0, 1.0]" is "[0, 1]"), so domains compare as strings.
+        object.__setattr__(
+            self,
+            "domain",
+            tuple(d if (b := _interval_or_none(d)) is None else interval_domain(*b) for d in self.domain),
+        )
         problem = self._first_problem()
         if problem:
             raise ModelError(problem)
@@ -205,8 +264,11 @@ class SdeModel:
         if len(self.correlation) != m or any(len(row) != m for row in self.correlation):
             return f"the correlation matrix must be {m} x {m}"
         for dom in self.domain:
-            if dom not in DOMAINS:
-                return f"unknown domain {dom!r}; expected one of {', '.join(DOMAINS)}"
+            if not isinstance(dom, str) or not is_domain(dom):
+                return (
+                    f"unknown domain {dom!r}; expected one of {', '.join(DOMAINS)} "
+                    "or a closed interval such as [0, 1] (lower end below the upper)"
+                )
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             return "parameter names must be distinct"
@@ -346,7 +408,11 @@ class SdeModel:
             out.append("Parameters: " + ", ".join(f"{p.name}={p.value:g}" for p in self.parameters))
         initial = (f"{n}(0)={v:g}" for n, v in zip(self.state, self.initial, strict=True))
         out.append("Initial state: " + ", ".join(initial))
-        constrained = [f"{n} {d}" for n, d in zip(self.state, self.domain, strict=True) if d != "real"]
+        constrained = [
+            f"{n} in {d}" if interval_of(d) else f"{n} {d}"
+            for n, d in zip(self.state, self.domain, strict=True)
+            if d != "real"
+        ]
         if constrained:
             out.append("Domain: " + ", ".join(constrained))
         out += [f"Note: {note}" for note in self.notes]

@@ -50,7 +50,7 @@ from architect.llm.completion import (
     to_sympy,
 )
 from architect.llm.prompt import names
-from architect.model import TIME, SdeModel, symbol
+from architect.model import TIME, SdeModel, interval_of, symbol
 
 #: Random points of the identity test, where sympy does not decide.
 POINTS = 64
@@ -180,6 +180,9 @@ def _points(model: SdeModel, seed: int = 20261202) -> list[checks.Point]:
 def _draw(rng: random.Random, kind: str) -> float:
     if kind == "correlation":
         return rng.uniform(-0.99, 0.99)
+    if (bounds := interval_of(kind)) is not None:  # a state variable's interval domain: its ends too
+        lower, upper = bounds
+        return rng.choice((lower, upper)) if rng.random() < 0.1 else rng.uniform(lower, upper)
     magnitude = 10 ** rng.uniform(-6, 3)
     if kind == "positive":
         return magnitude

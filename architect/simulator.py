@@ -39,7 +39,7 @@ from architect import sandbox
 from architect.errors import ModelError, RunError, UsageError
 from architect.gym.runner import run_view
 from architect.gym.worker import NotDelivered, Worker
-from architect.model import Parameter, SdeModel
+from architect.model import Parameter, SdeModel, domain_admits
 from architect.options import Options
 
 #: The most bytes of model.json or report.json read (both are a few kilobytes).
@@ -369,6 +369,8 @@ def check_initial(model: SdeModel, x0: Mapping[str, float] | None) -> dict[str, 
             raise ModelError(f"initial value {name} must be positive (its domain), got {number:g}")
         if domain == "nonnegative" and not number >= 0:
             raise ModelError(f"initial value {name} must be non-negative (its domain), got {number:g}")
+        if not domain_admits(domain, number):  # an interval domain, "[0, 1]"
+            raise ModelError(f"initial value {name} must lie in {domain} (its domain), got {number:g}")
         values[name] = number
     return values
 

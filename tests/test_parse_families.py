@@ -83,7 +83,7 @@ FAMILY_SHAPES = {
         ("W",),
         (kappa * (theta - X),),
         ((sigma * sp.sqrt(X * (1 - X)),),),
-        ("nonnegative",),
+        ("[0, 1]",),
     ),
     "brennan-schwartz": (("r",), ("W",), (kappa * (theta - r),), ((sigma * r,),), ("positive",)),
     "schwartz": (("x",), ("W",), (kappa * (mu - sigma**2 / (2 * kappa) - x),), ((sigma,),), ("real",)),
@@ -418,9 +418,12 @@ def test_jacobi_keeps_its_bounds() -> None:
     error = error_of(text)
     assert "X0 must lie in [0, 1]" in error.reason and error.position == text.index("1.2")
     wide = parse("Jacobi sigma=2")
-    assert wide.diffusion == ((2 * 0 + sigma * sp.sqrt(sp.Max(0, X * (1 - X))),),)
+    # Truncation at both ends: the coefficients never see X outside [0, 1], so no Max(0, ...) is needed.
+    assert wide.diffusion == ((sigma * sp.sqrt(X * (1 - X)),),)
+    assert wide.domain == ("[0, 1]",)
     assert any("can reach 0 or 1" in n for n in wide.notes)
     assert any("lives in [0, 1]" in n for n in parse("Jacobi").notes)
+    assert parse("Wright-Fisher X0=1").domain == ("[0, 1]",)  # both ends are values it may start from
 
 
 # ============================================================================ notes

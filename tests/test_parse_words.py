@@ -186,7 +186,10 @@ def test_free_text_before_equations() -> None:
     [
         ("dX = (0.1 - 0.5*X)*dt + 0.2*sqrt(4 + X**2)*dW, X0 = 1", "real"),
         ("dX = 2*(0.04 - X)*dt + 0.3*sqrt(X)*dW, X0 = 0.04", "nonnegative"),
-        ("dX = 2*(0.5 - X)*dt + 0.3*sqrt(X*(1 - X))*dW, X0 = 0.5", "nonnegative"),
+        ("dX = 2*(0.5 - X)*dt + 0.3*sqrt(X*(1 - X))*dW, X0 = 0.5", "[0, 1]"),
+        ("dX = -X*dt + sqrt(1 - X^2)*dW, X0 = 0", "[-1, 1]"),
+        ("dX = -X*dt + sqrt(X*(1 - X))*dW + log(X)*dt, X0 = 0.5", "nonnegative"),  # (0, 1]: an open end
+        ("dX = -X*dt + sqrt((X - a)*(b - X))*dW, a=0.1, b=2, X0 = 1", "nonnegative"),  # ends move with a, b
         ("dX = -X*dt + 0.1*log(X)*dW, X0 = 1", "positive"),
         ("dX = -X*dt + sigma*sqrt(X^2 + eps)*dW, sigma=1, eps=0.1, X0=-1", "real"),
         ("dX = -X*dt + sigma*sqrt(X - 1)*dW, sigma=1, X0=2", "nonnegative"),
@@ -197,13 +200,19 @@ def test_domains_come_from_where_coefficients_are_defined(text: str, domain: str
     assert parse(text).domain == (domain,)
 
 
-def test_an_interval_is_kept_as_its_strongest_expressible_bound_with_a_note() -> None:
+def test_a_closed_interval_is_the_domain_and_other_bounds_are_kept_with_a_note() -> None:
     model = parse("dX = 2*(0.5 - X)*dt + 0.3*sqrt(X*(1 - X))*dW, X0 = 0.5")
-    assert any("[0, 1]" in note for note in model.notes)
-    text = "dX = 2*(0.5 - X)*dt + 0.3*sqrt(X*(1 - X))*dW, X0 = 1.5"
-    error = error_of(text)
-    assert "outside [0, 1]" in error.reason and error.position == text.index("1.5")
+    assert model.domain == ("[0, 1]",)
+    assert any("kept in [0, 1], both ends included" in note for note in model.notes)
+    assert "Domain: X in [0, 1]" in model.describe()
+    for x0 in ("1.5", "-0.25"):
+        text = f"dX = 2*(0.5 - X)*dt + 0.3*sqrt(X*(1 - X))*dW, X0 = {x0}"
+        error = error_of(text)
+        assert "X0 must lie in [0, 1]" in error.reason and error.position == text.index(x0)
+    assert parse("dX = 2*(0.5 - X)*dt + 0.3*sqrt(X*(1 - X))*dW, X0 = 1").initial == (1.0,)  # both ends kept
     assert any("[1, oo)" in note for note in parse("dX = -X*dt + sqrt(X - 1)*dW, X0=2").notes)
+    half_open = parse("dX = -X*dt + sqrt(X*(1 - X))*dW + log(X)*dt, X0 = 0.5")
+    assert any("(0, 1]" in note and "kept non-negative" in note for note in half_open.notes)
 
 
 def test_percentages_are_fractions() -> None:

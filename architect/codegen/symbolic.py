@@ -22,7 +22,7 @@ import sympy as sp
 from architect import paths, schemes
 from architect.codegen.rust_printer import rust_expr, rust_float
 from architect.errors import UsageError
-from architect.model import TIME, SdeModel, symbol
+from architect.model import TIME, SdeModel, interval_of, symbol
 from architect.version import __version__
 
 # Strict and reserved Rust keywords: never usable as identifiers; plus the gate's forbidden words that are
@@ -58,6 +58,9 @@ def choose_scheme(model: SdeModel, kind: str = "auto") -> SchemeChoice:
       (OU, Vasicek, ABM), log-normal for GBM, scaled non-central chi-square for CIR;
     - non-negative variable under a square root -> full truncation (Lord et al. 2010), the
       least biased of the simple fixes for square-root diffusions;
+    - variable in a closed interval [a, b] (Jacobi, Wright-Fisher: [0, 1]) -> full truncation at
+      both ends: the coefficients and the observer see the state clamped to [a, b], the natural
+      extension of Lord et al.'s fix (the SDK's `Stepper::within`);
     - positive variable whose every noise term is proportional to it -> log-Euler, which keeps
       it positive and is exact for geometric Brownian motion;
     - everything else -> Euler-Maruyama.
@@ -86,6 +89,9 @@ def choose_scheme(model: SdeModel, kind: str = "auto") -> SchemeChoice:
         if model.domain[i] == "nonnegative" and any(_has_sqrt_of(c, x) for c in coefficients):
             steps.append(schemes.FULL_TRUNCATION.variant)
             reasons.append(f"{name}: square-root diffusion, full truncation keeps it non-negative")
+        elif interval_of(model.domain[i]) is not None:
+            steps.append(schemes.FULL_TRUNCATION.variant)
+            reasons.append(f"{name}: lives in {model.domain[i]}, full truncation at both ends keeps it there")
         elif kind == "auto" and _log_euler_fits(model, i):
             steps.append(schemes.LOG_EULER.variant)
             reasons.append(f"{name}: positive with proportional noise, log-Euler keeps it positive")
@@ -106,7 +112,7 @@ def exact_law(model: SdeModel) -> tuple[str, str] | None:
     default parameter values must put the law in range (GBM started above 0, CIR with a >= 0 started
     at or above 0); the SDK checks the same at start-up with the values the binary runs with.
     """
-    if model.dim != 1:
+    if model.dim != 1 or interval_of(model.domain[0]) is not None:  # no exact law keeps it in an interval
         return None
     x = symbol(model.state[0])
     drift = sp.expand(model.drift[0])
@@ -322,7 +328,7 @@ def render_model_rs(model: SdeModel, scheme: SchemeChoice, bodies: ModelBodies |
             noise_dim=model.noise_dim,
             state_names=[rust_str(n) for n in model.state],
             initial=[rust_float(v) for v in model.initial],
-            domains=[f"Domain::{_SDK_ENUM[d]}" for d in model.domain],
+            domains=[_sdk_domain(d) for d in model.domain],
             parameters=[
                 {
                     "name": p.name,
@@ -344,6 +350,15 @@ def render_model_rs(model: SdeModel, scheme: SchemeChoice, bodies: ModelBodies |
 
 #: The SDK's `Constraint` and `Domain` variants, per `architect.model.CONSTRAINTS` and `DOMAINS` name.
 _SDK_ENUM = {"real": "Real", "positive": "Positive", "nonnegative": "Nonnegative", "correlation": "Correlation"}
+
+
+def _sdk_domain(domain: str) -> str:
+    """The SDK's `Domain` of a model's domain: ``Domain::Nonnegative``, ``Domain::Interval { lower: 0.0, upper: 1.0 }``
+    (an interval, `architect.model.interval_of`)."""
+    bounds = interval_of(domain)
+    if bounds is None:
+        return f"Domain::{_SDK_ENUM[domain]}"
+    return f"Domain::Interval {{ lower: {rust_float(bounds[0])}, upper: {rust_float(bounds[1])} }}"
 
 
 def step_scaling(model: SdeModel) -> dict[str, str] | None:

@@ -22,7 +22,7 @@ from architect.codegen.symbolic import model_identifiers
 from architect.expr.printers import display
 from architect.llm.completion import Completion, CompletionError, Expression, evaluate, parse_completion
 from architect.llm.prompt import names
-from architect.model import TIME, SdeModel, symbol
+from architect.model import TIME, SdeModel, interval_of, symbol
 
 POINTS = 6
 RELATIVE = 1e-9
@@ -103,6 +103,8 @@ def random_points(model: SdeModel, count: int = POINTS, seed: int = 20250101) ->
 
 
 def _draw(rng: random.Random, kind: str) -> float:
+    if (bounds := interval_of(kind)) is not None:  # a state variable's interval domain
+        return rng.uniform(*bounds)
     if kind in ("positive", "nonnegative"):
         return rng.uniform(0.05, 3.0)
     if kind == "correlation":

@@ -8,8 +8,10 @@ enough, their values are substituted. So ``sqrt(X)`` gives X >= 0, ``sqrt(4 + X^
 ``sqrt(X*(1 - X))`` (Jacobi, Wright-Fisher) [0, 1]. Then:
 
 - the region is [0, oo) -> ``nonnegative``; (0, oo) -> ``positive``; everything -> ``real``;
-- a bounded region such as [0, 1]: the model's domains cannot express an interval, so the strongest
-  expressible constraint is kept (``nonnegative`` for [0, 1]) and the reason says what is lost;
+- a closed bounded region with numeric ends, such as [0, 1] -> that interval, ``"[0, 1]"``
+  (`architect.model.interval_domain`): both ends kept, the scheme truncates at both;
+- another bounded region (an open end, or ends that move with the parameters' values): the strongest
+  named constraint is kept (``nonnegative`` for (0, 1]) and the reason says what is lost;
 - drift and every diffusion entry proportional to the variable, some noise -> ``positive``
   (geometric Brownian motion: it can never reach zero).
 """
@@ -21,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import sympy as sp
 from sympy.solvers.inequalities import solve_univariate_inequality
 
-from architect.model import symbol
+from architect.model import interval_domain, interval_of, symbol
 
 MAX_DEGREE = 4  # conditions of higher degree (or not polynomial) fall back to the shape rule
 _NONNEGATIVE = sp.Interval(0, sp.oo)
@@ -47,6 +49,10 @@ def infer_domain(
     )
     noisy = any(entry != 0 for entry in diffusion)
     proportional = noisy and _proportional(drift, x) and all(_proportional(entry, x) for entry in diffusion)
+    if (closed := _closed_interval(region)) is not None:
+        fixed, _ = defined_region(x, (drift, *diffusion, *others), constraints or {}, {}, own=1 + len(diffusion))
+        if fixed == region:  # its ends do not move with the parameters' values (which --set may change)
+            return closed, why
     if region == sp.S.Reals or region is None:
         if proportional:
             return "positive", f"its drift and diffusion are proportional to {name}"
@@ -58,14 +64,24 @@ def infer_domain(
         return "nonnegative", why
     if region.is_subset(_NONNEGATIVE):
         lost = (
-            f"{name} must lie in {_shown(region)}; a model's domain can only say real, positive or non-negative, "
-            f"so {name} is kept non-negative and the rest of the bound is left to the dynamics"
+            f"{name} must lie in {_shown(region)}; a model's domain is real, positive, non-negative or a closed "
+            f"interval with fixed ends, so {name} is kept non-negative and the rest of the bound is left to the "
+            "dynamics"
         )
         return "nonnegative", f"{why}: {lost}"
     return (
         "real",
         f"{why}: {name} must lie in {_shown(region)}, which a model's domain cannot express; it is not enforced",
     )
+
+
+def _closed_interval(region: sp.Set | None) -> str | None:
+    """The domain ``"[a, b]"`` of a closed bounded interval with numeric ends, else None."""
+    if not isinstance(region, sp.Interval) or region.left_open or region.right_open:
+        return None
+    if not (region.start.is_number and region.end.is_number and region.start.is_finite and region.end.is_finite):
+        return None
+    return interval_domain(float(region.start), float(region.end))
 
 
 def defined_region(
@@ -174,6 +190,8 @@ def domain_problem(name: str, domain: str, why: str, value: float) -> str | None
         return f"{name}0 must be positive ({name} is kept positive: {why}), got {value:g}"
     if domain == "nonnegative" and not value >= 0:
         return f"{name}0 must be non-negative ({name} is kept non-negative: {why}), got {value:g}"
+    if (bounds := interval_of(domain)) is not None and not bounds[0] <= value <= bounds[1]:
+        return f"{name}0 must lie in {domain} ({why}), got {value:g}"
     return None
 
 

@@ -570,4 +570,6 @@ def _initial_value_of(name: str, states: set[str]) -> str | None:
 
 
 def _domain_words(domain: str) -> str:
-    return {"positive": "kept positive", "nonnegative": "kept non-negative"}.get(domain, domain)
+    return {"positive": "kept positive", "nonnegative": "kept non-negative"}.get(
+        domain, f"kept in {domain}, both ends included"
+    )

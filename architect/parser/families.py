@@ -122,18 +122,17 @@ def _jacobi_boundaries_unattainable(values: Values) -> bool:
 
 
 def _jacobi_equations(values: Values) -> str:
-    # Inside the boundary conditions the plain (polynomial) form is used; outside them an Euler step may
-    # land above 1, so the square root's argument is clamped at zero to keep every path finite.
-    inside = "X*(1 - X)" if _jacobi_boundaries_unattainable(values) else "max(X*(1 - X), 0)"
-    return f"dX = kappa*(theta - X)*dt + sigma*sqrt({inside})*dW"
+    # The polynomial form for every value: X's domain is [0, 1] and the scheme truncates at both ends, so the
+    # coefficients never see X outside it, even where an Euler step overshoots a boundary.
+    return "dX = kappa*(theta - X)*dt + sigma*sqrt(X*(1 - X))*dW"
 
 
 def _jacobi_boundary_note(values: Values) -> str | None:
     if _jacobi_boundaries_unattainable(values):
         return None
     return (
-        "2*kappa*min(theta, 1 - theta) < sigma^2: X can reach 0 or 1; the simulator truncates at 0 and "
-        "writes the diffusion as sigma*sqrt(max(X*(1 - X), 0)) so a step past 1 stays finite"
+        "2*kappa*min(theta, 1 - theta) < sigma^2: X can reach 0 or 1, where the full-truncation steps (at both "
+        "ends) are least accurate; lower sigma or refine the time step"
     )
 
 
@@ -491,15 +490,15 @@ FAMILIES: tuple[Family, ...] = (
             p("sigma", 0.3, "positive", "volatility coefficient of sqrt(X(1-X))"),
         ),
         initial=(("X", 0.5),),
-        domain={"X": "nonnegative"},
+        domain={"X": "[0, 1]"},
         rules=(
             within("theta", 0.0, 1.0, "the Jacobi process lives in [0, 1]"),
             within("X0", 0.0, 1.0, "the Jacobi process lives in [0, 1]"),
         ),
         checks=(_jacobi_boundary_note,),
         notes=(
-            "domain: X lives in [0, 1]; the model type knows only real/positive/non-negative, so X is marked "
-            "non-negative (simulated with full truncation at 0) and the upper bound 1 is kept by the drift",
+            "domain: X lives in [0, 1], both ends kept: simulated with full truncation at 0 and at 1 (the "
+            "coefficients see X clamped to [0, 1])",
         ),
         references=(
             "Karlin & Taylor (1981), A Second Course in Stochastic Processes; Delbaen & Shirakawa (2002); illustrative "

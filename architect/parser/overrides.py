@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 
-from architect.model import Parameter
+from architect.model import Parameter, domain_admits
 from architect.parser.family_schema import Family
 
 
@@ -38,6 +38,8 @@ def initial_value_problem(chosen: Family, name: str, value: float) -> str | None
         return f"{name} must be positive ({variable} is a positive process), got {value:g}"
     if domain == "nonnegative" and not value >= 0:
         return f"{name} must be non-negative ({variable} cannot go below zero), got {value:g}"
+    if not domain_admits(domain, value):
+        return f"{name} must lie in {domain} ({variable} lives there), got {value:g}"
     return None
 
 
