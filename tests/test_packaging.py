@@ -55,7 +55,7 @@ def test_the_wheel_includes_everything_a_build_reads() -> None:
 def test_every_extra_doctor_reports_is_installable() -> None:
     extras = PYPROJECT["project"]["optional-dependencies"]
     assert set(doctor.EXTRAS) <= set(extras)
-    assert extras["all"] == ["architect[llm,gym,ray,bench]"]
+    assert extras["all"] == ["architect[llm,gym,rl,ray,bench]"]
     # The core install stays light: no torch, no transformers.
     assert not [d for d in PYPROJECT["project"]["dependencies"] if d.startswith(("torch", "transformers", "peft"))]
 
