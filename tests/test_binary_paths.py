@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 import architect
+from architect.options import RunSpec
+from architect.verifier import parse_stats
 
 #: Heston: two state variables, the variance under full truncation (observed floored).
 MODEL = "Heston with mean reversion"
@@ -74,6 +76,34 @@ def test_power_sums_of_the_paths_are_the_statistics(binary: Path, tmp_path: Path
         x = rows[:, k + 1, :]
         want = [np.sum(np.prod(x ** np.asarray(e), axis=1)) for e in doc["exponents"]]
         np.testing.assert_allclose(want, checkpoint["sums"], rtol=1e-9, atol=1e-9)
+
+
+def test_the_verifiers_statistics_are_the_power_sums_of_its_paths(binary: Path, tmp_path: Path) -> None:
+    """One seed, the verifier's own request (`RunSpec.arguments`: degree 8, 4 checkpoints) at run-time values,
+    with the whole paths on a finer grid of dates: every power sum the verifier reads is the sum over the
+    paths at that checkpoint, to rounding, and so are the means and variances it estimates from them."""
+    spec = RunSpec(paths=3000, steps=24, seed=11, params={"theta": 0.09, "rho": -0.3}, x0={"v": 0.06})
+    paths, stats = tmp_path / "paths.npy", tmp_path / "stats.json"
+    command = [str(binary), *spec.arguments(), f"--stats={stats}", "--dates=12", f"--paths-out={paths}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(stats.read_text())
+    assert doc["exponents"] and max(sum(e) for e in doc["exponents"]) == spec.moment_degree == 8
+    rows = np.load(paths)
+    assert rows.shape == (3000, 13, 2) and np.all(rows[:, 0, 1] == 0.06)
+    exponents = np.asarray(doc["exponents"])
+    sample = parse_stats(doc)
+    for k, checkpoint in enumerate(doc["checkpoints"]):
+        x = rows[:, 3 * (k + 1), :]  # checkpoint k at t = (k + 1) / 4: date 3 (k + 1) of 12
+        assert checkpoint["time"] == pytest.approx((k + 1) / 4) and checkpoint["count"] == 3000
+        terms = np.prod((x - np.asarray(doc["shift"]))[:, None, :] ** exponents[None, :, :], axis=2)
+        # Rounding only: the binary adds in another order, so allow a few ulps of the sum of |terms|.
+        slack = 1e-12 * np.abs(terms).sum(axis=0) + 1e-300
+        assert np.all(np.abs(terms.sum(axis=0) - np.asarray(checkpoint["sums"])) <= slack), k
+        for i in range(2):
+            moments = sample.checkpoints[k]
+            assert moments.mean(i).value == pytest.approx(x[:, i].mean(), rel=1e-12, abs=1e-14)
+            assert moments.variance(i).value == pytest.approx(x[:, i].var(ddof=1), rel=1e-9)
 
 
 def test_dates_without_paths_out_are_a_usage_error(binary: Path) -> None:
