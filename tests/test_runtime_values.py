@@ -102,6 +102,21 @@ def test_torch_shares_the_memory_of_real_paths(generated: Result) -> None:
         assert x[0, 1, 0] == 123.0
 
 
+def test_the_readme_example_runs(generated: Result) -> None:
+    """README's "Drive the simulator" block, run as written on this module's simulator (fewer paths streamed)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("## Drive the simulator", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(block.strip().splitlines()) == 5
+    code = block.replace('"cir-out"', repr(str(generated.crate_dir))).replace("10_000_000", "300_000")
+    code = code.replace("...", "blocks.append(block)")
+    scope: dict = {"blocks": []}
+    exec(compile(code, "README.md", "exec"), scope)
+    x, t, blocks = scope["x"], scope["t"], scope["blocks"]
+    assert x.shape == (100_000, 51, 1) and t.shape == (51,) and t[1] == pytest.approx(0.02)
+    assert [len(b) for b in blocks] == [300_000] and blocks[0][:100_000].tobytes() == x.tobytes()
+    scope["sim"].close()
+
+
 # ------------------------------------------------------------------------------- refusals
 @pytest.mark.parametrize(
     ("flags", "words"),
