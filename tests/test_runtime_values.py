@@ -16,9 +16,10 @@ import pytest
 
 import architect
 from architect import cli
-from architect.errors import UsageError
+from architect.errors import RunError, UsageError
 from architect.options import Options, RunSpec, parse_value, values_of
-from architect.pipeline.run import Result
+from architect.pipeline.run import Result, check_binary
+from tests.planted import planted
 
 # OU: dX = kappa (theta - X) dt + sigma dW, compiled with kappa=2, theta=0.05, sigma=0.2, X(0)=0.
 PARAMS = {"theta": 1.5, "sigma": 0.5}
@@ -115,6 +116,34 @@ def test_the_readme_example_runs(generated: Result) -> None:
     assert x.shape == (100_000, 51, 1) and t.shape == (51,) and t[1] == pytest.approx(0.02)
     assert [len(b) for b in blocks] == [300_000] and blocks[0][:100_000].tobytes() == x.tobytes()
     scope["sim"].close()
+
+
+# A planted GBM binary (tests/planted.py: mu=0.05, sigma=0.2, S(0)=100 compiled in) whose --describe either
+# honours --set sigma=... or ignores it.
+HONOURS_SET = """
+given = dict(a.split("=", 2)[1:] for a in sys.argv if a.startswith("--set="))
+if DESCRIBE:
+    describe(parameters={"mu": 0.05, "sigma": float(given.get("sigma", 0.2))})
+else:
+    write(stats())
+"""
+
+
+@pytest.mark.parametrize(("body", "passed"), [(HONOURS_SET, True), (HONOURS_SET.replace("given.get", "{}.get"), False)])
+def test_the_binary_must_describe_itself_at_the_values(tmp_path: Path, body: str, passed: bool) -> None:
+    binary = planted(tmp_path, body)
+    options = Options(paths=1000, steps=4, timeout=20, extended=False, params={"sigma": 0.3})
+    checked = check_binary(architect.parse("GBM"), binary, options)
+    check = next(c for c in checked.verification.checks if c.name == "binary simulates the model's parameters")
+    assert check.passed is passed, check.detail
+    if not passed:
+        assert "parameter sigma is 0.2 in the binary, 0.3 in the model" in check.detail
+
+
+def test_a_description_with_nan_is_a_run_error(tmp_path: Path) -> None:
+    binary = planted(tmp_path, "print('{\"parameters\": NaN}') if DESCRIBE else write(stats())")
+    with pytest.raises(RunError, match="non-finite number NaN"):
+        check_binary(architect.parse("GBM"), binary, Options(paths=1000, steps=4, params={"sigma": 0.3}))
 
 
 # ------------------------------------------------------------------------------- refusals

@@ -305,6 +305,7 @@ def check_binary(
     the binary runs with them and the theory is the model's at those values (`values.at_values`).
     """
     timings = timings if timings is not None else {}
+    options = checked(model, options)  # a public building block: its caller's values are checked here too
     model = at_values(model, options)
     with timed(timings, "simulate"):
         description, observed = observe(model, binary, options, reference, same_scheme)
@@ -373,12 +374,17 @@ def _description(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_STATS_BYTES:
         raise RunError(f"the simulator's description is implausibly large ({path.stat().st_size} bytes)")
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RunError(f"the simulator's description is not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise RunError("the simulator's description is not a JSON object")
     return data
+
+
+def _no_constant(name: str) -> Any:
+    """JSON has no NaN or Infinity: a description with one holds a non-finite number."""
+    raise ValueError(f"non-finite number {name}")
 
 
 def check_binary_jail(description: dict[str, Any], options: Options) -> None:
