@@ -3,7 +3,8 @@
 `architect.cli` derives its ``generate`` and ``verify`` flags from the fields marked for the command line
 (`cli_fields`), `architect.gym.runner.RunSpec` takes its defaults from `DEFAULTS`, and the simulator's
 wall-clock limit is `RUN_TIMEOUT_S` everywhere. An option travels CLI flag -> `Options` -> `RunSpec`
-(`Options.runs` and the other designs) -> the binary's ``--name=value`` arguments (`RunSpec.arguments`).
+(`Options.runs` and the other designs) -> the binary's ``--name=value`` arguments (`RunSpec.arguments`); the
+run-time values ``params`` and ``x0`` travel the same way and become ``--set=NAME=VALUE`` / ``--x0=NAME=VALUE``.
 
 This module imports nothing heavy at load time: the gym and the verifier import it.
 """
