@@ -127,6 +127,7 @@ class SingleEnv(gym.Env[np.ndarray, np.ndarray]):
         self.observation_space = observation_space(self.layout)
         self.action_space = action_space(setup)
         self.observation_names = self.layout.names
+        self.range_verification = setup.range_verification
         self._tau = setup.time_to_go
         self._k = setup.dates
         self._bound = setup.max_position
@@ -217,6 +218,7 @@ class VectorEnvCore(VectorEnv[np.ndarray, np.ndarray, np.ndarray]):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self.observation_names = self.layout.names
+        self.range_verification = setup.range_verification
         self._tau = setup.time_to_go.tolist()
         self._k = setup.dates
         self._half_risk = 0.5 * setup.risk_aversion

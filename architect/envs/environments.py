@@ -47,6 +47,7 @@ def trading_setup(
     x0: Mapping[str, float] | None = None,
     threads: int = 0,
     allow_unverified: bool = False,
+    verify_ranges: bool = False,
 ) -> Setup:
     """The trading environment's setup (its keywords are those of `TradingEnv`)."""
     return _setup(
@@ -68,6 +69,7 @@ def trading_setup(
         x0=x0,
         threads=threads,
         allow_unverified=allow_unverified,
+        verify_ranges=verify_ranges,
     )
 
 
@@ -94,6 +96,7 @@ def hedging_setup(
     x0: Mapping[str, float] | None = None,
     threads: int = 0,
     allow_unverified: bool = False,
+    verify_ranges: bool = False,
 ) -> tuple[Setup, Hedging]:
     """The hedging environment's setup and its option (keywords of `HedgingEnv`)."""
     setup = _setup(
@@ -115,6 +118,7 @@ def hedging_setup(
         x0=x0,
         threads=threads,
         allow_unverified=allow_unverified,
+        verify_ranges=verify_ranges,
     )
     try:
         return setup, Hedging(setup, option=option, strike=strike, vol=vol, premium=premium)

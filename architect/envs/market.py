@@ -280,6 +280,8 @@ def _read_csv(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
         data = np.array([[float(v) for v in row[skip:]] for row in body], dtype=np.float64)
     except ValueError as exc:
         raise UsageError(f"replay file {path}: {exc}") from None
+    if data.ndim != 2 or data.shape[1] == 0:
+        raise UsageError(f"replay file {path} has no columns of numbers")
     return data, tuple(h.strip() for h in header[skip:])
 
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from architect.envs.market import (
 )
 from architect.errors import UsageError
 from architect.simulator import Simulator
+
+if TYPE_CHECKING:
+    from architect.envs.ranges import RangeVerification
 
 #: The largest seed a simulator takes.
 MAX_SEED = 2**64
@@ -48,6 +51,7 @@ class Setup:
     risk_aversion: float
     simulator: Simulator | None
     owns_simulator: bool  # built from a folder: the environment closes it
+    range_verification: RangeVerification | None = None  # what verify_ranges=True checked
 
     @property
     def time_to_go(self) -> np.ndarray:
@@ -78,6 +82,7 @@ def build_setup(
     x0: Mapping[str, float] | None,
     threads: int,
     allow_unverified: bool,
+    verify_ranges: bool = False,
 ) -> Setup:
     """Check every argument and build the market source (a simulator's batches or a replayed series)."""
     _positive_int(dates, "dates")
@@ -119,6 +124,7 @@ def build_setup(
             threads=threads,
         )
         hidden_names = tuple(sim.model.state[c] for c in market.hidden_columns)
+    checked = _verify(market, verify_ranges, owns)
     return Setup(
         market=market,
         observable=seen,
@@ -134,7 +140,24 @@ def build_setup(
         risk_aversion=float(risk_aversion),
         simulator=sim,
         owns_simulator=owns,
+        range_verification=checked,
     )
+
+
+def _verify(market: SimulatedMarket | ReplayMarket, wanted: bool, owns: bool) -> RangeVerification | None:
+    """`verify_ranges` at the corners of the scenario ranges, when asked (a replay has nothing to verify)."""
+    if not wanted:
+        return None
+    if not isinstance(market, SimulatedMarket):
+        raise UsageError("verify_ranges needs a simulator (a replayed series has no parameters)")
+    from architect.envs.ranges import verify_ranges  # the verifier's theory: loaded only when asked
+
+    try:
+        return verify_ranges(market)
+    except BaseException:
+        if owns:
+            market.simulator.close()
+        raise
 
 
 def _open(simulator: Simulator | str | Path, allow_unverified: bool) -> tuple[Simulator, bool]:
