@@ -32,6 +32,7 @@ from architect.parser.statements import (
     classify,
     is_equation_left_side,
     noise_of,
+    prose_to_statements,
     split_statements,
     strip_time_suffix,
 )
@@ -91,6 +92,7 @@ class Value:
 
 
 def read_statements(text: str, tokens: Sequence[Token]) -> list[Statement]:
+    tokens = prose_to_statements(tokens)
     check_characters(tokens, text)
     check_brackets(tokens, text)
     check_numbers(tokens, text)
@@ -99,6 +101,7 @@ def read_statements(text: str, tokens: Sequence[Token]) -> list[Statement]:
 
 def parse_equations(text: str, tokens: Sequence[Token]) -> SdeModel:
     """An `SdeModel` from explicit equations, values, initial values and correlations."""
+    tokens = prose_to_statements(tokens)  # first, so that words it consumes ("from") need no renaming note
     return _Reader(text, read_statements(text, tokens), renamed_keywords(tokens, text)).model()
 
 

@@ -120,6 +120,99 @@ def strip_time_suffix(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------- splitting
+#: Words that open an initial value in prose ("... dW starting from Y(0) = 2", "initially X = 1"): a separator.
+STARTING_WORDS = frozenset({"starting", "starts", "started", "start", "initially", "beginning", "from"})
+#: Small words that may follow them ("starting at", "starting with") and go with them.
+_STARTING_GLUE = frozenset({"at", "from", "with", "in", "on"})
+#: Words between a value's name and its number in prose ("kappa of 2", "theta is 0.04", "sigma: 0.3").
+_VALUE_GLUE = frozenset({"of", "is", "equal", "equals", "at", "to"})
+#: The correlation of two noises in words ("correlation 0.5" with dW1 and dW2): the implicit ``rho``.
+CORRELATION_WORDS = frozenset({"correlation", "corr", "correlated"})
+#: A number and its unit: 8% and 8 percent are 0.08.
+PERCENT_WORDS = frozenset({"percent", "pct"})
+
+
+def prose_to_statements(tokens: Sequence[Token]) -> list[Token]:
+    """Equations written in prose, made statements: ``8%`` is ``0.08``, "starting from" separates, and a chunk
+    ``kappa 2`` or ``kappa of 2`` (a name, then a number, no ``=``) is ``kappa = 2``; "correlation 0.5" is
+    ``rho = 0.5`` (`IMPLICIT_CORRELATION`, for two noises)."""
+    merged: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token.kind is Kind.NUMBER and following is not None and _is_percent(following):
+            merged.append(Token(Kind.NUMBER, _hundredth(token.text), token.position, following.end))
+            index += 2
+            continue
+        if _word(token) in STARTING_WORDS:
+            merged.append(Token(Kind.OP, ",", token.position, token.end))
+            index += 1
+            while index < len(tokens) and _word(tokens[index]) in _STARTING_GLUE:
+                index += 1
+            if index + 1 < len(tokens) and _is_plain_value_name(tokens[index]) and tokens[index + 1].is_op("="):
+                # "starting at X = 1": the initial value of X, whatever X is (the reader checks it is a state)
+                named = tokens[index]
+                merged.append(Token(Kind.NAME, named.text + "0", named.position, named.end))
+                index += 1
+            continue
+        merged.append(token)
+        index += 1
+    return _word_assignments(merged)
+
+
+def _word(token: Token) -> str:
+    """A word as typed: Python keywords come out of the lexer renamed ("from" as ``from_``)."""
+    return token.text.removesuffix("_") if token.kind is Kind.NAME else ""
+
+
+def _is_plain_value_name(token: Token) -> bool:
+    return token.kind is Kind.NAME and not token.text.endswith(("0", "_0")) and not is_equation_left_side(token.text)
+
+
+def _is_percent(token: Token) -> bool:
+    return (token.kind is Kind.OTHER and token.text == "%") or _word(token) in PERCENT_WORDS
+
+
+def _hundredth(number: str) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return str(Decimal(number).scaleb(-2))
+    except InvalidOperation:
+        return number
+
+
+def _word_assignments(tokens: list[Token]) -> list[Token]:
+    """``name [of|is] number`` between separators, with no ``=`` in it, gets its ``=``."""
+    out: list[Token] = []
+    start = 0
+    for index in range(len(tokens) + 1):
+        if index < len(tokens) and not (_is_separator(tokens[index]) or tokens[index].kind is Kind.END):
+            continue
+        out += _with_equals(tokens[start:index])
+        if index < len(tokens):
+            out.append(tokens[index])
+        start = index + 1
+    return out
+
+
+def _with_equals(chunk: list[Token]) -> list[Token]:
+    if len(chunk) < 2 or chunk[0].kind is not Kind.NAME or any(t.is_op("=", "~") for t in chunk):
+        return chunk
+    name, rest = chunk[0], chunk[1:]
+    while rest and _word(rest[0]) in _VALUE_GLUE:
+        rest = rest[1:]
+    if rest and rest[0].kind is Kind.OTHER and rest[0].text == ":":
+        rest = rest[1:]
+    signed = rest[1:] if rest and rest[0].is_op("-", "+") else rest
+    if len(signed) != 1 or signed[0].kind is not Kind.NUMBER:
+        return chunk
+    if name.text in CORRELATION_WORDS:
+        name = Token(Kind.NAME, "rho", name.position, name.end)
+    return [name, Token(Kind.OP, "=", name.end, name.end), *rest]
+
+
 def split_statements(tokens: Sequence[Token]) -> list[Chunk]:
     """Cut a token list (ending with END) into statement chunks."""
     chunks: list[Chunk] = []

@@ -15,6 +15,7 @@ a caret.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,6 +63,16 @@ ROLE_PHRASES: dict[str, tuple[str, ...]] = {
         "mean level",
         "equilibrium level",
         "equilibrium",
+        "reverting to",
+        "reverts to",
+        "revert to",
+        "reverting towards",
+        "reverts towards",
+        "reverting toward",
+        "reverts toward",
+        "pulled back to",
+        "pulled towards",
+        "pulled toward",
         "long run",
         "long term",
         "level",
@@ -185,6 +196,8 @@ GLUE = frozenset(
 #: Glue skipped inside a phrase ("speed of mean reversion" = "speed mean reversion").
 _PHRASE_GLUE = frozenset({"of", "the", "a", "an"})
 SCALES = {"%": 0.01, "percent": 0.01, "pct": 0.01, "bp": 1e-4, "bps": 1e-4}
+#: Words that give the label after them the value 0 ("no drift", "zero correlation", "without drift").
+NOUGHT_WORDS = frozenset({"no", "zero", "without"})
 
 
 def _phrase_words(phrase: str) -> tuple[str, ...]:
@@ -579,7 +592,7 @@ def read_values(family: Family, tokens: Sequence[Token], text: str) -> Reading:
 def _pair(segment: list[Item], ignored: list[Unknown | Label], scanner: _Scanner) -> list[tuple[Label, Amount]]:
     """Labels with values: a value takes the label before it, or, when there is none, the label right after it."""
     items = [item for item in segment if not (isinstance(item, Unknown) and item.text.lower() in GLUE)]
-    if not any(isinstance(item, Amount) for item in items):
+    if not any(isinstance(item, Amount) for item in items) and not _has_nought(items):
         if (label := next((item for item in items if isinstance(item, Label)), None)) is not None:
             reason = f"{label.text!r} is given no value: write it with a number, e.g. '{label.text} 0.5'"
             raise scanner.fail(reason, label.start)
@@ -592,7 +605,15 @@ def _pair(segment: list[Item], ignored: list[Unknown | Label], scanner: _Scanner
     while index < len(items):
         item = items[index]
         if isinstance(item, Label):
-            pending.append(item)
+            if unknown and fold(unknown[-1].text) in NOUGHT_WORDS and not pending and _noughtable(item):
+                pairs.append((item, _nought(unknown.pop(), item)))  # "no drift", "zero correlation"
+                ignored.extend(unknown)
+                unknown = []
+            else:
+                if unknown and not pending and (narrowed := _narrowed_by(item, unknown[-1])) is not None:
+                    item = narrowed  # "the variance starts at 0.05": the noun before the label
+                    unknown.pop()
+                pending.append(item)
         elif isinstance(item, Unknown):
             unknown.append(item)
         else:
@@ -620,6 +641,36 @@ def _pair(segment: list[Item], ignored: list[Unknown | Label], scanner: _Scanner
         )
     ignored.extend(unknown)
     return pairs
+
+
+def _has_nought(items: list[Item]) -> bool:
+    return any(
+        isinstance(a, Unknown) and fold(a.text) in NOUGHT_WORDS and isinstance(b, Label) and _noughtable(b)
+        for a, b in itertools.pairwise(items)
+    )
+
+
+def _noughtable(label: Label) -> bool:
+    """ "zero correlation" is the catalog's modifier (it sets every correlation and clashes with "correlated"),
+    not a value: the modifier reads it."""
+    return not any("correlation" in t.roles for t in label.targets)
+
+
+def _nought(word: Unknown, label: Label) -> Amount:
+    """The value 0 that "no" or "zero" gives the label after it."""
+    zero = Token(Kind.NUMBER, "0", word.start, word.end)
+    return Amount(parse_expression([zero], word.text, word.end), 1.0, "", word.start, label.end)
+
+
+def _narrowed_by(label: Label, before: Unknown) -> Label | None:
+    """A label that could be several values, narrowed by the noun typed just before it ("variance starts at")."""
+    noun = fold(before.text)
+    if len(label.targets) < 2 or noun not in QUALIFIER_NOUNS:
+        return None
+    narrowed = tuple(t for t in label.targets if noun in t.words or noun.rstrip("s") in t.words)
+    if not narrowed or len(narrowed) == len(label.targets):
+        return None
+    return Label(label.text, before.start, label.end, narrowed)
 
 
 def _label_after(items: list[Item], index: int) -> int | None:
