@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.architect-installed
 NATIVE := $(shell find sdk-rs -name '*.rs' -o -name Cargo.toml) Cargo.toml pyproject.toml
 
-.PHONY: setup demo test test-rs test-py lint format bench bench-rs bench-jail bench-paths clean browser jail wheel-check
+.PHONY: setup demo test test-rs test-py lint format bench bench-rs bench-jail bench-paths bench-envs clean browser jail wheel-check
 
 setup: $(STAMP) jail
 
@@ -95,6 +95,11 @@ bench-jail: setup
 # writes the "Paths into numpy (issue #17)" section of docs/benchmarks.md.
 bench-paths: setup
 	$(PY) benches/paths_speed.py
+
+# Issue #18's targets for the gym's environments (native vector env at 1/64/4096 envs, single env, a pure-Python
+# env, gym-anytrading where installed); writes the "Gym environments (issue #18)" section of docs/benchmarks.md.
+bench-envs: setup
+	$(PY) benches/env_speed.py
 
 clean:
 	rm -rf $(VENV) target architect-out

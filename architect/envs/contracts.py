@@ -24,11 +24,11 @@ PILOT_PATHS = 4000
 
 @dataclass
 class Prepared:
-    """Per-episode arrays for ``n`` environments over ``k + 1`` dates."""
+    """Per-episode arrays for ``n`` environments over ``k + 1`` dates, date-major like `Episodes`."""
 
-    extra: np.ndarray  # (n, k + 1, e) extra observation features
-    flows: np.ndarray  # (n, k) cash added to the reward of the step from date t to t + 1
-    references: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (n, k + 1), for info
+    extra: np.ndarray  # (k + 1, n, e) extra observation features
+    flows: np.ndarray  # (k, n) cash added to the reward of the step from date t to t + 1
+    references: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (k + 1, n), for info
 
 
 class Trading:
@@ -37,8 +37,8 @@ class Trading:
     extra_names: tuple[str, ...] = ()
 
     def prepare(self, episodes: Episodes, setup: Setup) -> Prepared:
-        n, k1 = episodes.prices.shape
-        return Prepared(np.zeros((n, k1, 0)), np.zeros((n, k1 - 1)))
+        k1, n = episodes.prices.shape
+        return Prepared(np.zeros((k1, n, 0)), np.zeros((k1 - 1, n)))
 
 
 class Hedging:
@@ -62,21 +62,21 @@ class Hedging:
         self.vol = _vol(setup, vol)
 
     def prepare(self, episodes: Episodes, setup: Setup) -> Prepared:
-        prices = episodes.prices
-        n = prices.shape[0]
-        strike = np.full(n, self.strike) if self.strike is not None else prices[:, 0].copy()
+        prices = episodes.prices  # (k + 1, n)
+        n = prices.shape[1]
+        strike = np.full(n, self.strike) if self.strike is not None else prices[0].copy()
         vol = self._vols(episodes)
-        price, delta = black_scholes(prices, strike[:, None], setup.time_to_go[None, :], vol[:, None], self.call)
-        flows = np.zeros((n, setup.dates))
-        flows[:, 0] += price[:, 0] if self.premium is None else self.premium
-        flows[:, -1] -= payoff(prices[:, -1], strike, self.call)
-        extra = np.log(prices / strike[:, None])[:, :, None]
+        price, delta = black_scholes(prices, strike[None, :], setup.time_to_go[:, None], vol[None, :], self.call)
+        flows = np.zeros((setup.dates, n))
+        flows[0] += price[0] if self.premium is None else self.premium
+        flows[-1] -= payoff(prices[-1], strike, self.call)
+        extra = np.log(prices / strike[None, :])[:, :, None]
         return Prepared(extra, flows, {"bs_delta": delta, "bs_price": price})
 
     def _vols(self, episodes: Episodes) -> np.ndarray:
         if isinstance(self.vol, str):
             return np.array([p[self.vol] for p in episodes.params], dtype=np.float64)
-        return np.full(len(episodes.prices), self.vol)
+        return np.full(episodes.prices.shape[1], self.vol)
 
 
 def black_scholes(

@@ -76,12 +76,13 @@ class Round:
     def __init__(self, setup: Setup, contract: Contract, episodes: Episodes) -> None:
         prepared = contract.prepare(episodes, setup)
         self.episodes = episodes
-        self.prices = np.ascontiguousarray(episodes.prices.T)  # (k + 1, n)
-        self.extra = np.ascontiguousarray(prepared.extra.transpose(1, 0, 2))  # (k + 1, n, e)
-        self.returns = np.ascontiguousarray(returns(episodes.prices, setup.window, setup.observable.positive).T)
-        self.hidden = np.ascontiguousarray(episodes.hidden.transpose(1, 0, 2)) if setup.observe_hidden else None
-        self.flows = np.ascontiguousarray(prepared.flows.T)  # (k, n)
-        self.references = {name: np.ascontiguousarray(v.T) for name, v in prepared.references.items()}
+        self.prices = episodes.prices  # (k + 1, n)
+        self.extra = prepared.extra  # (k + 1, n, e)
+        # (k + window, n), in the observation's float32 once per round: the window is the step's largest copy.
+        self.returns = returns(episodes.prices, setup.window, setup.observable.positive).astype(np.float32)
+        self.hidden = episodes.hidden if setup.observe_hidden else None  # (k + 1, n, h)
+        self.flows = prepared.flows  # (k, n)
+        self.references = prepared.references  # name -> (k + 1, n)
 
     def market(self, t: int, layout: Layout, tau: float, out: np.ndarray) -> None:
         """Fill the market part of the observation at date ``t`` (all but position and P&L) into ``out``."""

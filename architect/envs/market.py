@@ -33,8 +33,8 @@ from architect.simulator import Simulator, check_parameters
 EPISODES_PER_BLOCK = 32
 #: Path index where each block of episodes starts: room for 2^35 environments of 32 episodes each.
 BLOCK_STRIDE = 2**40
-#: The most bytes of paths one simulator call returns (larger batches are fetched in several calls).
-CALL_BYTES = 64 * 2**20
+#: The most bytes of paths one simulator call returns (larger blocks are fetched in several calls).
+CALL_BYTES = 256 * 2**20
 #: Scenario draws use their own random stream, keyed by (seed, env, episode) and this tag.
 SCENARIO_STREAM = 0x5CE7A
 
@@ -57,11 +57,12 @@ class Observable:
 
 @dataclass
 class Episodes:
-    """A batch of episodes, one row per environment: the observable over the episode's ``k + 1`` dates,
-    the hidden state variables and the parameters each episode ran with."""
+    """A batch of episodes of ``n`` environments, date-major (row ``t`` is date ``t`` of every environment, the
+    layout the environments step through): the observable over the ``k + 1`` dates, the hidden state variables
+    and the parameters each episode ran with."""
 
-    prices: np.ndarray  # (n, k + 1) float64
-    hidden: np.ndarray  # (n, k + 1, h) float64
+    prices: np.ndarray  # (k + 1, n) float64, C-contiguous
+    hidden: np.ndarray  # (k + 1, n, h) float64
     params: list[dict[str, float]] = field(default_factory=list)
     sources: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # path or window of each row
 
@@ -153,66 +154,66 @@ class SimulatedMarket:
         self.values = {p.name: p.value for p in simulator.model.parameters} | self.params
         self.x0 = dict(x0 or {})
         self.threads = threads
-        self._cache: tuple[tuple[int, int, int, int], np.ndarray, np.ndarray] | None = None
+        self._cache: tuple[tuple[int, int, int, int], list[np.ndarray]] | None = None
 
     def episodes(self, seed: int, first_env: int, n: int, episode: int) -> Episodes:
         """Episode ``episode`` of environments ``first_env .. first_env + n - 1``."""
         envs = range(first_env, first_env + n)
-        if self.scenarios:
-            return self._scenario_episodes(seed, envs, episode)
-        block, within = divmod(episode, EPISODES_PER_BLOCK)
-        prices, hidden = self._block(seed, block, first_env, n)
-        params = [dict(self.values)] * n
         sources = np.array([path_index(i, episode) for i in envs], dtype=np.uint64)
-        return Episodes(prices[:, within].copy(), hidden[:, within].copy(), params, sources)
+        if self.scenarios:
+            params = [self._episode_params(seed, i, episode) for i in envs]
+            calls = [self._paths(seed, path_index(i, episode), 1, p) for i, p in zip(envs, params, strict=True)]
+            return self._gather([c[:, None] for c in calls], 0, params, sources)
+        block, within = divmod(episode, EPISODES_PER_BLOCK)
+        return self._gather(self._block(seed, block, first_env, n), within, [dict(self.values)] * n, sources)
 
-    def _block(self, seed: int, block: int, first_env: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _block(self, seed: int, block: int, first_env: int, n: int) -> list[np.ndarray]:
+        """The block's paths as the simulator returned them, (envs, B, k + 1, D) per call, in calls of whole
+        environments of at most `CALL_BYTES` (cached: the block serves B rounds)."""
         key = (seed, block, first_env, n)
         if self._cache is not None and self._cache[0] == key:
-            return self._cache[1], self._cache[2]
+            return self._cache[1]
         self._cache = None  # the old block's memory goes before the new one is fetched
-        rows = n * EPISODES_PER_BLOCK
-        first = block * BLOCK_STRIDE + first_env * EPISODES_PER_BLOCK
-        prices, hidden = self._fetch(seed, first, rows, self.params)
-        shape = (n, EPISODES_PER_BLOCK, self.dates + 1)
-        prices, hidden = prices.reshape(shape), hidden.reshape((*shape, len(self.hidden_columns)))
-        self._cache = (key, prices, hidden)
-        return prices, hidden
+        k1, dim, size = self.dates + 1, self.simulator.model.dim, EPISODES_PER_BLOCK
+        per_call = max(1, CALL_BYTES // (size * k1 * dim * 8))
+        first = block * BLOCK_STRIDE + first_env * size
+        calls = []
+        for start in range(0, n, per_call):
+            count = min(per_call, n - start)
+            x = self._paths(seed, first + start * size, count * size, self.params)
+            calls.append(x.reshape(count, size, k1, dim))
+        self._cache = (key, calls)
+        return calls
 
-    def _fetch(self, seed: int, first: int, rows: int, params: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
-        """Paths ``first .. first + rows - 1``: the observable (n, k + 1) and the hidden state (n, k + 1, h),
-        copied out of the simulator's arrays in calls of at most `CALL_BYTES`."""
-        k1, dim = self.dates + 1, self.simulator.model.dim
-        prices = np.empty((rows, k1))
-        hidden = np.empty((rows, k1, len(self.hidden_columns)))
-        chunk = max(1, CALL_BYTES // (k1 * dim * 8))
-        for start in range(0, rows, chunk):
-            size = min(chunk, rows - start)
-            x = self.simulator.paths(
-                size,
-                self.steps,
-                self.horizon,
-                seed,
-                params=params or None,
-                x0=self.x0 or None,
-                dates=self.dates,
-                threads=self.threads,
-                first_path=first + start,
-            )
-            column = x[:, :, self.observable.column]
-            if self.observable.log:
-                np.exp(column, out=prices[start : start + size])
-            else:
-                prices[start : start + size] = column
-            hidden[start : start + size] = x[:, :, self.hidden_columns]
-        return prices, hidden
+    def _paths(self, seed: int, first: int, rows: int, params: Mapping[str, float]) -> np.ndarray:
+        return self.simulator.paths(
+            rows,
+            self.steps,
+            self.horizon,
+            seed,
+            params=params or None,
+            x0=self.x0 or None,
+            dates=self.dates,
+            threads=self.threads,
+            first_path=first,
+        )
 
-    def _scenario_episodes(self, seed: int, envs: range, episode: int) -> Episodes:
-        """One call per episode: each runs with its own parameters (the simulator's run-time values)."""
-        params = [self._episode_params(seed, i, episode) for i in envs]
-        rows = [self._fetch(seed, path_index(i, episode), 1, p) for i, p in zip(envs, params, strict=True)]
-        sources = np.array([path_index(i, episode) for i in envs], dtype=np.uint64)
-        return Episodes(np.concatenate([r[0] for r in rows]), np.concatenate([r[1] for r in rows]), params, sources)
+    def _gather(
+        self, calls: list[np.ndarray], within: int, params: list[dict[str, float]], sources: np.ndarray
+    ) -> Episodes:
+        """Episode ``within`` of each environment of ``calls`` (each (envs, B, k + 1, D)), date-major."""
+        n = sum(len(c) for c in calls)
+        prices = np.empty((self.dates + 1, n))
+        hidden = np.empty((self.dates + 1, n, len(self.hidden_columns)))
+        at = 0
+        for x in calls:
+            rows = x[:, within]  # (envs, k + 1, D)
+            prices[:, at : at + len(x)] = rows[:, :, self.observable.column].T
+            hidden[:, at : at + len(x)] = rows[:, :, self.hidden_columns].transpose(1, 0, 2)
+            at += len(x)
+        if self.observable.log:
+            np.exp(prices, out=prices)
+        return Episodes(prices, hidden, params, sources)
 
     def _episode_params(self, seed: int, env: int, episode: int) -> dict[str, float]:
         return {**self.values, **sample_scenario(self.scenarios, seed, env, episode)}
@@ -238,7 +239,7 @@ class ReplayMarket:
     def episodes(self, seed: int, first_env: int, n: int, episode: int) -> Episodes:
         del seed  # a replay is the same for every seed
         windows = np.array([(i + episode) % self.windows for i in range(first_env, first_env + n)], dtype=np.int64)
-        rows = windows[:, None] * self.dates + np.arange(self.dates + 1)[None, :]
+        rows = np.arange(self.dates + 1)[:, None] + windows[None, :] * self.dates  # (k + 1, n)
         return Episodes(self.prices[rows], self.hidden[rows], [{}] * n, windows)
 
 

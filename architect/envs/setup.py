@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from architect.envs.market import (
-    Episodes,
     Observable,
     ReplayMarket,
     SimulatedMarket,
@@ -218,14 +217,13 @@ def _replay(
 
 # ------------------------------------------------------------------------------------- features
 def returns(prices: np.ndarray, window: int, positive: bool) -> np.ndarray:
-    """(n, k + window) float64: column ``window - 1 + t`` is the return from date ``t - 1`` to ``t`` (log returns
-    of a positive observable, differences otherwise), zeros before date 1: the window at date ``t`` is columns
-    ``t .. t + window - 1``, which reach no later than date ``t``."""
-    n, k1 = prices.shape
-    out = np.zeros((n, k1 - 1 + window))
+    """(k + window, n) float64 from date-major prices (k + 1, n): row ``window - 1 + t`` is the return from date
+    ``t - 1`` to ``t`` (log returns of a positive observable, differences otherwise), zeros before date 1: the
+    window at date ``t`` is rows ``t .. t + window - 1``, which reach no later than date ``t``."""
+    k1, n = prices.shape
+    out = np.zeros((k1 - 1 + window, n))
     if window:
-        step = np.log(prices[:, 1:] / prices[:, :-1]) if positive else np.diff(prices, axis=1)
-        out[:, window:] = step
+        out[window:] = np.log(prices[1:] / prices[:-1]) if positive else prices[1:] - prices[:-1]
     return out
 
 
@@ -233,10 +231,6 @@ def check_seed(seed: int) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < MAX_SEED:
         raise UsageError(f"seed must be an integer in [0, 2^64), got {seed!r}")
     return int(seed)
-
-
-def fetch(setup: Setup, seed: int, first_env: int, n: int, episode: int) -> Episodes:
-    return setup.market.episodes(seed, first_env, n, episode)
 
 
 def _positive_int(value: Any, name: str) -> None:
