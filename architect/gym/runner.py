@@ -58,13 +58,20 @@ def run_simulation(
         return RunOutcome(stats=stats, seconds=seconds)
 
 
-def describe(binary: Path, *, timeout: float = 30.0, limits: sandbox.Limits | None = None) -> dict[str, Any]:
-    """The binary's own description of its model (`--describe`)."""
+def describe(
+    binary: Path,
+    *,
+    timeout: float = 30.0,
+    limits: sandbox.Limits | None = None,
+    arguments: tuple[str, ...] | list[str] = (),
+) -> dict[str, Any]:
+    """The binary's own description of its model (`--describe`), with ``arguments`` such as ``--set=kappa=3``
+    (the parameters and initial state it then reports are those it would run with)."""
     limits = limits or sandbox.run_limits(timeout, MAX_STATS_BYTES)
     with tempfile.TemporaryDirectory(prefix="architect-gym-") as tmp:
         out = Path(tmp) / "describe.json"
         with out.open("wb") as handle:
-            command = [str(Path(binary).absolute()), "--describe"]
+            command = [str(Path(binary).absolute()), "--describe", *arguments]
             stderr, _ = run_binary(command, limits, Path(tmp), stdout=handle, view=run_view(binary, Path(tmp)))
         return _read_json(out, stderr, what="description")
 

@@ -11,8 +11,6 @@ import contextlib
 import hashlib
 import html
 import importlib
-import json
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from architect import build, codegen, locking, paths, proof, sandbox, verifier
 from architect.errors import BuildError, RunError
 from architect.gate import GateError, check_crate
-from architect.gym.runner import describe, run_binary, run_view
+from architect.gym.runner import describe
 from architect.model import SdeModel
-from architect.options import MAX_STATS_BYTES, Options
+from architect.options import Options
 from architect.pipeline.report import Report, same_step_summary, scheme_of
 from architect.pipeline.values import at_values, checked
 from architect.pipeline.writers import CodeWriter, NoCode, Progress, Written
@@ -353,38 +351,11 @@ def observe(
 
 
 def describe_at(binary: Path, limits: sandbox.Limits, options: Options) -> dict[str, Any]:
-    """The binary's `--describe` at the run-time values of ``options``: the parameters and initial state it
-    reports are then the ones it runs with, which the verifier compares with the model at those values.
-
-    Without run-time values this is `gym.runner.describe`; with them, the same run with ``--set``/``--x0``
-    (the gym's `describe` takes no arguments), its output read under the same bound."""
-    if not options.params and not options.x0:
-        return describe(binary, limits=limits)
+    """The binary's `--describe` at the run-time values of ``options`` (``--set``/``--x0``): the parameters and
+    initial state it reports are then the ones it runs with, which the verifier compares with the model at
+    those values."""
     values = [a for a in options.base_run().arguments() if a.startswith(("--set=", "--x0="))]
-    with tempfile.TemporaryDirectory(prefix="architect-gym-") as tmp:
-        out = Path(tmp) / "describe.json"
-        with out.open("wb") as handle:
-            command = [str(binary.absolute()), "--describe", *values]
-            run_binary(command, limits, Path(tmp), stdout=handle, view=run_view(binary, Path(tmp)))
-        return _description(out)
-
-
-def _description(path: Path) -> dict[str, Any]:
-    """A `--describe` output file as a JSON object, or a `RunError` saying why it is not one."""
-    if path.stat().st_size > MAX_STATS_BYTES:
-        raise RunError(f"the simulator's description is implausibly large ({path.stat().st_size} bytes)")
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise RunError(f"the simulator's description is not valid JSON: {str(exc)[:200]}") from None
-    if not isinstance(data, dict):
-        raise RunError("the simulator's description is not a JSON object")
-    return data
-
-
-def _no_constant(name: str) -> Any:
-    """JSON has no NaN or Infinity: a description with one holds a non-finite number."""
-    raise ValueError(f"non-finite number {name}")
+    return describe(binary, limits=limits, arguments=values)
 
 
 def check_binary_jail(description: dict[str, Any], options: Options) -> None:
