@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,7 +29,7 @@ import pytest
 
 import architect
 from architect import build, codegen, sandbox
-from architect.errors import BuildError
+from architect.errors import BuildError, RunError
 from architect.gym import runner
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the jail's layers are Linux's")
@@ -136,6 +137,32 @@ def test_the_binary_locks_itself_down_before_any_model_code(jailed: Path, workdi
     assert json.loads(done.stdout)["jail"] == LOCKED_DOWN
     time.sleep(0.2)
     assert survivors() == []
+
+
+def test_the_persistent_worker_runs_model_code_only_locked_down(jailed: Path, workdir: Path, tmp_path: Path) -> None:
+    """The Simulator's worker (--serve) builds the model on every request, after its lock-down, in the sandbox."""
+    model = architect.parse("OU")
+    out = tmp_path / "out"
+    (out / "bin").mkdir(parents=True)
+    shutil.copy2(jailed, out / "bin" / model.slug)
+    (out / "model.json").write_text(model.to_json())
+    with architect.Simulator(out) as sim:
+        for seed in range(3):  # three requests, three runs of the hostile Model::default
+            assert numpy.isfinite(sim.paths(10, steps=4, seed=seed)).all()
+        assert sim.jail == LOCKED_DOWN
+    assert not (workdir / "owned").exists()
+    time.sleep(0.2)
+    assert survivors() == []
+
+
+def test_a_binary_that_does_not_lock_down_cannot_serve(unjailed: Path, tmp_path: Path) -> None:
+    model = architect.parse("OU")
+    out = tmp_path / "out"
+    (out / "bin").mkdir(parents=True)
+    shutil.copy2(unjailed, out / "bin" / model.slug)
+    (out / "model.json").write_text(model.to_json())
+    with architect.Simulator(out) as sim, pytest.raises(RunError, match="--serve needs a binary built with run_jailed"):
+        sim.paths(10, steps=4)
 
 
 def test_a_jailed_run_still_writes_its_files_atomically(jailed: Path, workdir: Path) -> None:

@@ -850,6 +850,13 @@ fn run_args<const EXACT: bool, const D: usize, const M: usize, S: Sde<D, M>>(
 ) -> Result<String, CliError> {
     let header = ModelInfo::header::<D, M, S>(scheme);
     let args = parse(&header, args)?;
+    if args.serve {
+        // A worker runs model code for many requests: only a binary that locks itself down first.
+        return Err(CliError::Runtime(
+            "--serve needs a binary built with run_jailed (it locks itself down before serving)"
+                .into(),
+        ));
+    }
     let overrides = Overrides::of(&args, &header)?;
     overrides.apply(&mut model)?;
     let mut info = ModelInfo::of::<D, M, S>(&model, scheme);
