@@ -142,7 +142,7 @@ def test_check_initial_knows_the_interval() -> None:
 def test_jacobi_is_truncated_at_both_ends_and_has_exact_moments() -> None:
     from architect.verifier.plan import make_plan
 
-    jacobi = parse("Wright-Fisher")
+    jacobi = parse("Jacobi")
     scheme = codegen.choose_scheme(jacobi)
     assert scheme.steps == ("FullTruncation",) and "both ends" in scheme.reason
     source = codegen.render_model_rs(jacobi, scheme)

@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 from architect.errors import ModelError, ParseError
-from architect.model import SdeModel, symbol
+from architect.model import TIME, SdeModel, symbol
 from architect.parser import catalog, parse
 from architect.parser.families import FAMILIES
 
@@ -135,8 +135,212 @@ FAMILY_DEFAULTS = {
 }
 
 
-def test_the_catalog_has_at_least_twenty_families_with_unique_keys_and_synonyms() -> None:
-    assert len(FAMILIES) >= 20
+# ---------------------------------------------------------------------------- issue #19: the families added to reach 40
+(delta, chi, y, Y, V, x1, x2) = (symbol(n) for n in ("delta", "chi", "y", "Y", "V", "x1", "x2"))
+v1, v2, t = symbol("v1"), symbol("v2"), TIME
+_n = {name: symbol(name) for name in "k1 k2 k nu zeta g h eta omega gamma delta lam sigma_bar s u K phi".split()}
+
+
+def _bergomi() -> tuple[sp.Expr, sp.Expr]:
+    th, rh, k1, k2, om, xi0 = theta, rho, _n["k1"], _n["k2"], _n["omega"], symbol("xi0")
+    weight = (1 - th) ** 2 + th**2 + 2 * rh * th * (1 - th)
+    factor = ((1 - th) * X + th * Y) / sp.sqrt(weight)
+    spread = (
+        (1 - th) ** 2 * (1 - sp.exp(-2 * k1 * t)) / (2 * k1)
+        + th**2 * (1 - sp.exp(-2 * k2 * t)) / (2 * k2)
+        + 2 * rh * th * (1 - th) * (1 - sp.exp(-(k1 + k2) * t)) / (k1 + k2)
+    ) / weight
+    variance = xi0 * sp.exp(om * factor - om**2 * spread / 2)
+    return mu - variance / 2, sp.sqrt(xi0) * sp.exp(om * factor / 2 - om**2 * spread / 4)
+
+
+_BERGOMI_DRIFT, _BERGOMI_NOISE = _bergomi()
+MORE_FAMILY_SHAPES = {
+    "schwartz-two-factor": (
+        ("x", "delta"),
+        ("W1", "W2"),
+        (mu - delta - symbol("sigma1") ** 2 / 2, kappa * (alpha - delta)),
+        ((symbol("sigma1"), ZERO), (ZERO, symbol("sigma2"))),
+        ("real", "real"),
+    ),
+    "schwartz-smith": (
+        ("chi", "xi"),
+        ("W1", "W2"),
+        (-kappa * chi, symbol("mu_xi")),
+        ((symbol("sigma_chi"), ZERO), (ZERO, symbol("sigma_xi"))),
+        ("real", "real"),
+    ),
+    "g2pp": (
+        ("x", "y"),
+        ("W1", "W2"),
+        (-a * x, -symbol("b") * y),
+        ((sigma, ZERO), (ZERO, _n["eta"])),
+        ("real", "real"),
+    ),
+    "heston-hull-white": (
+        ("x", "v", "r"),
+        ("W1", "W2", "W3"),
+        (r - v / 2, kappa * (theta - v), symbol("theta_r") - a * r),
+        ((sp.sqrt(v), ZERO, ZERO), (ZERO, xi * sp.sqrt(v), ZERO), (ZERO, ZERO, symbol("sigma_r"))),
+        ("real", "nonnegative", "real"),
+    ),
+    "double-heston": (
+        ("x", "v1", "v2"),
+        ("W1", "W2", "W3", "W4"),
+        (
+            mu - (v1 + v2) / 2,
+            symbol("kappa1") * (symbol("theta1") - v1),
+            symbol("kappa2") * (symbol("theta2") - v2),
+        ),
+        (
+            (sp.sqrt(v1), sp.sqrt(v2), ZERO, ZERO),
+            (ZERO, ZERO, symbol("sigma1") * sp.sqrt(v1), ZERO),
+            (ZERO, ZERO, ZERO, symbol("sigma2") * sp.sqrt(v2)),
+        ),
+        ("real", "nonnegative", "nonnegative"),
+    ),
+    "scott": (
+        ("x", "y"),
+        ("W1", "W2"),
+        (mu - sp.exp(2 * y) / 2, kappa * (theta - y)),
+        ((sp.exp(y), ZERO), (ZERO, xi)),
+        ("real", "real"),
+    ),
+    "hull-white-sv": (
+        ("x", "v"),
+        ("W1", "W2"),
+        (_n["phi"] - v / 2, mu * v),
+        ((sp.sqrt(v), ZERO), (ZERO, xi * v)),
+        ("real", "positive"),
+    ),
+    "bergomi-two-factor": (
+        ("x", "X", "Y"),
+        ("W1", "W2", "W3"),
+        (_BERGOMI_DRIFT, -_n["k1"] * X, -_n["k2"] * Y),
+        ((_BERGOMI_NOISE, ZERO, ZERO), (ZERO, sp.Integer(1), ZERO), (ZERO, ZERO, sp.Integer(1))),
+        ("real", "real", "real"),
+    ),
+    "longstaff-schwartz": (
+        ("X", "Y"),
+        ("W1", "W2"),
+        (_n["gamma"] - _n["delta"] * X, _n["eta"] - _n["nu"] * Y),
+        ((sp.sqrt(X), ZERO), (ZERO, sp.sqrt(Y))),
+        ("nonnegative", "nonnegative"),
+    ),
+    "chen": (
+        ("r", "theta", "sigma"),
+        ("W1", "W2", "W3"),
+        (_n["k"] * (theta - r), _n["nu"] * (_n["zeta"] - theta), mu * (_n["eta"] - sigma)),
+        (
+            (sp.sqrt(sigma) * sp.sqrt(r), ZERO, ZERO),
+            (ZERO, _n["g"] * sp.sqrt(theta), ZERO),
+            (ZERO, ZERO, _n["h"] * sp.sqrt(sigma)),
+        ),
+        ("nonnegative", "nonnegative", "nonnegative"),
+    ),
+    "fong-vasicek": (
+        ("r", "v"),
+        ("W1", "W2"),
+        (alpha * (symbol("rbar") - r), _n["gamma"] * (symbol("vbar") - v)),
+        ((sp.sqrt(v), ZERO), (ZERO, xi * sp.sqrt(v))),
+        ("real", "nonnegative"),
+    ),
+    "cir2": (
+        ("x1", "x2"),
+        ("W1", "W2"),
+        (symbol("kappa1") * (symbol("theta1") - x1), symbol("kappa2") * (symbol("theta2") - x2)),
+        ((symbol("sigma1") * sp.sqrt(x1), ZERO), (ZERO, symbol("sigma2") * sp.sqrt(x2))),
+        ("nonnegative", "nonnegative"),
+    ),
+    "ho-lee": (("r",), ("W",), (theta,), ((sigma,),), ("real",)),
+    "black-76": (("F",), ("W",), (ZERO,), ((sigma * F,),), ("positive",)),
+    "displaced-diffusion": (("F",), ("W",), (ZERO,), ((sigma * (F + _n["s"]),),), ("real",)),
+    "lambda-sabr": (
+        ("F", "sigma"),
+        ("W1", "W2"),
+        (ZERO, _n["lam"] * (_n["sigma_bar"] - sigma)),
+        ((sigma * sp.sqrt(F), ZERO), (ZERO, _n["nu"] * sigma)),
+        ("nonnegative", "positive"),
+    ),
+    "logistic": (("X",), ("W",), (r * X * (1 - X / _n["K"]),), ((sigma * X,),), ("positive",)),
+    "gompertz": (("X",), ("W",), (r * X * sp.log(_n["K"] / X),), ((sigma * X,),), ("positive",)),
+    "langevin-oscillator": (
+        ("X", "V"),
+        ("W",),
+        (V, -_n["gamma"] * V - _n["omega"] ** 2 * X),
+        ((ZERO,), (sigma,)),
+        ("real", "real"),
+    ),
+    "wright-fisher": (
+        ("X",),
+        ("W",),
+        (_n["s"] * X * (1 - X) + _n["u"] * (1 - X) - v * X,),
+        ((sp.sqrt(X * (1 - X)),),),
+        ("[0, 1]",),
+    ),
+}
+MORE_FAMILY_DEFAULTS = {
+    "schwartz-two-factor": (
+        {"mu": 0.142, "kappa": 1.876, "alpha": 0.106, "sigma1": 0.393, "sigma2": 0.527, "rho": 0.766},
+        (math.log(20), 0.106),
+    ),
+    "schwartz-smith": (
+        {"kappa": 1.49, "sigma_chi": 0.286, "mu_xi": -0.0125, "sigma_xi": 0.145, "rho": 0.3},
+        (-0.119, 2.857),
+    ),
+    "g2pp": ({"a": 0.77, "b": 0.082, "sigma": 0.022, "eta": 0.0104, "rho": -0.7}, (0.0, 0.0)),
+    "heston-hull-white": (
+        {**HESTON, "theta_r": 0.005, "a": 0.1, "sigma_r": 0.01, "rho_xr": 0.3},
+        (LOG_100, 0.04, 0.03),
+    ),
+    "double-heston": (
+        {
+            "mu": 0.05,
+            **{"kappa1": 4.0, "theta1": 0.02, "sigma1": 0.4, "rho1": -0.8},
+            **{"kappa2": 0.5, "theta2": 0.02, "sigma2": 0.14, "rho2": -0.5},
+        },
+        (LOG_100, 0.02, 0.02),
+    ),
+    "scott": (
+        {"mu": 0.05, "kappa": 2.0, "theta": math.log(0.2), "xi": 0.4, "rho": -0.7},
+        (LOG_100, math.log(0.2)),
+    ),
+    "hull-white-sv": ({"phi": 0.05, "mu": 0.0, "xi": 0.5, "rho": 0.0}, (LOG_100, 0.04)),
+    "bergomi-two-factor": (
+        {
+            **{"mu": 0.05, "xi0": 0.04, "omega": 2.0, "k1": 4.0, "k2": 0.125, "theta": 0.3},
+            **{"rho": 0.0, "rho_sx": -0.7, "rho_sy": -0.5},
+        },
+        (LOG_100, 0.0, 0.0),
+    ),
+    "longstaff-schwartz": ({"gamma": 3.05, "delta": 0.0566, "eta": 0.158, "nu": 4.0}, (54.0, 0.04)),
+    "chen": (
+        {"k": 1.0, "nu": 0.5, "zeta": 0.05, "g": 0.05, "mu": 1.0, "eta": 0.01, "h": 0.02},
+        (0.03, 0.05, 0.01),
+    ),
+    "fong-vasicek": (
+        {"alpha": 0.5, "rbar": 0.05, "gamma": 2.0, "vbar": 1e-4, "xi": 0.01, "rho": 0.3},
+        (0.03, 1e-4),
+    ),
+    "cir2": (
+        {"kappa1": 0.2, "theta1": 0.03, "sigma1": 0.05, "kappa2": 1.5, "theta2": 0.01, "sigma2": 0.1},
+        (0.025, 0.005),
+    ),
+    "ho-lee": ({"theta": 0.001, "sigma": 0.01}, (0.03,)),
+    "black-76": ({"sigma": 0.2}, (100.0,)),
+    "displaced-diffusion": ({"sigma": 0.2, "s": 0.02}, (0.03,)),
+    "lambda-sabr": ({"lam": 1.0, "sigma_bar": 0.035, "nu": 0.4, "rho": -0.3}, (0.03, 0.035)),
+    "logistic": ({"r": 1.0, "K": 100.0, "sigma": 0.2}, (10.0,)),
+    "gompertz": ({"r": 1.0, "K": 100.0, "sigma": 0.2}, (10.0,)),
+    "langevin-oscillator": ({"gamma": 0.5, "omega": 2.0, "sigma": 0.5}, (1.0, 0.0)),
+    "wright-fisher": ({"s": 1.0, "u": 1.0, "v": 1.0}, (0.5,)),
+}
+FAMILY_SHAPES |= MORE_FAMILY_SHAPES
+FAMILY_DEFAULTS |= MORE_FAMILY_DEFAULTS
+
+
+def test_the_catalog_has_at_least_forty_families_with_unique_keys_and_synonyms() -> None:
+    assert len(FAMILIES) >= 40
     assert {f.key for f in BUILT} == set(FAMILY_SHAPES) == set(FAMILY_DEFAULTS)
     assert {f.key for f in JUMPING} == {"merton", "kou", "bates"}
     assert len({f.key for f in FAMILIES}) == len(FAMILIES)
@@ -154,7 +358,8 @@ def test_family_equations_defaults_and_domains(family: catalog.Family) -> None:
     state, noises, drift, diffusion, domain = FAMILY_SHAPES[family.key]
     assert (model.state, model.noises, model.domain) == (state, noises, domain)
     assert [sp.simplify(d - e) for d, e in zip(model.drift, drift, strict=True)] == [0] * len(drift)
-    assert model.diffusion == diffusion
+    entries = [(m, e) for a, b in zip(model.diffusion, diffusion, strict=True) for m, e in zip(a, b, strict=True)]
+    assert model.diffusion == diffusion or all(sp.simplify(m - e) == 0 for m, e in entries)  # Bergomi: not identical
     defaults, initial = FAMILY_DEFAULTS[family.key]
     assert values(model) == pytest.approx(defaults)
     assert model.initial == pytest.approx(initial)
@@ -170,7 +375,7 @@ def test_family_parameter_constraints(family: catalog.Family) -> None:
     for p in parse(family.label).parameters:
         if p.name.startswith(("sigma", "xi", "kappa")):
             assert p.constraint == "positive", p
-        elif p.name == "rho":
+        elif p.name.startswith("rho"):
             assert p.constraint == "correlation"
         else:
             assert p.constraint in ("real", "nonnegative", "positive"), p
@@ -181,8 +386,15 @@ def test_equations_printed_by_the_model_read_back(family: catalog.Family) -> Non
     model = parse(family.label)
     assignments = [f"{p.name}={p.value!r}" for p in model.parameters]
     assignments += [f"{n}0={value!r}" for n, value in zip(model.state, model.initial, strict=True)]
-    again = parse("\n".join([*model.equations(), ", ".join(assignments)]))
-    assert (again.drift, again.diffusion) == (model.drift, model.diffusion)
+    noises = model.noises
+    correlations = [
+        f"corr({noises[k]}, {noises[j]}) = {model.correlation[k][j]}"
+        for k in range(len(noises))
+        for j in range(k + 1, len(noises))
+        if model.correlation[k][j] != 0
+    ]
+    again = parse("\n".join([*model.equations(), *correlations, ", ".join(assignments)]))
+    assert (again.drift, again.diffusion, again.correlation) == (model.drift, model.diffusion, model.correlation)
 
 
 @pytest.mark.parametrize(
@@ -212,7 +424,15 @@ def test_equations_printed_by_the_model_read_back(family: catalog.Family) -> Non
         ("three halves", "three-halves"),
         ("the 3/2 model", "three-halves"),
         ("Black Karasinski", "black-karasinski"),
-        ("wright fisher", "jacobi"),
+        ("wright fisher", "wright-fisher"),
+        ("Wright–Fisher diffusion", "wright-fisher"),
+        ("G2++", "g2pp"),
+        ("two factor Hull White", "g2pp"),
+        ("the Schwartz two factor model", "schwartz-two-factor"),
+        ("double heston", "double-heston"),
+        ("Heston–Hull–White", "heston-hull-white"),
+        ("stochastic Verhulst", "logistic"),
+        ("Black 76", "black-76"),
         ("Schoebel Zhu", "schobel-zhu"),
         ("SCHÖBEL–ZHU", "schobel-zhu"),
         ("Chan–Karolyi–Longstaff–Sanders", "ckls"),

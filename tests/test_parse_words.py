@@ -78,7 +78,7 @@ PHRASINGS = [
     ),
     ("Black-Karasinski with speed 0.2, volatility 30% and initial rate 4%", "Black-Karasinski a=0.2 sigma=0.3 r0=0.04"),
     # Jacobi / 3/2 / GARCH / Schwartz / Schöbel-Zhu
-    ("Wright-Fisher diffusion with mean 0.3 and speed 1.5 starting at 0.2", "Jacobi theta=0.3 kappa=1.5 X0=0.2"),
+    ("Jacobi diffusion with mean 0.3 and speed 1.5 starting at 0.2", "Jacobi theta=0.3 kappa=1.5 X0=0.2"),
     ("3/2 model with initial variance 0.0625 and vol of vol 8", "3/2 v0=0.0625 xi=8"),
     (
         "GARCH diffusion, long-run variance 0.06, speed 1, correlation -0.5",

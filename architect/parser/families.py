@@ -24,6 +24,7 @@ from fractions import Fraction
 from architect.parser.family_schema import (
     LOG_100,
     Alias,
+    Check,
     Family,
     Jumps,
     Shape,
@@ -147,6 +148,51 @@ def _ckls_boundary_note(values: Values) -> str | None:
             "accurate; lower sigma (CIR-like values are about 0.1) or refine the time step"
         )
     return None
+
+
+# ---------------------------------------------------------------------------- issue #19: more families' forms
+def _lambda_sabr_equations(values: Values) -> str:
+    return f"dF = sigma*{power('F', values['beta'])}*dW1; dsigma = lam*(sigma_bar - sigma)*dt + nu*sigma*dW2"
+
+
+#: Bergomi (2005)'s two-factor model in its Markov form with a flat initial forward variance xi0: the instantaneous
+#: variance is xi0*exp(omega*x_t - omega^2/2*E[x_t^2]) with x_t = alpha_theta*((1 - theta)*X + theta*Y), the
+#: normalisation alpha_theta = 1/sqrt((1 - theta)^2 + theta^2 + 2*rho*theta*(1 - theta)) and E[x_t^2] from the two
+#: Ornstein-Uhlenbeck factors started at 0 (exponentials of t), so that E[v_t] = xi0 at every t.
+_BERGOMI_WEIGHT = "((1 - theta)^2 + theta^2 + 2*rho*theta*(1 - theta))"
+_BERGOMI_FACTOR = f"((1 - theta)*X + theta*Y)/sqrt({_BERGOMI_WEIGHT})"
+_BERGOMI_SPREAD = (
+    "((1 - theta)^2*(1 - exp(-2*k1*t))/(2*k1) + theta^2*(1 - exp(-2*k2*t))/(2*k2) "
+    f"+ 2*rho*theta*(1 - theta)*(1 - exp(-(k1 + k2)*t))/(k1 + k2))/{_BERGOMI_WEIGHT}"
+)
+_BERGOMI_EQUATIONS = (
+    f"dx = (mu - xi0*exp(omega*{_BERGOMI_FACTOR} - omega^2*{_BERGOMI_SPREAD}/2)/2)*dt "
+    f"+ sqrt(xi0)*exp(omega*{_BERGOMI_FACTOR}/2 - omega^2*{_BERGOMI_SPREAD}/4)*dW1; "
+    "dX = -k1*X*dt + dW2; dY = -k2*Y*dt + dW3"
+)
+
+
+def _square_root_boundary(level: str, variable: str) -> Check:
+    """Note when a square-root factor with unit noise coefficient, drift ``level - ...``, reaches zero (2 level < 1)."""
+
+    def check(values: Values) -> str | None:
+        if 2 * values[level] >= 1:
+            return None
+        return (
+            f"2*{level} < 1 ({2 * values[level]:g}): the Feller condition of {variable} fails, so {variable} can reach "
+            "zero; the simulator truncates it at zero (full truncation)"
+        )
+
+    return check
+
+
+def _wright_fisher_boundary_note(values: Values) -> str | None:
+    if 2 * min(values["u"], values["v"]) >= 1:
+        return None
+    return (
+        "2*min(u, v) < 1: X can reach 0 or 1 (an allele can be lost or fixed), where the full-truncation steps "
+        "(at both ends) are least accurate; refine the time step"
+    )
 
 
 # ---------------------------------------------------------------------------- the families
@@ -481,7 +527,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         key="jacobi",
         display_name="Jacobi",
-        synonyms=("Jacobi", "Jacobi process", "Jacobi diffusion", "Wright-Fisher", "Wright-Fisher diffusion"),
+        synonyms=("Jacobi", "Jacobi process", "Jacobi diffusion"),
         description="Jacobi (Wright-Fisher) diffusion: mean-reverting with noise sigma*sqrt(X(1-X)); lives in [0, 1]",
         equations=_jacobi_equations,
         parameters=(
@@ -726,5 +772,680 @@ FAMILIES: tuple[Family, ...] = (
         jumps=_MERTON_JUMP_PART("heston"),
         references="Bates (1996), Jumps and stochastic volatility; defaults: the Heston and Merton defaults",
         features=frozenset({JUMPS, STOCHASTIC_VOLATILITY}),
+    ),
+    # ---------------------------------------------------------------- issue #19: commodity, rate, volatility and
+    # ---------------------------------------------------------------- population families
+    # Schwartz (1997), model 2: the spot price S and the convenience yield delta, written for x = log S. Defaults of the
+    # order of its two-factor crude-oil estimates (mu 0.142, kappa 1.876, alpha 0.106, sigma1 0.393, sigma2 0.527,
+    # rho 0.766), oil at $20.
+    Family(
+        key="schwartz-two-factor",
+        display_name="Schwartz two-factor",
+        synonyms=(
+            "Schwartz two-factor",
+            "Schwartz 2-factor",
+            "Schwartz two factor commodity",
+            "Schwartz convenience yield",
+            "Gibson-Schwartz",
+            "Gibson and Schwartz",
+            "stochastic convenience yield",
+        ),
+        description="Schwartz (1997) two-factor commodity model: log spot price x and mean-reverting convenience yield",
+        equations="dx = (mu - delta - sigma1^2/2)*dt + sigma1*dW1; ddelta = kappa*(alpha - delta)*dt + sigma2*dW2",
+        parameters=(
+            p("mu", 0.142, "real", "drift: expected return of the spot price per year"),
+            p("kappa", 1.876, "positive", "speed of mean reversion of the convenience yield"),
+            p("alpha", 0.106, "real", "long-run convenience yield"),
+            p("sigma1", 0.393, "positive", "volatility of the spot price"),
+            p("sigma2", 0.527, "positive", "volatility of the convenience yield"),
+            p("rho", 0.766, "correlation", "correlation between the price and convenience-yield shocks"),
+        ),
+        initial=(("x", math.log(20.0)), ("delta", 0.106)),
+        correlations=_PRICE_VARIANCE,
+        aliases=(_S0_ALIAS,),
+        notes=(
+            "state form: Schwartz's dS = (mu - delta) S dt + sigma1 S dW1 is simulated as x = log S, so "
+            "dx = (mu - delta - sigma1^2/2) dt + sigma1 dW1; the convenience yield delta is Ornstein-Uhlenbeck (it may "
+            "go negative); S0=... sets x0 = log(S0)",
+        ),
+        references=(
+            "Schwartz (1997), The stochastic behavior of commodity prices, model 2 (after Gibson & Schwartz 1990); "
+            "defaults of the order of its two-factor crude-oil estimates, oil at $20"
+        ),
+        features=frozenset({MEAN_REVERSION}),
+    ),
+    # Schwartz & Smith (2000): log S = chi + xi, a mean-reverting short-term deviation chi and a Brownian long-term
+    # equilibrium level xi. Defaults: the paper's crude-oil estimates (kappa 1.49, sigma_chi 0.286, mu_xi -0.0125,
+    # sigma_xi 0.145, rho 0.3) and its initial state (chi0 -0.119, xi0 2.857).
+    Family(
+        key="schwartz-smith",
+        display_name="Schwartz-Smith",
+        synonyms=(
+            "Schwartz-Smith",
+            "Schwartz and Smith",
+            "Schwartz-Smith two-factor",
+            "short-term long-term model",
+            "short-term/long-term commodity model",
+        ),
+        description="Schwartz-Smith (2000): log price chi + xi, short-term deviation chi (OU) and long-term level xi",
+        equations="dchi = -kappa*chi*dt + sigma_chi*dW1; dxi = mu_xi*dt + sigma_xi*dW2",
+        parameters=(
+            p("kappa", 1.49, "positive", "speed of mean reversion of the short-term deviation chi"),
+            p("sigma_chi", 0.286, "positive", "volatility of the short-term deviation chi"),
+            p("mu_xi", -0.0125, "real", "drift: growth per year of the long-term equilibrium level xi"),
+            p("sigma_xi", 0.145, "positive", "volatility of the long-term equilibrium level xi"),
+            p("rho", 0.3, "correlation", "correlation between the short-term and long-term shocks"),
+        ),
+        initial=(("chi", -0.119), ("xi", 2.857)),
+        correlations=(("W1", "W2", "rho"),),
+        notes=(
+            "the log spot price is chi + xi (S = exp(chi + xi)): chi is the short-term deviation, reverting to 0, and "
+            "xi the long-term equilibrium level, an arithmetic Brownian motion",
+        ),
+        references=(
+            "Schwartz & Smith (2000), Short-term variations and long-term dynamics in commodity prices; defaults: its "
+            "crude-oil estimates and initial state (S0 = exp(2.738), about $15.5)"
+        ),
+        features=frozenset({MEAN_REVERSION}),
+    ),
+    # G2++ (Brigo & Mercurio 2006, ch. 4), equivalent to Hull & White's (1994) two-factor model. Defaults of the order
+    # of Brigo & Mercurio's cap calibration (a 0.77, b 0.082, sigma 0.022, eta 0.0104, rho -0.70): one fast and one slow
+    # factor, strongly negatively correlated.
+    Family(
+        key="g2pp",
+        display_name="G2++",
+        synonyms=(
+            "G2++",
+            "G2pp",
+            "G2",
+            "two-factor Hull-White",
+            "Hull-White two-factor",
+            "HW2F",
+            "two-factor Gaussian short rate",
+            "two-factor Vasicek",
+            "Gaussian two-factor",
+        ),
+        description="G2++ (Brigo-Mercurio) two-factor Gaussian short rate r = x + y + phi, correlated OU factors",
+        equations="dx = -a*x*dt + sigma*dW1; dy = -b*y*dt + eta*dW2",
+        parameters=(
+            p("a", 0.77, "positive", "speed of mean reversion of the first factor x"),
+            p("b", 0.082, "positive", "speed of mean reversion of the second factor y"),
+            p("sigma", 0.022, "positive", "absolute volatility of the first factor x"),
+            p("eta", 0.0104, "positive", "absolute volatility of the second factor y"),
+            p("rho", -0.7, "correlation", "correlation between the two factors' shocks"),
+        ),
+        initial=(("x", 0.0), ("y", 0.0)),
+        correlations=(("W1", "W2", "rho"),),
+        notes=(
+            "the short rate is r = x + y + phi (Brigo & Mercurio's G2++): the two factors start at 0, and with a "
+            "constant phi (phi = r0, the rate today) r is a two-factor Vasicek rate reverting to phi; the "
+            "time-dependent phi(t) that fits today's yield curve is not supported",
+        ),
+        references=(
+            "Brigo & Mercurio (2006), Interest Rate Models, ch. 4 (G2++); Hull & White (1994), two-factor model; "
+            "defaults of the order of Brigo & Mercurio's cap calibration"
+        ),
+        features=frozenset({MEAN_REVERSION}),
+    ),
+    # Heston-Hull-White (Grzelak & Oosterlee 2011): Heston's log-price and CIR variance with a Hull-White short rate in
+    # the price drift. Heston part: the catalog's Heston defaults; rate part: the catalog's Hull-White defaults (a 0.1,
+    # sigma_r 1%, long-run rate 5%); price-rate correlation 0.3 is illustrative; v and r independent, as in
+    # Grzelak & Oosterlee's H1-HW.
+    Family(
+        key="heston-hull-white",
+        display_name="Heston-Hull-White",
+        synonyms=(
+            "Heston-Hull-White",
+            "Heston Hull White",
+            "HHW",
+            "Heston with stochastic rates",
+            "Heston with stochastic interest rates",
+            "Heston with Hull-White rates",
+        ),
+        description="Heston-Hull-White: log price x with CIR variance v and a Hull-White short rate r in its drift",
+        equations=(
+            "dx = (r - v/2)*dt + sqrt(v)*dW1; dv = kappa*(theta - v)*dt + xi*sqrt(v)*dW2; "
+            "dr = (theta_r - a*r)*dt + sigma_r*dW3"
+        ),
+        parameters=(
+            *_HESTON_VARIANCE,
+            p("theta_r", 0.005, "real", "drift level of the rate; r reverts to theta_r/a (0.005/0.1 = 5%)"),
+            p("a", 0.1, "positive", "speed of mean reversion of the rate"),
+            p("sigma_r", 0.01, "positive", "absolute volatility of the rate (0.01 = 100 bp per year)"),
+            p("rho_xr", 0.3, "correlation", "correlation between the price and rate shocks"),
+        ),
+        initial=(("x", LOG_100), ("v", 0.04), ("r", 0.03)),
+        domain={"v": "nonnegative"},
+        correlations=(("W1", "W2", "rho"), ("W1", "W3", "rho_xr")),
+        aliases=(_S0_ALIAS,),
+        checks=(_HESTON_FELLER,),
+        notes=(
+            _LOG_PRICE_NOTE,
+            "the variance and the rate are independent (as in Grzelak & Oosterlee's H1-HW); the price-rate correlation "
+            "rho_xr makes the covariance sqrt(v)-dependent, so the model is verified against an empirical reference "
+            "(rho_xr=0 makes it affine, with exact moments); constant theta_r only (no fit to the yield curve)",
+        ),
+        references=(
+            "Grzelak & Oosterlee (2011), On the Heston model with stochastic interest rates; defaults: the Heston and "
+            "Hull-White defaults, price-rate correlation 0.3 (illustrative)"
+        ),
+        features=frozenset({STOCHASTIC_VOLATILITY}),
+    ),
+    # Christoffersen, Heston & Jacobs (2009): two independent CIR variance factors. Illustrative equity values that
+    # split the Heston defaults' long-run variance 0.04 into a fast factor (kappa 4, strongly negative leverage) and a
+    # slow one (kappa 0.5), both within the Feller condition.
+    Family(
+        key="double-heston",
+        display_name="Double Heston",
+        synonyms=(
+            "Double Heston",
+            "Christoffersen-Heston-Jacobs",
+            "two-factor Heston",
+            "Heston two-factor",
+            "two-factor stochastic volatility",
+            "CHJ",
+        ),
+        description="Double Heston (Christoffersen, Heston & Jacobs 2009): log price with two CIR variance factors",
+        equations=(
+            "dx = (mu - (v1 + v2)/2)*dt + sqrt(v1)*dW1 + sqrt(v2)*dW2; "
+            "dv1 = kappa1*(theta1 - v1)*dt + sigma1*sqrt(v1)*dW3; dv2 = kappa2*(theta2 - v2)*dt + sigma2*sqrt(v2)*dW4"
+        ),
+        parameters=(
+            _MU,
+            p("kappa1", 4.0, "positive", "speed of mean reversion of the first (fast) variance v1"),
+            p("theta1", 0.02, "nonnegative", "long-run variance of v1"),
+            p("sigma1", 0.4, "positive", "volatility of the variance v1 (vol of vol)"),
+            p("rho1", -0.8, "correlation", "correlation between the price and v1 shocks"),
+            p("kappa2", 0.5, "positive", "speed of mean reversion of the second (slow) variance v2"),
+            p("theta2", 0.02, "nonnegative", "long-run variance of v2"),
+            p("sigma2", 0.14, "positive", "volatility of the variance v2 (vol of vol)"),
+            p("rho2", -0.5, "correlation", "correlation between the price and v2 shocks"),
+        ),
+        initial=(("x", LOG_100), ("v1", 0.02), ("v2", 0.02)),
+        domain={"v1": "nonnegative", "v2": "nonnegative"},
+        correlations=(("W1", "W3", "rho1"), ("W2", "W4", "rho2")),
+        aliases=(_S0_ALIAS,),
+        checks=(
+            feller_check("kappa1", "theta1", "sigma1", "the variance v1"),
+            feller_check("kappa2", "theta2", "sigma2", "the variance v2"),
+        ),
+        notes=(
+            _LOG_PRICE_NOTE,
+            "the price's variance is v1 + v2; W1 and W2 drive the price, W3 and W4 the two variances, each pair "
+            "correlated (rho1, rho2) and the factors independent of each other",
+        ),
+        references=(
+            "Christoffersen, Heston & Jacobs (2009), The shape and term structure of the index option smirk; "
+            "illustrative equity values: long-run variance 0.04 split into a fast and a slow factor"
+        ),
+        features=frozenset({STOCHASTIC_VOLATILITY, MEAN_REVERSION}),
+    ),
+    # Scott (1987), also Wiggins (1987) and Chesney & Scott (1989): the log-volatility y = log sigma is Ornstein-
+    # Uhlenbeck. Illustrative equity values: volatility around 20% (theta = log 0.2), half-life of about 4 months
+    # (kappa 2), stationary standard deviation of log-volatility 0.2 (xi 0.4), leverage -0.7 as for Heston.
+    Family(
+        key="scott",
+        display_name="Scott exponential-OU stochastic volatility",
+        synonyms=(
+            "Scott",
+            "Scott 1987",
+            "Scott stochastic volatility",
+            "exponential OU stochastic volatility",
+            "exp-OU stochastic volatility",
+            "log-normal stochastic volatility",
+            "lognormal stochastic volatility",
+            "log-OU stochastic volatility",
+            "Wiggins",
+            "Chesney-Scott",
+        ),
+        description="Scott (1987): log price x with volatility exp(y), y = log sigma an Ornstein-Uhlenbeck process",
+        equations="dx = (mu - exp(2*y)/2)*dt + exp(y)*dW1; dy = kappa*(theta - y)*dt + xi*dW2",
+        parameters=(
+            _MU,
+            p("kappa", 2.0, "positive", "speed of mean reversion of the log-volatility"),
+            p("theta", math.log(0.2), "real", "long-run log-volatility (log(0.2): 20% volatility)"),
+            p("xi", 0.4, "positive", "volatility of the log-volatility (vol of vol)"),
+            p("rho", -0.7, "correlation", "correlation between the price and volatility shocks"),
+        ),
+        initial=(("x", LOG_100), ("y", math.log(0.2))),
+        correlations=_PRICE_VARIANCE,
+        aliases=(
+            _S0_ALIAS,
+            Alias("sigma0", "y0", math.log, "initial volatility; sets y0 = log(sigma0)", positive=True),
+        ),
+        notes=(
+            _LOG_PRICE_NOTE,
+            "the volatility is sigma = exp(y): y = log sigma is Ornstein-Uhlenbeck, so sigma is lognormal and stays "
+            "positive; sigma0=... sets y0 = log(sigma0)",
+        ),
+        references=(
+            "Scott (1987), Option pricing when the variance changes randomly; Wiggins (1987); Chesney & Scott (1989); "
+            "illustrative equity values (20% volatility, half-life about 4 months)"
+        ),
+        features=frozenset({STOCHASTIC_VOLATILITY, MEAN_REVERSION}),
+    ),
+    # Hull & White (1987): lognormal variance, dS = phi S dt + sqrt(V) S dW1, dV = mu V dt + xi V dW2 (their notation),
+    # uncorrelated as in their series solution. Illustrative: driftless variance (mu = 0, the case of their tables),
+    # 20% initial volatility, vol of variance 0.5.
+    Family(
+        key="hull-white-sv",
+        display_name="Hull-White stochastic volatility",
+        synonyms=(
+            "Hull-White stochastic volatility",
+            "Hull-White SV",
+            "Hull White 1987",
+            "Hull-White 1987",
+            "Hull-White stochastic variance",
+            "lognormal variance",
+        ),
+        description="Hull-White (1987) stochastic volatility: log price x, variance v a geometric Brownian motion",
+        equations="dx = (phi - v/2)*dt + sqrt(v)*dW1; dv = mu*v*dt + xi*v*dW2",
+        parameters=(
+            p("phi", 0.05, "real", "drift: expected return per year (Hull & White's phi)"),
+            p("mu", 0.0, "real", "relative drift of the variance per year"),
+            p("xi", 0.5, "positive", "volatility of the variance (vol of vol)"),
+            p("rho", 0.0, "correlation", "correlation between the price and variance shocks"),
+        ),
+        initial=(("x", LOG_100), ("v", 0.04)),
+        domain={"v": "positive"},
+        correlations=_PRICE_VARIANCE,
+        aliases=(_S0_ALIAS,),
+        notes=(
+            _LOG_PRICE_NOTE,
+            "notation of Hull & White (1987): phi is the price's drift, mu and xi the variance's drift and volatility; "
+            "the variance is lognormal (log-Euler) and does not mean-revert",
+        ),
+        references=(
+            "Hull & White (1987), The pricing of options on assets with stochastic volatilities; illustrative values: "
+            "driftless variance, 20% initial volatility, vol of variance 0.5, zero correlation as in their series"
+        ),
+        features=frozenset({STOCHASTIC_VOLATILITY}),
+    ),
+    # Bergomi (2005), Smile dynamics II: the two-factor forward-variance model in its Markov form, with a flat initial
+    # forward variance xi0 = 0.04 (20% volatility). Factor parameters of the order Bergomi uses for index smiles
+    # (omega 2, k1 4, k2 0.125, theta 0.3, uncorrelated factors); spot-factor correlations -0.7 and -0.5 (illustrative).
+    Family(
+        key="bergomi-two-factor",
+        display_name="Bergomi two-factor",
+        synonyms=(
+            "Bergomi two-factor",
+            "Bergomi",
+            "Bergomi 2F",
+            "two-factor Bergomi",
+            "Bergomi forward variance",
+            "Bergomi two-factor forward variance",
+        ),
+        description="Bergomi (2005) two-factor forward-variance model: log price, variance driven by two OU factors",
+        equations=_BERGOMI_EQUATIONS,
+        parameters=(
+            _MU,
+            p("xi0", 0.04, "positive", "initial forward variance, flat (0.04 = 20% volatility)"),
+            p("omega", 2.0, "positive", "volatility of volatility (vol of vol) of the forward variances"),
+            p("k1", 4.0, "positive", "speed of mean reversion of the first (short) factor X"),
+            p("k2", 0.125, "positive", "speed of mean reversion of the second (long) factor Y"),
+            p("theta", 0.3, "nonnegative", "weight of the second factor Y, in [0, 1]"),
+            p("rho", 0.0, "correlation", "correlation between the two factors' shocks"),
+            p("rho_sx", -0.7, "correlation", "correlation between the price and the first factor's shocks"),
+            p("rho_sy", -0.5, "correlation", "correlation between the price and the second factor's shocks"),
+        ),
+        initial=(("x", LOG_100), ("X", 0.0), ("Y", 0.0)),
+        correlations=(("W1", "W2", "rho_sx"), ("W1", "W3", "rho_sy"), ("W2", "W3", "rho")),
+        aliases=(_S0_ALIAS,),
+        rules=(within("theta", 0.0, 1.0, "the weight of the second factor"),),
+        notes=(
+            _LOG_PRICE_NOTE,
+            "Markov form with a flat initial forward variance: v_t = xi0*exp(omega*x_t - omega^2/2*E[x_t^2]), "
+            "x_t = alpha_theta*((1 - theta)*X + theta*Y), alpha_theta = 1/sqrt((1 - theta)^2 + theta^2 + "
+            "2*rho*theta*(1 - theta)); X and Y are Ornstein-Uhlenbeck factors started at 0 with unit volatility and "
+            "E[x_t^2] their variance at t (exponentials of t), so E[v_t] = xi0 at every t",
+        ),
+        references=(
+            "Bergomi (2005), Smile dynamics II, Risk; Bergomi (2016), Stochastic Volatility Modeling, ch. 7; "
+            "factor values of the order Bergomi uses for index smiles, 20% volatility, illustrative spot correlations"
+        ),
+        features=frozenset({STOCHASTIC_VOLATILITY}),
+    ),
+    # Longstaff & Schwartz (1992): two independent square-root factors X, Y with r = alpha X + beta Y and the
+    # short rate's variance V = alpha^2 X + beta^2 Y. Defaults of the order of their estimates from one-month T-bill
+    # yields (gamma 3.05, delta 0.0566, eta 0.158, nu 4.00; alpha 0.00115 and beta 0.1325 give r about 6.7%).
+    Family(
+        key="longstaff-schwartz",
+        display_name="Longstaff-Schwartz",
+        synonyms=(
+            "Longstaff-Schwartz",
+            "Longstaff and Schwartz",
+            "Longstaff-Schwartz two-factor",
+            "Longstaff-Schwartz 1992",
+            "LS two-factor",
+        ),
+        description="Longstaff-Schwartz (1992) two-factor short rate: independent square-root factors X and Y",
+        equations="dX = (gamma - delta*X)*dt + sqrt(X)*dW1; dY = (eta - nu*Y)*dt + sqrt(Y)*dW2",
+        parameters=(
+            p("gamma", 3.05, "positive", "drift intercept of X (X reverts to gamma/delta)"),
+            p("delta", 0.0566, "positive", "speed of mean reversion of X"),
+            p("eta", 0.158, "positive", "drift intercept of Y (Y reverts to eta/nu)"),
+            p("nu", 4.0, "positive", "speed of mean reversion of Y"),
+        ),
+        initial=(("X", 54.0), ("Y", 0.04)),
+        domain={"X": "nonnegative", "Y": "nonnegative"},
+        checks=(_square_root_boundary("gamma", "X"), _square_root_boundary("eta", "Y")),
+        notes=(
+            "the short rate is r = alpha*X + beta*Y and its instantaneous variance V = alpha^2*X + beta^2*Y "
+            "(Longstaff & Schwartz's estimates alpha = 0.00115, beta = 0.1325 give r0 = 0.068 at the defaults); the "
+            "factors have unit noise coefficients, sqrt(X) dW1 and sqrt(Y) dW2",
+        ),
+        references=(
+            "Longstaff & Schwartz (1992), Interest rate volatility and the term structure: a two-factor general "
+            "equilibrium model; defaults of the order of its estimates from one-month T-bill yields"
+        ),
+        features=frozenset({MEAN_REVERSION}),
+    ),
+    # Chen (1996): the short rate reverts to a stochastic mean theta, with stochastic volatility sigma, all three
+    # square-root processes. Illustrative US-rate magnitudes: rates around 5%, a CIR-like rate volatility
+    # (sigma = 0.01, i.e. 0.1 in sqrt(r) units as for CIR), slower central tendency, all Feller conditions met.
+    Family(
+        key="chen",
+        display_name="Chen three-factor",
+        synonyms=(
+            "Chen three-factor",
+            "Chen",
+            "Chen 1996",
+            "Chen three factor short rate",
+            "three-factor short rate",
+            "stochastic mean and stochastic volatility",
+        ),
+        description="Chen (1996) three-factor short rate: stochastic mean theta and stochastic volatility sigma",
+        equations=(
+            "dr = k*(theta - r)*dt + sqrt(sigma)*sqrt(r)*dW1; dtheta = nu*(zeta - theta)*dt + g*sqrt(theta)*dW2; "
+            "dsigma = mu*(eta - sigma)*dt + h*sqrt(sigma)*dW3"
+        ),
+        parameters=(
+            p("k", 1.0, "positive", "speed of mean reversion of the rate r"),
+            p("nu", 0.5, "positive", "speed of mean reversion of the central tendency theta"),
+            p("zeta", 0.05, "nonnegative", "long-run central tendency theta (long-run rate)"),
+            p("g", 0.05, "positive", "volatility coefficient of sqrt(theta)"),
+            p("mu", 1.0, "positive", "speed of mean reversion of the volatility sigma"),
+            p("eta", 0.01, "nonnegative", "long-run level of the volatility sigma"),
+            p("h", 0.02, "positive", "volatility coefficient of sqrt(sigma)"),
+        ),
+        initial=(("r", 0.03), ("theta", 0.05), ("sigma", 0.01)),
+        domain={"r": "nonnegative", "theta": "nonnegative", "sigma": "nonnegative"},
+        checks=(feller_check("nu", "zeta", "g", "theta"), feller_check("mu", "eta", "h", "sigma")),
+        notes=(
+            "notation of Chen (1996): r reverts at speed k to the central tendency theta, itself a square-root "
+            "process, and sigma is the variance rate of r (r's noise is sqrt(sigma)*sqrt(r))",
+        ),
+        references=(
+            "Chen (1996), Stochastic mean and stochastic volatility: a three-factor model of the term structure of "
+            "interest rates; illustrative magnitudes (rates about 5%, CIR-like rate volatility)"
+        ),
+        features=frozenset({MEAN_REVERSION, STOCHASTIC_VOLATILITY}),
+    ),
+    # Fong & Vasicek (1991): a Gaussian-type short rate whose variance is a square-root process. Illustrative values:
+    # rate reverting to 5%, absolute rate volatility 1% (v = 1e-4), variance half-life about 4 months, relative vol of
+    # variance 100%, level-volatility correlation 0.3.
+    Family(
+        key="fong-vasicek",
+        display_name="Fong-Vasicek",
+        synonyms=(
+            "Fong-Vasicek",
+            "Fong and Vasicek",
+            "Fong-Vasicek stochastic volatility",
+            "stochastic volatility short rate",
+            "Vasicek with stochastic volatility",
+        ),
+        description="Fong-Vasicek (1991) short rate with stochastic (square-root) variance v",
+        equations="dr = alpha*(rbar - r)*dt + sqrt(v)*dW1; dv = gamma*(vbar - v)*dt + xi*sqrt(v)*dW2",
+        parameters=(
+            p("alpha", 0.5, "positive", "speed of mean reversion of the rate"),
+            p("rbar", 0.05, "real", "long-run rate"),
+            p("gamma", 2.0, "positive", "speed of mean reversion of the variance"),
+            p("vbar", 1e-4, "nonnegative", "long-run variance v (1e-4: 1% absolute volatility)"),
+            p("xi", 0.01, "positive", "volatility of the variance (vol of vol)"),
+            p("rho", 0.3, "correlation", "correlation between the rate and variance shocks"),
+        ),
+        initial=(("r", 0.03), ("v", 1e-4)),
+        domain={"v": "nonnegative"},
+        correlations=_PRICE_VARIANCE,
+        checks=(feller_check("gamma", "vbar", "xi", "the variance v"),),
+        references=(
+            "Fong & Vasicek (1991), Fixed-income volatility management; illustrative values (1% absolute rate "
+            "volatility, rate reverting to 5%)"
+        ),
+        features=frozenset({MEAN_REVERSION, STOCHASTIC_VOLATILITY}),
+    ),
+    # Two independent CIR factors, r = x1 + x2 (Chen & Scott 1992; Brigo & Mercurio's CIR2++ without the shift).
+    # Illustrative: a slow factor around 3% and a fast one around 1%, both within the Feller condition.
+    Family(
+        key="cir2",
+        display_name="Two-factor CIR",
+        synonyms=("two-factor CIR", "CIR2", "CIR2++", "Chen-Scott", "two-factor Cox-Ingersoll-Ross", "CIR two-factor"),
+        description="Two-factor CIR (Chen & Scott 1992): short rate x1 + x2 of two independent square-root factors",
+        equations=(
+            "dx1 = kappa1*(theta1 - x1)*dt + sigma1*sqrt(x1)*dW1; dx2 = kappa2*(theta2 - x2)*dt + sigma2*sqrt(x2)*dW2"
+        ),
+        parameters=(
+            p("kappa1", 0.2, "positive", "speed of mean reversion of the first (slow) factor x1"),
+            p("theta1", 0.03, "nonnegative", "long-run level of x1"),
+            p("sigma1", 0.05, "positive", "volatility coefficient of sqrt(x1)"),
+            p("kappa2", 1.5, "positive", "speed of mean reversion of the second (fast) factor x2"),
+            p("theta2", 0.01, "nonnegative", "long-run level of x2"),
+            p("sigma2", 0.1, "positive", "volatility coefficient of sqrt(x2)"),
+        ),
+        initial=(("x1", 0.025), ("x2", 0.005)),
+        domain={"x1": "nonnegative", "x2": "nonnegative"},
+        checks=(feller_check("kappa1", "theta1", "sigma1", "x1"), feller_check("kappa2", "theta2", "sigma2", "x2")),
+        notes=("the short rate is r = x1 + x2 (Brigo & Mercurio's CIR2++ adds a deterministic shift phi(t))",),
+        references=(
+            "Chen & Scott (1992); Brigo & Mercurio (2006), ch. 4 (CIR2++); illustrative values: a slow factor about 3% "
+            "and a fast one about 1%"
+        ),
+        features=frozenset({MEAN_REVERSION}),
+    ),
+    # Ho & Lee (1986) with a constant drift theta; Merton's (1973) short rate is the same equation. Illustrative: drift
+    # 10 bp a year, absolute volatility 1% as in Hull's textbook examples.
+    Family(
+        key="ho-lee",
+        display_name="Ho-Lee",
+        synonyms=("Ho-Lee", "Ho and Lee", "Ho-Lee short rate", "Merton short rate", "Merton 1973 short rate"),
+        description="Ho-Lee (1986) short rate with constant drift: arithmetic Brownian motion, Gaussian",
+        equations="dr = theta*dt + sigma*dW",
+        parameters=(
+            p("theta", 0.001, "real", "drift of the rate per year (0.001 = 10 bp)"),
+            p("sigma", 0.01, "positive", "absolute rate volatility (0.01 = 100 bp per year)"),
+        ),
+        initial=(("r", 0.03),),
+        notes=(
+            "constant theta only: the time-dependent theta(t) that fits today's yield curve is not supported; the rate "
+            "is Gaussian and can go negative",
+        ),
+        references="Ho & Lee (1986); Merton (1973); sigma = 0.01 as in Hull, Options, Futures and Other Derivatives",
+        variants={MEAN_REVERSION: "hull-white"},
+    ),
+    # Black (1976): a futures or forward price is a driftless geometric Brownian motion; Hull's magnitudes (20% vol).
+    Family(
+        key="black-76",
+        display_name="Black-76",
+        synonyms=("Black-76", "Black 76", "Black 1976", "Black model", "Black futures", "lognormal forward"),
+        description="Black (1976): a futures or forward price F, driftless geometric Brownian motion",
+        equations="dF = sigma*F*dW",
+        parameters=(p("sigma", 0.2, "positive", "volatility of the forward price"),),
+        initial=(("F", 100.0),),
+        domain={"F": "positive"},
+        references="Black (1976), The pricing of commodity contracts; 20% volatility as in Hull's examples",
+    ),
+    # Rubinstein (1983), the shifted-lognormal forward of rates markets: F + s is lognormal. Rates-style values: forward
+    # 3%, shift 2%, lognormal volatility 20% of F + s (an absolute volatility of about 1%).
+    Family(
+        key="displaced-diffusion",
+        display_name="Displaced diffusion",
+        synonyms=(
+            "displaced diffusion",
+            "shifted lognormal",
+            "shifted log-normal",
+            "Rubinstein displaced diffusion",
+            "shifted Black",
+            "displaced lognormal",
+        ),
+        description="Displaced diffusion (Rubinstein 1983): the shifted forward F + s is a driftless lognormal",
+        equations="dF = sigma*(F + s)*dW",
+        parameters=(
+            p("sigma", 0.2, "positive", "lognormal volatility of the shifted forward F + s"),
+            p("s", 0.02, "nonnegative", "shift (displacement): F stays above -s"),
+        ),
+        initial=(("F", 0.03),),
+        notes=("F + s is lognormal, so F stays above -s; simulated with Euler steps in F",),
+        references=(
+            "Rubinstein (1983), Displaced diffusion option pricing; rates-style values: forward 3%, shift 2%, "
+            "about 1% absolute volatility"
+        ),
+    ),
+    # lambda-SABR (Henry-Labordère 2005): SABR whose volatility mean-reverts. SABR's defaults; the volatility reverts to
+    # its initial level at speed 1 (illustrative).
+    Family(
+        key="lambda-sabr",
+        display_name="lambda-SABR",
+        synonyms=(
+            "lambda-SABR",
+            "λ-SABR",
+            "mean-reverting SABR",
+            "Henry-Labordere SABR",
+            "dynamic SABR",
+        ),
+        description="lambda-SABR (Henry-Labordère 2005): SABR with a mean-reverting lognormal volatility",
+        equations=_lambda_sabr_equations,
+        parameters=(
+            p("lam", 1.0, "positive", "speed of mean reversion of the volatility"),
+            p("sigma_bar", 0.035, "positive", "long-run volatility level"),
+            p("nu", 0.4, "positive", "volatility of the volatility (vol of vol)"),
+            p("rho", -0.3, "correlation", "correlation between the forward and volatility shocks"),
+        ),
+        shapes=(Shape("beta", 0.5, 0.0, 1.0, "CEV exponent of the forward (0 normal, 1/2 CIR-like, 1 lognormal)"),),
+        initial=(("F", 0.03), ("sigma", 0.035)),
+        domain=_sabr_domain,
+        correlations=(("W1", "W2", "rho"),),
+        aliases=(Alias("alpha", "sigma0", float, "SABR's alpha: the initial volatility sigma0", positive=True),),
+        notes=(
+            "lambda is written lam (the equation language's name for λ); the volatility reverts to sigma_bar at "
+            "speed lam; lam -> 0 gives SABR",
+        ),
+        references=(
+            "Henry-Labordère (2005), A general asymptotic implied volatility for stochastic volatility models; SABR's "
+            "defaults, volatility reverting to its initial level at speed 1 (illustrative)"
+        ),
+        features=frozenset({STOCHASTIC_VOLATILITY, MEAN_REVERSION}),
+    ),
+    # The stochastic logistic (Verhulst) growth model with environmental noise, e.g. Braumann (2019), Introduction to
+    # Stochastic Differential Equations with Applications to Modelling in Biology and Finance; illustrative population:
+    # growth 100% a year, carrying capacity 100, 20% noise, starting at 10.
+    Family(
+        key="logistic",
+        display_name="Stochastic logistic growth",
+        synonyms=(
+            "logistic growth",
+            "stochastic logistic",
+            "logistic",
+            "Verhulst",
+            "stochastic Verhulst",
+            "logistic diffusion",
+            "stochastic logistic growth",
+        ),
+        description="Stochastic logistic (Verhulst) growth: dX = r X (1 - X/K) dt + sigma X dW; stays positive",
+        equations="dX = r*X*(1 - X/K)*dt + sigma*X*dW",
+        parameters=(
+            p("r", 1.0, "positive", "growth rate per year (intrinsic, at low density)"),
+            p("K", 100.0, "positive", "carrying capacity"),
+            p("sigma", 0.2, "positive", "volatility of the environmental noise"),
+        ),
+        initial=(("X", 10.0),),
+        domain={"X": "positive"},
+        references=(
+            "Verhulst (1838); the stochastic version with environmental noise as in Braumann (2019), Introduction to "
+            "Stochastic Differential Equations; illustrative population values"
+        ),
+    ),
+    # The stochastic Gompertz growth model (e.g. Gutiérrez et al. 2006; Braumann 2019): log X is Ornstein-Uhlenbeck.
+    # Illustrative values as for the logistic model.
+    Family(
+        key="gompertz",
+        display_name="Stochastic Gompertz growth",
+        synonyms=("Gompertz", "stochastic Gompertz", "Gompertz diffusion", "Gompertz growth"),
+        description="Stochastic Gompertz growth: dX = r X log(K/X) dt + sigma X dW; log X is Ornstein-Uhlenbeck",
+        equations="dX = r*X*log(K/X)*dt + sigma*X*dW",
+        parameters=(
+            p("r", 1.0, "positive", "growth rate per year (log X reverts to log K at this rate)"),
+            p("K", 100.0, "positive", "carrying capacity"),
+            p("sigma", 0.2, "positive", "volatility of the environmental noise"),
+        ),
+        initial=(("X", 10.0),),
+        domain={"X": "positive"},
+        references=(
+            "Gompertz (1825); stochastic version as in Gutiérrez et al. (2006) and Braumann (2019); illustrative "
+            "population values"
+        ),
+    ),
+    # The Brownian harmonic oscillator / underdamped Langevin equation (Uhlenbeck & Ornstein 1930; Chandrasekhar 1943).
+    # Illustrative: angular frequency 2 (period pi), damping 0.5 (underdamped), noise 0.5, released from X = 1 at rest.
+    Family(
+        key="langevin-oscillator",
+        display_name="Damped stochastic oscillator",
+        synonyms=(
+            "damped stochastic oscillator",
+            "Langevin oscillator",
+            "Langevin",
+            "underdamped Langevin",
+            "stochastic harmonic oscillator",
+            "noisy harmonic oscillator",
+            "Brownian harmonic oscillator",
+            "stochastic oscillator",
+        ),
+        description="Damped harmonic oscillator driven by white noise: position X, velocity V (underdamped Langevin)",
+        equations="dX = V*dt; dV = (-gamma*V - omega^2*X)*dt + sigma*dW",
+        parameters=(
+            p("gamma", 0.5, "positive", "damping coefficient (friction)"),
+            p("omega", 2.0, "positive", "natural angular frequency"),
+            p("sigma", 0.5, "positive", "volatility of the force (noise intensity)"),
+        ),
+        initial=(("X", 1.0), ("V", 0.0)),
+        notes=("the position X has no noise of its own (dX = V dt); the system is Gaussian",),
+        references=(
+            "Uhlenbeck & Ornstein (1930), On the theory of the Brownian motion; Chandrasekhar (1943); illustrative "
+            "underdamped values (period pi)"
+        ),
+        features=frozenset({MEAN_REVERSION}),
+    ),
+    # The Wright-Fisher diffusion of population genetics with selection and two-way mutation (Ewens 2004, ch. 4-5;
+    # Karlin & Taylor 1981), time in units of the population's generations scaling; illustrative values: selection 1,
+    # mutation rates 1 both ways (both boundaries unattainable).
+    Family(
+        key="wright-fisher",
+        display_name="Wright-Fisher",
+        synonyms=(
+            "Wright-Fisher",
+            "Wright-Fisher diffusion",
+            "Wright-Fisher with selection",
+            "Wright-Fisher with mutation",
+            "Wright-Fisher with selection and mutation",
+            "Kimura diffusion",
+        ),
+        description="Wright-Fisher diffusion: allele frequency X in [0, 1] with selection s and mutation rates u, v",
+        equations="dX = (s*X*(1 - X) + u*(1 - X) - v*X)*dt + sqrt(X*(1 - X))*dW",
+        parameters=(
+            p("s", 1.0, "real", "selection coefficient (scaled): the allele's fitness advantage"),
+            p("u", 1.0, "nonnegative", "mutation rate towards the allele (scaled)"),
+            p("v", 1.0, "nonnegative", "mutation rate away from the allele (scaled)"),
+        ),
+        initial=(("X", 0.5),),
+        domain={"X": "[0, 1]"},
+        rules=(within("X0", 0.0, 1.0, "an allele frequency"),),
+        checks=(_wright_fisher_boundary_note,),
+        notes=(
+            "domain: X lives in [0, 1], both ends kept (full truncation at 0 and at 1); without selection (s=0) it is "
+            "the Jacobi process with kappa = u + v, theta = u/(u + v), sigma = 1",
+        ),
+        references=(
+            "Ewens (2004), Mathematical Population Genetics, ch. 4-5; Karlin & Taylor (1981); illustrative scaled "
+            "values with both boundaries unattainable"
+        ),
     ),
 )

@@ -127,6 +127,11 @@ ROLE_PHRASES: dict[str, tuple[str, ...]] = {
     "uprate": ("up jump rate", "upward rate", "rate of up jumps", "upward jump rate"),
     "downrate": ("down jump rate", "downward rate", "rate of down jumps", "downward jump rate"),
     "exponent": ("exponent", "elasticity", "cev exponent", "power", "backbone"),
+    "shift": ("shift", "displacement"),
+    "capacity": ("carrying capacity", "capacity"),
+    "damping": ("damping", "damping coefficient", "friction"),
+    "frequency": ("natural frequency", "angular frequency", "frequency"),
+    "selection": ("selection coefficient", "selection"),
     "initial": (
         "initial value",
         "initial level",
@@ -165,6 +170,8 @@ QUALIFIED_PHRASES: tuple[tuple[str, str, str], ...] = (
     ("current rate", "initial", "rate"),
     ("starting rate", "initial", "rate"),
     ("initial forward", "initial", "forward"),
+    ("initial convenience yield", "initial", "convenience"),
+    ("initial velocity", "initial", "velocity"),
     ("forward", "initial", "forward"),
     ("long run variance", "level", "variance"),
     ("long term variance", "level", "variance"),
@@ -175,7 +182,9 @@ QUALIFIED_PHRASES: tuple[tuple[str, str, str], ...] = (
     ("long term rate", "level", "rate"),
 )
 #: Nouns that may follow a label as "of the variance" and narrow it down.
-QUALIFIER_NOUNS = frozenset({"variance", "volatility", "vol", "price", "rate", "forward", "log", "stock", "spot"})
+QUALIFIER_NOUNS = frozenset(
+    {"variance", "volatility", "vol", "price", "rate", "forward", "log", "stock", "spot", "convenience", "velocity"}
+)
 #: What each state variable is, in words (for "initial variance", "spot price").
 STATE_NOUNS = {
     "S": "price stock spot",
@@ -186,6 +195,10 @@ STATE_NOUNS = {
     "r": "rate short rate",
     "F": "forward",
     "X": "value level",
+    "delta": "convenience yield",
+    "v1": "variance",
+    "v2": "variance",
+    "V": "velocity",
 }
 #: Words that join a label to its value or carry nothing ("kappa of 2", "volatility is 30%").
 GLUE = frozenset(
@@ -265,6 +278,12 @@ def roles_of(family: Family, name: str, description: str) -> frozenset[str]:
         ("drift", "drift per year"),
         ("drift", "drift of the rate"),
         ("volatility", "volatility"),
+        ("drift", "growth rate"),
+        ("shift", "shift"),
+        ("capacity", "carrying capacity"),
+        ("damping", "damping"),
+        ("frequency", "angular frequency"),
+        ("selection", "selection coefficient"),
     )
     for role, words in checks:
         if words in d and (role != "level" or d.startswith(words)):
@@ -355,6 +374,7 @@ class _Scanner:
         self.phrases = phrases_of(family)
         self.names = {n.lower(): n for n in family.override_names()}
         self.targets = {t.name: t for t in targets_of(family)}
+        self.states = frozenset(fold(name) for name in family.state)
 
     def fail(self, reason: str, position: int) -> ParseError:
         return ParseError(reason, self.text, position)
@@ -396,8 +416,8 @@ class _Scanner:
             raise self.fail("a percent sign must follow a number, as in 25%", token.position)
         if token.kind is Kind.NAME:
             return self._label_or_word(i)
-        if token.is_op("-"):
-            return None, i + 1  # a hyphen or dash between words: "long-run", "vol-of-vol", "Heston - kappa 2"
+        if token.is_op("-", "+"):
+            return None, i + 1  # a hyphen or dash between words ("long-run", "Heston - kappa 2"), a name's "G2++"
         if token.kind is Kind.OTHER:
             return None, i + 1  # punctuation: "Heston's", "model."
         raise self.fail(
@@ -561,9 +581,10 @@ class _Scanner:
             if j == i or j >= len(self.tokens) or self.tokens[j].kind is not Kind.NAME:
                 break
             noun = fold(self.tokens[j].text)
-            if noun not in QUALIFIER_NOUNS and not (noun in {"price", "log"} or len(targets) == 1):
+            known = QUALIFIER_NOUNS | self.states  # "speed of mean reversion of v1"
+            if noun not in known and not (noun in {"price", "log"} or len(targets) == 1):
                 break
-            if noun not in QUALIFIER_NOUNS:
+            if noun not in known:
                 break
             narrowed = tuple(t for t in targets if noun in t.words or noun.rstrip("s") in t.words)
             if narrowed and any("correlation" not in t.roles for t in targets):
