@@ -65,8 +65,8 @@ test-py: setup
 	$(PY) -m pytest -q
 
 lint: setup
-	$(VENV)/bin/ruff check architect training tests benches corpus finetune
-	$(VENV)/bin/ruff format --check architect training tests benches corpus finetune
+	$(VENV)/bin/ruff check architect training tests benches corpus finetune examples
+	$(VENV)/bin/ruff format --check architect training tests benches corpus finetune examples
 	# Layers and acyclic packages ([tool.importlinter]), types ([tool.mypy]); both from the dev extra.
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
@@ -74,8 +74,8 @@ lint: setup
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 format: setup
-	$(VENV)/bin/ruff format architect training tests benches corpus finetune
-	$(VENV)/bin/ruff check --fix architect training tests benches corpus finetune
+	$(VENV)/bin/ruff format architect training tests benches corpus finetune examples
+	$(VENV)/bin/ruff check --fix architect training tests benches corpus finetune examples
 	cargo fmt --all
 
 # Side-by-side comparison with numpy, QuantLib, torchsde and pure Python; writes docs/benchmarks.md.

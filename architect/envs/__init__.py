@@ -25,6 +25,7 @@ if int(gymnasium.__version__.split(".")[0]) < 1:  # pragma: no cover
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from architect.envs.batch import HedgingBatch, HedgingData, expected_shortfall
     from architect.envs.environments import HedgingEnv, HedgingVectorEnv, TradingEnv, TradingVectorEnv
     from architect.envs.market import EPISODES_PER_BLOCK, path_index
 
@@ -52,6 +53,9 @@ _LAZY = {
     "TradingVectorEnv": "environments",
     "EPISODES_PER_BLOCK": "market",
     "path_index": "market",
+    "HedgingBatch": "batch",
+    "HedgingData": "batch",
+    "expected_shortfall": "batch",
 }
 
 
@@ -67,10 +71,13 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "EPISODES_PER_BLOCK",
     "IDS",
+    "HedgingBatch",
+    "HedgingData",
     "HedgingEnv",
     "HedgingVectorEnv",
     "TradingEnv",
     "TradingVectorEnv",
+    "expected_shortfall",
     "path_index",
     "register",
 ]

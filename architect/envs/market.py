@@ -167,6 +167,12 @@ class SimulatedMarket:
         block, within = divmod(episode, EPISODES_PER_BLOCK)
         return self._gather(self._block(seed, block, first_env, n), within, [dict(self.values)] * n, sources)
 
+    def contiguous(self, seed: int, first: int, n: int) -> Episodes:
+        """Paths ``first .. first + n - 1`` of ``seed`` as episodes (a batch, outside the seeding rule)."""
+        x = self._paths(seed, first, n, self.params)
+        sources = np.arange(first, first + n, dtype=np.uint64)
+        return self._gather([x[:, None]], 0, [dict(self.values)] * n, sources)
+
     def _block(self, seed: int, block: int, first_env: int, n: int) -> list[np.ndarray]:
         """The block's paths as the simulator returned them, (envs, B, k + 1, D) per call, in calls of whole
         environments of at most `CALL_BYTES` (cached: the block serves B rounds)."""

@@ -130,7 +130,7 @@ def build_setup(
         hidden_names=hidden_names if observe == "full" else (),
         dates=dates,
         horizon=float(horizon),
-        times=float(horizon) * np.arange(dates + 1, dtype=np.float64) / dates,
+        times=_dates(float(horizon), dates),
         window=window,
         observe_hidden=observe == "full",
         max_position=float(max_position),
@@ -225,6 +225,13 @@ def returns(prices: np.ndarray, window: int, positive: bool) -> np.ndarray:
     if window:
         out[window:] = np.log(prices[1:] / prices[:-1]) if positive else prices[1:] - prices[:-1]
     return out
+
+
+def _dates(horizon: float, dates: int) -> np.ndarray:
+    """0 .. horizon in ``dates`` equal steps, the last exactly the horizon (so the time to go ends at 0)."""
+    times = horizon * np.arange(dates + 1, dtype=np.float64) / dates
+    times[-1] = horizon
+    return times
 
 
 def check_seed(seed: int) -> int:
