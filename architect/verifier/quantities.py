@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -82,6 +82,9 @@ class Target:
     magnitude: float  # size of the raw power sums it is computed from: the rounding allowance
     std_error: float  # 0 for exact theory
     kind: TheoryKind  # EXACT | REFERENCE | SAME_STEPS
+    #: Exact theory from the numerically solved moment ODE (time-dependent coefficients): the estimated bound
+    #: on ``value``'s numerical error, which the check adds to its equivalence margin and states; None for expm.
+    numerical_error: float | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,21 @@ def _target(q: Quantity, value: float, sizes: _Sizes, std_error: float, kind: Th
 def exact_targets(
     theory: PolynomialMoments, columns: Sequence[int], t: float, qs: Sequence[Quantity]
 ) -> dict[Quantity, Target]:
-    """Exact values at time t; ``columns[k]`` is the statistics' index of the theory's k-th variable."""
+    """Exact values at time t; ``columns[k]`` is the statistics' index of the theory's k-th variable.
+
+    From the moment ODE (time-dependent coefficients) each target also carries the estimated bound on its
+    numerical error: its difference from the same quantity of the looser solve (`numerical_check`)."""
+    out = _exact_targets(theory, columns, t, qs)
+    check = theory.numerical_check()
+    if check is None:
+        return out
+    loose = _exact_targets(check, columns, t, qs)
+    return {q: replace(target, numerical_error=abs(target.value - loose[q].value)) for q, target in out.items()}
+
+
+def _exact_targets(
+    theory: PolynomialMoments, columns: Sequence[int], t: float, qs: Sequence[Quantity]
+) -> dict[Quantity, Target]:
     where = {c: k for k, c in enumerate(columns)}
     d = theory.dim
     mean, cov = theory.mean(t), theory.covariance(t)

@@ -12,14 +12,27 @@ is λ Σ_{k=1..a_i} C(a_i, k) E[Y^k] y^{a - k e_i}, of lower degree, so the basi
 We work in the shifted coordinates y = x - x_0 (the same shift the simulator's power sums use):
 then m(y_0) is the unit vector of the constant monomial and moments near t = 0 are small numbers,
 which avoids cancellation when central moments are formed from raw ones.
+
+Time-dependent coefficients (issue #19): when b and a are still affine and quadratic in the state but their
+coefficients are functions of t (dX = cos(t) dt + 0.3 dW, a Hull-White drift θ(t) - aX, a diffusion c e^{-t}),
+each coefficient is split as Σ_u w_u g_u(t) over the distinct functions g_u of t, so the generator is
+G(t) = G_0 + Σ_u g_u(t) G_u with constant matrices (G_0 the time-free part, jumps included), and Dynkin's
+formula gives the linear ODE d/dt E[m(Y_t)] = G(t) E[m(Y_t)], E[m(Y_0)] = e_0. There is no matrix exponential
+of a non-commuting G(t), so it is solved numerically: `scipy.integrate.solve_ivp`, DOP853 (order 8) at
+rtol = ODE_RTOL with a negligible atol, from 0 to each t independently (no value depends on which times were
+asked before). Its error is estimated against a second solve at the looser ODE_CHECK_RTOL: the difference of
+any derived quantity bounds the error of the tighter solve generously (the error of an order-8 method falls
+about 100-fold between the two tolerances). Models whose coefficients are free of t keep expm, bit for bit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from math import comb
 
 import numpy as np
+import scipy.integrate
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
@@ -35,6 +48,29 @@ DENSE_BASIS = 300
 #: A polynomial in the shifted state as {exponent: coefficient}.
 Poly = dict[Exponent, float]
 
+#: The moment ODE of time-dependent coefficients (DOP853): its relative tolerance and the looser one of the
+#: second solve that estimates its error. The absolute tolerance of a moment of degree k is rtol times the
+#: smallest size of the degree-k moments over [0, t] (`PolynomialMoments._sizes`), so each is accurate relative
+#: to its own scale without the tiny steps that relative control of moments that start at 0 would take;
+#: ODE_ATOL only floors it.
+ODE_RTOL = 1e-12
+ODE_CHECK_RTOL = 1e-10
+ODE_ATOL = 1e-300
+ODE_METHOD = "DOP853"
+#: Gauss-Legendre nodes of the integrals ∫ g(s) ds in the first Magnus term that sizes the moments, and the
+#: times s = t/SIZE_POINTS, ..., t at which it does.
+SIZE_NODES = 8
+SIZE_POINTS = 8
+
+
+@dataclass(frozen=True)
+class TimeTerm:
+    """One function g(t) of a time-dependent coefficient and its generator part: G(t) = G_0 + Σ g(t) G_g."""
+
+    function: sp.Expr
+    evaluate: Callable[[float], float]
+    generator: np.ndarray
+
 
 class NotPolynomial(ArchitectError):
     """The model is outside the polynomial class, so there are no exact moments from the generator."""
@@ -47,28 +83,69 @@ class NotPolynomial(ArchitectError):
 class PolynomialMoments:
     """Exact moments E[Π (X_i - s_i)^{e_i}] at time t of a polynomial diffusion, up to a fixed degree."""
 
-    def __init__(self, state: tuple[str, ...], initial: np.ndarray, degree: int, generator: np.ndarray) -> None:
+    def __init__(
+        self,
+        state: tuple[str, ...],
+        initial: np.ndarray,
+        degree: int,
+        generator: np.ndarray,
+        time_terms: Sequence[TimeTerm] = (),
+        rtol: float = ODE_RTOL,
+    ) -> None:
+        """``generator``: G (or G_0, the time-free part, when ``time_terms`` are given); ``rtol``: the moment
+        ODE's relative tolerance (only used with ``time_terms``)."""
         self.state = state
         self.initial = np.asarray(initial, dtype=float)
         self.degree = degree
         self.basis = multi_indices(len(state), degree, min_degree=0)
         self._index = {e: k for k, e in enumerate(self.basis)}
         self.generator = generator
+        self.time_terms = tuple(time_terms)
+        self.rtol = rtol
         self._cache: dict[float, np.ndarray] = {}
+        self._check: PolynomialMoments | None = None
+        self.evaluations = 0  # right-hand sides of the moment ODE evaluated so far (cost, for tests and benches)
 
     @classmethod
     def from_model(cls, model: SdeModel, degree: int) -> PolynomialMoments:
         """Build the generator matrix on monomials of degree ≤ ``degree``; raises `NotPolynomial`."""
         if degree < 1:
             raise ValueError("degree must be at least 1")
-        drift, cov = _polynomial_coefficients(model)
+        drift, cov, timed = _polynomial_coefficients(model)
         basis = multi_indices(model.dim, degree, min_degree=0)
         generator = _generator_matrix(basis, drift, cov, _jump_moments(model, degree))
-        return cls(model.state, np.array(model.initial, dtype=float), degree, generator)
+        terms = [TimeTerm(g, _time_function(g), _generator_matrix(basis, d, c)) for g, (d, c) in timed.items()]
+        return cls(model.state, np.array(model.initial, dtype=float), degree, generator, terms)
 
     @property
     def dim(self) -> int:
         return len(self.state)
+
+    @property
+    def time_dependent(self) -> bool:
+        """Whether the moments come from the numerically solved moment ODE rather than expm."""
+        return bool(self.time_terms)
+
+    def method(self) -> str:
+        """How the moments are computed, in words (for the report)."""
+        if not self.time_dependent:
+            return "expm(tG)"
+        functions = ", ".join(sp.sstr(term.function) for term in self.time_terms)
+        return (
+            f"the moment ODE M' = G(t) M, G(t) = G_0 + Σ g(t) G_g over g in {{{functions}}}, solved by {ODE_METHOD} "
+            f"at rtol {ODE_RTOL:g} (error estimated against a second solve at rtol {ODE_CHECK_RTOL:g})"
+        )
+
+    def numerical_check(self) -> PolynomialMoments | None:
+        """The same moments solved at the looser ODE_CHECK_RTOL (None without time dependence): the difference
+        of any quantity from the two estimates the numerical error of this one's (generously)."""
+        if not self.time_dependent or self.rtol == ODE_CHECK_RTOL:
+            return None
+        if self._check is None:
+            self._check = PolynomialMoments(
+                self.state, self.initial, self.degree, self.generator, self.time_terms, ODE_CHECK_RTOL
+            )
+        return self._check
 
     def _moments(self, t: float) -> np.ndarray:
         """E[m(Y_t)] for every basis monomial m of the shifted state Y = X - x_0."""
@@ -77,7 +154,9 @@ class PolynomialMoments:
             raise ValueError(f"time must be finite and non-negative, got {t!r}")
         if t not in self._cache:
             # m(Y_0) = m(0) is 1 for the constant (basis index 0) and 0 otherwise: column 0 of expm(tG).
-            if len(self.basis) <= DENSE_BASIS:
+            if self.time_dependent:
+                self._cache[t] = self._solve(t)
+            elif len(self.basis) <= DENSE_BASIS:
                 self._cache[t] = scipy.linalg.expm(t * self.generator)[:, 0].copy()
             else:
                 # High degrees (the skewness guard needs degree 12) give large but very sparse G.
@@ -86,6 +165,59 @@ class PolynomialMoments:
                 sparse = scipy.sparse.csr_matrix(t * self.generator)
                 self._cache[t] = scipy.sparse.linalg.expm_multiply(sparse, unit0)
         return self._cache[t]
+
+    def _solve(self, t: float) -> np.ndarray:
+        """E[m(Y_t)] from d/dt M = G(t) M, M(0) = e_0, by DOP853 from 0 to t; `NotPolynomial` when it fails."""
+        start = np.zeros(len(self.basis))
+        start[0] = 1.0
+        if t == 0.0:
+            return start
+        large = len(self.basis) > DENSE_BASIS  # high degrees: large but very sparse matrices
+        constant = scipy.sparse.csr_matrix(self.generator) if large else self.generator
+        parts = [
+            (term.evaluate, scipy.sparse.csr_matrix(term.generator) if large else term.generator)
+            for term in self.time_terms
+        ]
+
+        def rhs(s: float, m: np.ndarray) -> np.ndarray:
+            out = constant @ m
+            for g, matrix in parts:
+                out = out + g(s) * (matrix @ m)
+            return np.asarray(out)
+
+        atol = self.rtol * self._sizes(t)
+        solution = scipy.integrate.solve_ivp(rhs, (0.0, t), start, method=ODE_METHOD, rtol=self.rtol, atol=atol)
+        self.evaluations += solution.nfev
+        end = solution.y[:, -1] if solution.y.size else np.full(len(self.basis), np.nan)
+        if not solution.success or not np.all(np.isfinite(end)):
+            raise NotPolynomial(f"the moment ODE could not be solved up to t={t:g}: {solution.message}")
+        return np.array(end, dtype=float)
+
+    def _sizes(self, t: float) -> np.ndarray:
+        """Per basis monomial, a lower size of the moments of its degree over [0, t]: the smallest, over the times
+        s = t/SIZE_POINTS, ..., t, of the largest |E[m(Y_s)]| among that degree's monomials, each from the first
+        Magnus term expm(∫_0^s G) e_0 (exact when the G(s) commute; a size, not a value); floored at ODE_ATOL.
+
+        The smallest over time, not the size at t: a moment that grows (a GBM's E[S^4] by e^45 over ten years
+        of a rate rising to 2) must be solved accurately while it is small, or its early absolute error is
+        amplified with it (measured: 3e-4 relative at t = 10 with sizes at t alone)."""
+        nodes, weights = np.polynomial.legendre.leggauss(SIZE_NODES)
+        degrees = np.array([sum(e) for e in self.basis])
+        unit0 = np.zeros(len(self.basis))
+        unit0[0] = 1.0
+        smallest = np.full(self.degree + 1, np.inf)
+        for k in range(1, SIZE_POINTS + 1):
+            s = t * k / SIZE_POINTS
+            times, w = 0.5 * s * (nodes + 1.0), 0.5 * s * weights
+            omega = s * self.generator
+            for term in self.time_terms:
+                integral = sum(wj * term.evaluate(float(sj)) for sj, wj in zip(times, w, strict=True))
+                omega = omega + integral * term.generator
+            estimate = scipy.sparse.linalg.expm_multiply(scipy.sparse.csr_matrix(omega), unit0)
+            size = np.zeros(self.degree + 1)
+            np.maximum.at(size, degrees, np.abs(np.nan_to_num(estimate, nan=0.0, posinf=0.0, neginf=0.0)))
+            smallest = np.minimum(smallest, size)
+        return np.maximum(smallest[degrees], ODE_ATOL)
 
     def expect(self, t: float, exponents: Sequence[Sequence[int]], shift: Sequence[float] | np.ndarray) -> np.ndarray:
         """E[Π_i (X_i(t) - shift_i)^{e_i}] for each exponent e, as an array in the given order."""
@@ -118,24 +250,51 @@ class PolynomialMoments:
 
 
 # --------------------------------------------------------------------------- model -> coefficients
-def _polynomial_coefficients(model: SdeModel) -> tuple[list[Poly], list[list[Poly]]]:
-    """Drift (affine) and covariance (quadratic) as polynomials in y = x - x0, or `NotPolynomial`."""
+#: Per function g of t: the drift and covariance polynomials its coefficient multiplies.
+Timed = dict[sp.Expr, tuple[list[Poly], list[list[Poly]]]]
+
+
+def _polynomial_coefficients(model: SdeModel) -> tuple[list[Poly], list[list[Poly]], Timed]:
+    """Drift (affine) and covariance (quadratic) as polynomials in y = x - x0, or `NotPolynomial`: their
+    time-free parts, and per function g(t) of time-dependent coefficients the parts it multiplies."""
     subs = model.substitutions()
     xs = model.state_symbols()
+    d = model.dim
     # Exact binary value of each float, so the shift introduces no rounding before the final float().
     shift = {x: x + sp.Rational(v) for x, v in zip(xs, model.initial, strict=True)}
+    timed: Timed = {}
+
+    def part(g: sp.Expr) -> tuple[list[Poly], list[list[Poly]]]:
+        return timed.setdefault(g, ([{} for _ in range(d)], [[{} for _ in range(d)] for _ in range(d)]))
+
     drift = []
-    for name, expr in zip(model.state, model.drift, strict=True):
-        drift.append(_as_poly(sp.expand(expr.subs(subs)), xs, shift, 1, f"drift of {name}", "affine"))
+    for i, (name, expr) in enumerate(zip(model.state, model.drift, strict=True)):
+        constant, by_time = _split(sp.expand(expr.subs(subs)), xs, shift, 1, f"drift of {name}", "affine")
+        drift.append(constant)
+        for g, poly in by_time.items():
+            part(g)[0][i] = poly
     cov_matrix = _covariance(model)
     cov = []
     for i, name_i in enumerate(model.state):
         row = []
         for j, name_j in enumerate(model.state):
             what = f"instantaneous covariance a[{name_i},{name_j}] (σρσᵀ)"
-            row.append(_as_poly(sp.expand(cov_matrix[i, j].subs(subs)), xs, shift, 2, what, "of degree ≤ 2"))
+            constant, by_time = _split(sp.expand(cov_matrix[i, j].subs(subs)), xs, shift, 2, what, "of degree ≤ 2")
+            row.append(constant)
+            for g, poly in by_time.items():
+                part(g)[1][i][j] = poly
         cov.append(row)
-    return drift, cov
+    return drift, cov, timed
+
+
+def _split(
+    expr: sp.Expr, xs: tuple[sp.Symbol, ...], shift: dict[sp.Symbol, sp.Expr], max_degree: int, what: str, kind: str
+) -> tuple[Poly, dict[sp.Expr, Poly]]:
+    """A time-free coefficient as before (`_as_poly`, bit for bit); one with t as its time-free part and
+    {g(t): the polynomial g multiplies} (`_as_time_poly`)."""
+    if TIME not in expr.free_symbols:
+        return _as_poly(expr, xs, shift, max_degree, what, kind), {}
+    return _as_time_poly(expr, xs, shift, max_degree, what, kind)
 
 
 def _jump_moments(model: SdeModel, degree: int) -> dict[int, tuple[float, list[float]]]:
@@ -161,8 +320,6 @@ def _covariance(model: SdeModel) -> sp.Matrix:
 def _as_poly(
     expr: sp.Expr, xs: tuple[sp.Symbol, ...], shift: dict[sp.Symbol, sp.Expr], max_degree: int, what: str, kind: str
 ) -> Poly:
-    if TIME in expr.free_symbols:
-        raise NotPolynomial(f"{what} depends on time t: {sp.sstr(expr)}")
     if not expr.is_polynomial(*xs):
         raise NotPolynomial(f"{what} is not {kind} in the state: {sp.sstr(expr)}")
     poly = sp.Poly(expr, *xs)
@@ -179,6 +336,53 @@ def _as_poly(
         if value != 0.0:
             out[tuple(monom)] = value
     return out
+
+
+def _as_time_poly(
+    expr: sp.Expr, xs: tuple[sp.Symbol, ...], shift: dict[sp.Symbol, sp.Expr], max_degree: int, what: str, kind: str
+) -> tuple[Poly, dict[sp.Expr, Poly]]:
+    """``expr``, polynomial in the state with coefficients that are functions of t, split into its time-free
+    part and Σ_g g(t) times (a polynomial with numeric coefficients), one g per distinct function of t."""
+    if not expr.is_polynomial(*xs):
+        raise NotPolynomial(f"{what} is not {kind} in the state: {sp.sstr(expr)}")
+    poly = sp.Poly(expr, *xs)
+    if poly.total_degree() > max_degree:
+        raise NotPolynomial(f"{what} is not {kind} in the state: {sp.sstr(expr)} has degree {poly.total_degree()}")
+    shifted = sp.Poly(sp.expand(expr.xreplace(shift)), *xs)
+    constant: Poly = {}
+    timed: dict[sp.Expr, Poly] = {}
+    for monom, coeff in shifted.terms():
+        if coeff.free_symbols - {TIME}:
+            raise NotPolynomial(f"{what} has a coefficient that is not a function of t alone: {sp.sstr(coeff)}")
+        for term in sp.Add.make_args(sp.expand(coeff)):
+            number, g = term.as_independent(TIME, as_Add=False)
+            try:
+                value = float(number)
+            except TypeError as exc:
+                raise NotPolynomial(f"{what} has a coefficient that is not a real number: {sp.sstr(number)}") from exc
+            if not np.isfinite(value):
+                raise NotPolynomial(f"{what} has a non-finite coefficient: {sp.sstr(coeff)}")
+            target = constant if TIME not in g.free_symbols else timed.setdefault(g, {})
+            key = tuple(monom)
+            target[key] = target.get(key, 0.0) + value
+    return constant, timed
+
+
+def _time_function(g: sp.Expr) -> Callable[[float], float]:
+    """g(t) as a float function; `NotPolynomial` where it is not real and finite (e.g. log t at 0)."""
+    try:
+        compiled = sp.lambdify(TIME, g, modules=["scipy", "numpy"])
+    except Exception as exc:  # sympy's printers raise many types for functions numpy lacks
+        raise NotPolynomial(f"the coefficient function {sp.sstr(g)} of t cannot be evaluated: {exc}") from exc
+
+    def value(t: float) -> float:
+        with np.errstate(all="ignore"):
+            out = compiled(t)
+        if np.iscomplexobj(out) or not np.isfinite(out):
+            raise NotPolynomial(f"the coefficient function {sp.sstr(g)} is not real and finite at t={t:g}")
+        return float(out)
+
+    return value
 
 
 # ------------------------------------------------------------------------------ generator matrix
