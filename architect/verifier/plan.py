@@ -1,6 +1,7 @@
 """Which theory applies to which part of a model: decided once from its structure, before any run.
 
-- `exact`: the largest closed polynomial subset; its moments come from the generator at every checkpoint.
+- `exact`: the largest closed polynomial subset; its moments come from the generator at every checkpoint
+  (expm, or the numerically solved moment ODE when its coefficients depend on t).
 - `others`: the remaining variables; their moments (and their covariances with anything) are compared
   with an empirical reference, i.e. with Richardson estimates of a trusted simulator at finer steps.
 - `transformed`: when some variables only become polynomial after y = log x (e.g. Heston written in S),
@@ -93,14 +94,19 @@ class TheoryPlan:
         }
         if self.why_not:
             out["why_not_exact"] = self.why_not
+        if self.theory is not None and self.theory.time_dependent:
+            out["exact_moments_method"] = f"coefficients depend on t: {self.theory.method()}"
         if self.transformed is not None:
             t = self.transformed
             out["transformed_state"] = [t.label(k) for k in range(len(t.subset))]
-            out["transformed_note"] = (
+            note = (
                 "the model is polynomial only in the transformed state "
                 f"({', '.join(t.label(k) for k in range(len(t.subset)))}); its moments are exact and tested at the "
                 "horizon from the terminal states"
             )
+            if t.theory.time_dependent:
+                note += f"; coefficients depend on t: {t.theory.method()}"
+            out["transformed_note"] = note
         return out
 
 

@@ -4,10 +4,14 @@ Everything here works on the drift b(x) and the instantaneous covariance a(x) = 
 values substituted, so "GBM" typed as equations, a correlated linear system or a Heston model written in
 its own letters are recognised alike:
 
-- closed subsets: variables whose drift and covariance involve only each other (and not t). Such a subset
-  is a diffusion of its own, so whatever is exact for it holds for those marginals of the full model;
-- the largest closed *polynomial* subset (affine drift, quadratic a): exact moments from the generator;
-- the largest closed *Gaussian* subset (affine drift, constant a): an exact normal law;
+- closed subsets: variables whose drift and covariance involve only each other. Such a subset is a
+  diffusion of its own, so whatever is exact for it holds for those marginals of the full model;
+- the largest closed *polynomial* subset (affine drift, quadratic a): exact moments from the generator. Its
+  coefficients may be functions of t (issue #19): the moments then solve the ODE M' = G(t) M (`theory`);
+- the largest closed *Gaussian* subset (affine drift, a free of the state, both possibly depending on t: a
+  linear SDE with time-dependent coefficients is still Gaussian): an exact normal law, with the mean and
+  covariance of the (time-dependent) moment equations;
+- every other form below (GBM, CIR, Lévy, Heston, exact schemes) needs coefficients free of t;
 - autonomous 1-D variables of GBM type (b = m x, a = s² x²: lognormal) and CIR type (b = alpha + beta x
   with alpha > 0, beta < 0, a = c x: scaled non-central chi-square);
 - Heston pairs (x, v): v of CIR type and x = log S with b_x = m - λv/2, a_xx = λv, a_xv = c v;
@@ -85,6 +89,21 @@ class Numeric:
                 out[tuple(monom)] = value
         return out
 
+    def polynomial_in_time(self, expr: sp.Expr, subset: frozenset[int], max_degree: int) -> bool:
+        """Whether ``expr`` is a polynomial of degree ≤ ``max_degree`` in the variables of ``subset`` alone whose
+        coefficients are numbers or functions of t (`theory` splits them and solves the moment ODE)."""
+        if TIME not in expr.free_symbols:
+            return self.polynomial(expr, subset, max_degree) is not None
+        inside = [self.xs[i] for i in sorted(subset)]
+        if expr.free_symbols - set(inside) - {TIME}:
+            return False
+        if not inside:
+            return True
+        if not expr.is_polynomial(*inside):
+            return False
+        poly = sp.Poly(expr, *inside)
+        return poly.total_degree() <= max_degree and all(c.free_symbols <= {TIME} for c in poly.coeffs())
+
 
 def _constant(expr: sp.Expr) -> dict[tuple[int, ...], float] | None:
     if not expr.is_number:
@@ -95,35 +114,46 @@ def _constant(expr: sp.Expr) -> dict[tuple[int, ...], float] | None:
 
 # ------------------------------------------------------------------------------- closed subsets
 def greatest_closed_subset(
-    num: Numeric, drift_degree: int, cov_degree: int, candidates: frozenset[int] | None = None
+    num: Numeric, drift_degree: int, cov_degree: int, candidates: frozenset[int] | None = None, time: bool = False
 ) -> tuple[int, ...]:
     """The largest S ⊆ ``candidates`` with b_i (deg ≤ drift_degree) and a_ij (deg ≤ cov_degree) polynomials in
-    x_S, i, j ∈ S.
+    x_S, i, j ∈ S; with ``time``, their coefficients may be functions of t.
 
     The union of two such sets is again one, so removing violators until none is left finds the largest.
     """
     subset = set(range(num.dim)) if candidates is None else set(candidates)
     while True:
-        bad = {i for i in subset if not _row_ok(num, i, frozenset(subset), drift_degree, cov_degree)}
+        bad = {i for i in subset if not _row_ok(num, i, frozenset(subset), drift_degree, cov_degree, time)}
         if not bad:
             return tuple(sorted(subset))
         subset -= bad
 
 
-def _row_ok(num: Numeric, i: int, subset: frozenset[int], drift_degree: int, cov_degree: int) -> bool:
-    if num.polynomial(num.drift[i], subset, drift_degree) is None:
-        return False
-    return all(num.polynomial(num.cov[i, j], subset, cov_degree) is not None for j in subset)
+def _row_ok(num: Numeric, i: int, subset: frozenset[int], drift_degree: int, cov_degree: int, time: bool) -> bool:
+    def ok(expr: sp.Expr, degree: int) -> bool:
+        if time:
+            return num.polynomial_in_time(expr, subset, degree)
+        return num.polynomial(expr, subset, degree) is not None
+
+    return ok(num.drift[i], drift_degree) and all(ok(num.cov[i, j], cov_degree) for j in subset)
 
 
 def polynomial_subset(num: Numeric) -> tuple[int, ...]:
-    """Variables with exact moments from the generator (Filipović & Larsson 2016)."""
-    return greatest_closed_subset(num, 1, 2)
+    """Variables with exact moments from the generator (Filipović & Larsson 2016), coefficients possibly
+    functions of t (the moment ODE of `theory`)."""
+    return greatest_closed_subset(num, 1, 2, time=True)
 
 
-def gaussian_subset(num: Numeric) -> tuple[int, ...]:
-    """Variables that are jointly Gaussian at every time: affine drift, constant covariance and no jumps."""
-    return greatest_closed_subset(num, 1, 0, frozenset(range(num.dim)) - set(num.jumps))
+def gaussian_subset(num: Numeric, time: bool = True) -> tuple[int, ...]:
+    """Variables that are jointly Gaussian at every time: affine drift, covariance free of the state and no
+    jumps. Coefficients may depend on t (unless ``time`` is False): a linear SDE dX = (A(t) X + c(t)) dt +
+    S(t) dW is Gaussian, its mean and covariance the solution of the moment ODE."""
+    return greatest_closed_subset(num, 1, 0, frozenset(range(num.dim)) - set(num.jumps), time=time)
+
+
+def time_free(num: Numeric, i: int) -> bool:
+    """Whether variable ``i``'s drift and its row of the covariance do not involve t."""
+    return TIME not in num.drift[i].free_symbols and all(TIME not in e.free_symbols for e in num.cov.row(i))
 
 
 def restrict(model: SdeModel, subset: tuple[int, ...]) -> SdeModel:
@@ -322,7 +352,7 @@ def exact_in_law(num: Numeric, kinds: Sequence[str]) -> frozenset[int]:
             continue
         if all(not sp.simplify(e.subs(subs) / x).free_symbols for e in num.model.diffusion[i]):
             out.add(i)
-    gaussian = gaussian_subset(num)
+    gaussian = gaussian_subset(num, time=False)  # Euler is never exact on coefficients that depend on t
     if gaussian and all(gaussian_exact(num, kinds, i) for i in gaussian):
         out |= set(gaussian)
     out |= {i for i in num.jumps if levy_exact(num, kinds, i)}
@@ -331,7 +361,10 @@ def exact_in_law(num: Numeric, kinds: Sequence[str]) -> frozenset[int]:
 
 def gaussian_exact(num: Numeric, kinds: Sequence[str], i: int) -> bool:
     """Whether variable ``i`` of a Gaussian subset is sampled exactly: the exact OU step, or Euler when its
-    drift is constant (then nothing depends on the state and Euler is exact)."""
+    drift is constant (then nothing depends on the state and Euler is exact). Not when its drift or covariance
+    depends on t: Euler's Σ b(t_k) h and Σ a(t_k) h are Riemann sums of the integrals, wrong by O(h)."""
+    if not time_free(num, i):
+        return False
     return kinds[i] == schemes.EXACT_OU.label or (kinds[i] == schemes.EULER.label and not num.drift[i].free_symbols)
 
 
