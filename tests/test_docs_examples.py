@@ -13,8 +13,6 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-import architect
-
 pytest.importorskip("QuantLib")
 pytest.importorskip("matplotlib")
 
