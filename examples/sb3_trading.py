@@ -71,7 +71,8 @@ def train(sim: architect.Simulator, timesteps: int, episodes: int, every: int, s
 
     venv = VecNormalize(DummyVecEnv([make(i) for i in range(8)]), gamma=1.0)
     venv.seed(0)
-    model = PPO("MlpPolicy", venv, n_steps=250, batch_size=500, gamma=1.0, learning_rate=3e-4, seed=0, verbose=0)
+    n_steps = max(8, min(250, timesteps // 8))  # 250 steps per environment per update (fewer in a smoke run)
+    model = PPO("MlpPolicy", venv, n_steps=n_steps, batch_size=2 * n_steps, gamma=1.0, seed=0, verbose=0)
 
     def act(obs: np.ndarray) -> np.ndarray:
         action, _ = model.predict(venv.normalize_obs(obs), deterministic=True)

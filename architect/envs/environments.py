@@ -8,7 +8,8 @@ Every keyword is checked when the environment is built (`UsageError` / `ModelErr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,16 @@ from architect.simulator import Simulator
 
 SimulatorLike = Simulator | str | Path | None
 Series = str | Path | np.ndarray | None
+
+
+@contextlib.contextmanager
+def _closing_on_error(setup: Setup) -> Iterator[None]:
+    """An environment that fails to build closes the simulator it opened (no worker is left behind)."""
+    try:
+        yield
+    except BaseException:
+        setup.close()
+        raise
 
 
 def _setup(simulator: SimulatorLike, horizon: float, window: int, **kwargs: Any) -> Setup:
@@ -139,7 +150,8 @@ class TradingEnv(SingleEnv):
 
     def __init__(self, simulator: SimulatorLike = None, *, env_index: int = 0, **kwargs: Any) -> None:
         setup = trading_setup(simulator, **kwargs)
-        super().__init__(setup, Trading(), env_index)
+        with _closing_on_error(setup):
+            super().__init__(setup, Trading(), env_index)
 
 
 class TradingVectorEnv(VectorEnvCore):
@@ -149,7 +161,8 @@ class TradingVectorEnv(VectorEnvCore):
         self, num_envs: int = 1, simulator: SimulatorLike = None, *, autoreset_mode: str = "next_step", **kwargs: Any
     ) -> None:
         setup = trading_setup(simulator, **kwargs)
-        super().__init__(setup, Trading(), num_envs, autoreset_mode)
+        with _closing_on_error(setup):
+            super().__init__(setup, Trading(), num_envs, autoreset_mode)
 
 
 class HedgingEnv(SingleEnv):
@@ -163,7 +176,8 @@ class HedgingEnv(SingleEnv):
 
     def __init__(self, simulator: SimulatorLike = None, *, env_index: int = 0, **kwargs: Any) -> None:
         setup, option = hedging_setup(simulator, **kwargs)
-        super().__init__(setup, option, env_index)
+        with _closing_on_error(setup):
+            super().__init__(setup, option, env_index)
 
 
 class HedgingVectorEnv(VectorEnvCore):
@@ -173,4 +187,5 @@ class HedgingVectorEnv(VectorEnvCore):
         self, num_envs: int = 1, simulator: SimulatorLike = None, *, autoreset_mode: str = "next_step", **kwargs: Any
     ) -> None:
         setup, option = hedging_setup(simulator, **kwargs)
-        super().__init__(setup, option, num_envs, autoreset_mode)
+        with _closing_on_error(setup):
+            super().__init__(setup, option, num_envs, autoreset_mode)
