@@ -381,8 +381,12 @@ def _name_spans(text: str, bound: int) -> Iterator[tuple[int, int, Choice]]:
             yield 0, words[-1].end, whole
     words = words[:MAX_NAME_WORDS]
     tries = 0
+    named_up_to = 0  # the end of the names found so far
     for skip in range(min(len(words), MAX_SKIPPED_WORDS)):
         start = words[skip].start if skip else 0
+        if 0 < start < named_up_to:
+            # Inside a name already found ("Double Heston"): its tail ("Heston") is not another reading.
+            continue
         for last in range(len(words) - 1, skip - 1, -1):
             if _cuts_a_phrase(words, last, phrases, text):
                 continue
@@ -390,6 +394,7 @@ def _name_spans(text: str, bound: int) -> Iterator[tuple[int, int, Choice]]:
                 choice = choose(" " * start + text[start : words[last].end], text)
             except ParseError:
                 continue
+            named_up_to = max(named_up_to, words[last].end)
             yield start, words[last].end, choice
             tries += 1
             if tries >= MAX_TRIES:

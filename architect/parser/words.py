@@ -32,6 +32,10 @@ from architect.parser.syntax import FUNCTIONS, Node, parse_expression
 #: Descriptions in words by role: each family value gets its roles from its name and description (`roles_of`).
 ROLE_PHRASES: dict[str, tuple[str, ...]] = {
     "speed": (
+        "mean reverts at",
+        "mean reverting at",
+        "reverts at",
+        "reverting at",
         "speed of mean reversion",
         "mean reversion speed",
         "speed of reversion",
@@ -614,6 +618,10 @@ def _pair(segment: list[Item], ignored: list[Unknown | Label], scanner: _Scanner
     """Labels with values: a value takes the label before it, or, when there is none, the label right after it."""
     items = [item for item in segment if not (isinstance(item, Unknown) and item.text.lower() in GLUE)]
     if not any(isinstance(item, Amount) for item in items) and not _has_nought(items):
+        labels = [item for item in items if isinstance(item, Label)]
+        if labels and len(labels) == len(items) and all(_names_a_state(label) for label in labels):
+            ignored.extend(Unknown(label.text, label.start, label.end) for label in labels)  # "Black-76 forward, …"
+            return []
         if (label := next((item for item in items if isinstance(item, Label)), None)) is not None:
             reason = f"{label.text!r} is given no value: write it with a number, e.g. '{label.text} 0.5'"
             raise scanner.fail(reason, label.start)
@@ -631,9 +639,8 @@ def _pair(segment: list[Item], ignored: list[Unknown | Label], scanner: _Scanner
                 ignored.extend(unknown)
                 unknown = []
             else:
-                if unknown and not pending and (narrowed := _narrowed_by(item, unknown[-1])) is not None:
-                    item = narrowed  # "the variance starts at 0.05": the noun before the label
-                    unknown.pop()
+                if unknown and not pending:
+                    item = _narrowed_by(item, unknown)  # "the variance starts at", "the second factor reverts"
                 pending.append(item)
         elif isinstance(item, Unknown):
             unknown.append(item)
@@ -664,6 +671,11 @@ def _pair(segment: list[Item], ignored: list[Unknown | Label], scanner: _Scanner
     return pairs
 
 
+def _names_a_state(label: Label) -> bool:
+    """A bare noun that names what is modelled ("forward", "spot", "price") rather than a value to set."""
+    return fold(label.text) in QUALIFIER_NOUNS and all("initial" in t.roles for t in label.targets)
+
+
 def _has_nought(items: list[Item]) -> bool:
     return any(
         isinstance(a, Unknown) and fold(a.text) in NOUGHT_WORDS and isinstance(b, Label) and _noughtable(b)
@@ -683,15 +695,21 @@ def _nought(word: Unknown, label: Label) -> Amount:
     return Amount(parse_expression([zero], word.text, word.end), 1.0, "", word.start, label.end)
 
 
-def _narrowed_by(label: Label, before: Unknown) -> Label | None:
-    """A label that could be several values, narrowed by the noun typed just before it ("variance starts at")."""
-    noun = fold(before.text)
-    if len(label.targets) < 2 or noun not in QUALIFIER_NOUNS:
-        return None
-    narrowed = tuple(t for t in label.targets if noun in t.words or noun.rstrip("s") in t.words)
-    if not narrowed or len(narrowed) == len(label.targets):
-        return None
-    return Label(label.text, before.start, label.end, narrowed)
+def _narrowed_by(label: Label, before: list[Unknown]) -> Label:
+    """A label that could be several values, narrowed by the words typed just before it (at most three, the
+    nearest first): "the variance starts at 0.05", "the second factor reverts at speed 0.03". A word narrows
+    only when some but not all of the label's values have it in their name or description; the words used are
+    taken out of ``before`` (they set something)."""
+    targets, start = label.targets, label.start
+    for word in reversed(before[-3:]):
+        if len(targets) < 2:
+            break
+        folded = fold(word.text)
+        narrowed = tuple(t for t in targets if folded in t.words or folded.rstrip("s") in t.words)
+        if narrowed and len(narrowed) < len(targets):
+            targets, start = narrowed, word.start
+            before.remove(word)
+    return label if targets == label.targets else Label(label.text, start, label.end, targets)
 
 
 def _label_after(items: list[Item], index: int) -> int | None:
@@ -709,6 +727,15 @@ def _one_label(pending: list[Label], scanner: _Scanner) -> Label:
     names = {tuple(t.name for t in label.targets) for label in pending}
     if len(names) == 1:
         return pending[-1]
+    last = pending[-1]
+    words = [Unknown(label.text, label.start, label.end) for label in pending[:-1]]
+    if len(narrowed := _narrowed_by(last, words).targets) == 1:  # "spot volatility 35%": a noun before a label
+        return Label(scanner.text[pending[0].start : last.end], pending[0].start, last.end, narrowed)
+    common = set.intersection(*({t.name for t in label.targets} for label in pending))
+    if common:  # "reverts at speed 0.03" after "the second factor": what every label can be
+        last = pending[-1]
+        targets = tuple(t for t in last.targets if t.name in common)
+        return Label(scanner.text[pending[0].start : last.end], pending[0].start, last.end, targets)
     first = pending[0]
     raise scanner.fail(
         f"{first.text!r} is given no value: write it with a number, e.g. '{first.text} 0.5'", first.start

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import sympy as sp
 
 import architect
@@ -60,19 +61,21 @@ def differ(a: SdeModel, b: SdeModel) -> str | None:
     if len(jumps_a) != len(jumps_b) or any(not _close(x, y) for x, y in zip(jumps_a, jumps_b, strict=True)):
         return f"jumps {jumps_a}, not {jumps_b}"
     for point in _points(b):
-        for label, (fa, fb) in {"drift": (_drift(a), _drift(b)), "covariance": (_cov(a), _cov(b))}.items():
-            va, vb = _at(fa, a, point), _at(fb, b, point)
+        for label, (va, vb) in {
+            "drift": (_at(list(a.drift), a, point), _at(list(b.drift), b, point)),
+            "covariance": (_covariance(a, point), _covariance(b, point)),
+        }.items():
             if not _close(va, vb):
                 return f"{label} at {point}: {_rounded(va)}, not {_rounded(vb)}"
     return None
 
 
-def _drift(m: SdeModel) -> list[sp.Expr]:
-    return list(m.drift)
-
-
-def _cov(m: SdeModel) -> list[sp.Expr]:
-    return list(m.covariance())
+def _covariance(m: SdeModel, point: tuple[float, ...]) -> list[float]:
+    """B C Bᵀ at ``point``, in numbers (sympy's symbolic product is slow for long coefficients such as Bergomi's)."""
+    noises = len(m.noises)
+    b = np.array(_at([e for row in m.diffusion for e in row], m, point)).reshape(m.dim, noises)
+    c = np.array(_at([e for row in m.correlation for e in row], m, point)).reshape(noises, noises)
+    return list((b @ c @ b.T).ravel())
 
 
 def _jumps(m: SdeModel) -> list[tuple[float, ...]]:
