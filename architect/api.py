@@ -16,6 +16,7 @@ from architect.errors import ModelError, UsageError
 from architect.model import SdeModel
 from architect.options import Options
 from architect.pipeline import Checked, Progress, Result, check_binary
+from architect.pipeline.reader import READERS, Reading
 
 DEFAULT_OUT = Path("architect-out")
 #: A model file is untrusted input (it comes with a crate folder); real ones are a few KiB.
@@ -23,9 +24,23 @@ MAX_MODEL_FILE_BYTES = 10 * 1024 * 1024
 BACKENDS = ("auto", "llm", "symbolic")
 
 
-def parse(text: str) -> SdeModel:
-    """Read a model name, equations or LaTeX into an `SdeModel` (raises `ParseError`)."""
-    return parsing.parse(text)
+def parse(text: str, *, reader: str = "none", generator: Any = None) -> SdeModel:
+    """Read a model name, equations or LaTeX into an `SdeModel` (raises `ParseError`).
+
+    ``reader``: ``none`` (the grammar only, the default here), ``llm`` or ``auto``: when the grammar cannot read
+    the text, the LLM rewrites it into canonical syntax for the grammar (`read`)."""
+    if reader == "none":
+        return parsing.parse(text)
+    return read(text, reader=reader, generator=generator).model
+
+
+def read(text: str, *, reader: str = "auto", generator: Any = None) -> Reading:
+    """The model of ``text`` and, when the grammar could not read it, the LLM's canonical rewrite that it was
+    read as (``Reading.rewrite``; the model's first note says ``read as: ...`` too). ``generator`` replaces the
+    reader LLM (any object with ``sample(messages, k, temperature)``). See `architect.pipeline.reader`."""
+    from architect.pipeline import reader as reading
+
+    return reading.read(text, reader=reader, generator=generator)
 
 
 def generate(
@@ -37,12 +52,14 @@ def generate(
     progress: Progress | None = None,
     scheme: str = "auto",
     generator: Any = None,
+    reader: str = "none",
 ) -> Result:
     """Parse, generate a crate, build, simulate and verify; everything lands in ``out``.
 
     ``backend``: ``symbolic`` (the compiler), ``llm`` (the fine-tuned LLM writes the expressions,
     checked, compiled and verified, repaired on failure) or ``auto`` (``llm``, falling back to
     ``symbolic``). ``generator`` replaces the LLM (any object with ``sample(messages, k, temperature)``).
+    ``reader``: who reads a text the grammar cannot (`parse`): ``none`` (the default here), ``llm`` or ``auto``.
     ``scheme``: "auto" (the exact transition law where the model has one, else a discretisation
     chosen from its structure), "exact" (insist on the exact law) or "euler" (plain Euler-Maruyama).
     """
@@ -53,7 +70,7 @@ def generate(
     say = progress or (lambda _line: None)
     timings: dict[str, float] = {}
     with pipeline.timed(timings, "parse"):
-        model = text if isinstance(text, SdeModel) else parse(text)
+        model = text if isinstance(text, SdeModel) else parse(text, reader=reader)
     backend, backend_note = _backend_for(model, backend)
     if backend_note:
         say(backend_note)
@@ -135,4 +152,4 @@ def _load_model(source: SdeModel | str | Path) -> SdeModel:
     return model
 
 
-__all__ = ["Checked", "Options", "Result", "check_binary", "generate", "parse", "verify"]
+__all__ = ["READERS", "Checked", "Options", "Reading", "Result", "check_binary", "generate", "parse", "read", "verify"]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from architect import api, options
 from architect.errors import ArchitectError, UsageError
+from architect.model import SdeModel
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -51,11 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         "exact: insist on it; euler: plain Euler-Maruyama",
     )
     gen.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    _reader_option(gen)
     _simulation_options(gen)
 
     par = commands.add_parser("parse", help="show the model architect understood, without building anything")
     par.add_argument("text")
     par.add_argument("--json", action="store_true", help="print the canonical model JSON")
+    _reader_option(par)
 
     ver = commands.add_parser("verify", help="rebuild an existing (possibly edited) crate and verify it")
     ver.add_argument("crate_dir", type=Path)
@@ -69,6 +72,27 @@ def build_parser() -> argparse.ArgumentParser:
     # Its options belong to architect.evaluation (`architect eval --help` lists them): passed through as they are.
     commands.add_parser("eval", add_help=False, help="evaluate the LLM backend on the held-out corpus (docs/llm.md)")
     return parser
+
+
+def _reader_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reader",
+        default="auto",
+        choices=list(api.READERS),
+        help="who reads a text the grammar cannot: llm (the LLM rewrites it into canonical syntax, printed as "
+        "'read as: ...', and the grammar reads that; it may use only numbers of the text), none (the grammar "
+        "only), auto (the default: llm when the LLM extra and weights are installed)",
+    )
+
+
+def _read(args: argparse.Namespace) -> SdeModel:
+    """The model of ``args.text``; says ``read as: <rewrite>`` (on stdout, before the model) when the LLM read it."""
+    reading = api.read(args.text, reader=args.reader)
+    if reading.rewrite is not None and not args.json:
+        print(f"read as: {reading.rewrite}", flush=True)
+    elif reading.rewrite is not None:
+        print(f"read as: {reading.rewrite}", file=sys.stderr, flush=True)
+    return reading.model
 
 
 def _simulation_options(parser: argparse.ArgumentParser) -> None:
@@ -112,13 +136,13 @@ def _say(line: str) -> None:
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:
-    model = api.parse(args.text)
+    model = _read(args)
     print(model.to_json() if args.json else model.describe(), end="\n" if not args.json else "")
     return EXIT_OK
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    model = api.parse(args.text)
+    model = _read(args)
     options = _options(args)
     if not args.json:
         print(model.describe(), end="\n\n", flush=True)

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -86,12 +87,18 @@ def train(config: dict[str, Any], data: Path, out: Path) -> dict[str, Any]:
         lora_alpha=lora["alpha"],
         lora_dropout=lora["dropout"],
         target_modules=lora["target_modules"],
+        # Only the top layers (CPU time: nothing below them needs a backward pass).
+        layers_to_transform=lora.get("layers_to_transform"),
         task_type="CAUSAL_LM",
     )
     if config.get("init"):  # continue an adapter: its LoRA shape wins over the config's
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, config["init"], is_trainable=True)
+        if (layers := lora.get("layers_to_transform")) is not None:  # train only those layers' LoRA weights
+            for name, parameter in model.named_parameters():
+                if parameter.requires_grad and _layer_of(name) not in layers:
+                    parameter.requires_grad_(False)
     else:
         model = get_peft_model(model, peft_config)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -116,6 +123,12 @@ def train(config: dict[str, Any], data: Path, out: Path) -> dict[str, Any]:
     }
     run(model, optimizer, examples, config, device, out, log, tokenizer)
     return log
+
+
+def _layer_of(name: str) -> int | None:
+    """The decoder layer a parameter belongs to (``...layers.27.self_attn...`` -> 27), or None."""
+    match = re.search(r"\blayers\.(\d+)\.", name)
+    return int(match.group(1)) if match else None
 
 
 def load_examples(data: Path, tokenizer: Any, max_tokens: int) -> list[tuple[list[int], list[int]]]:
@@ -194,7 +207,8 @@ def run(model, optimizer, examples, config, device, out: Path, log: dict, tokeni
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
         ids, labels, mask = collate(next(stream), pad_id, device)
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        with _autocast(config, device):
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -210,6 +224,17 @@ def run(model, optimizer, examples, config, device, out: Path, log: dict, tokeni
             print(f"stopping at step {step + 1}: the {config['max_minutes']}-minute limit is reached", flush=True)
             break
     save(model, out, log, step + 1, time.monotonic() - start, finished=step + 1 == config["steps"])
+
+
+def _autocast(config: dict[str, Any], device: str):
+    """bfloat16 autocast when the config asks (``"autocast": "bfloat16"``: CPUs with AVX512-BF16), else nothing."""
+    import contextlib
+
+    import torch
+
+    if config.get("autocast") == "bfloat16":
+        return torch.autocast(device_type=device, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def save(model, out: Path, log: dict, steps: int, seconds: float, finished: bool) -> None:

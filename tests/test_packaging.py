@@ -30,6 +30,7 @@ def test_in_the_checkout_the_bundle_links_to_the_sources() -> None:
     bundle = paths.bundle_dir()
     links = {"sdk-rs": ROOT / "sdk-rs", "templates": ROOT / "templates", "Cargo.lock": ROOT / "Cargo.lock"}
     links["adapter"] = ROOT / "finetune" / "adapter"
+    links["reader-adapter"] = ROOT / "finetune" / "reader-adapter"
     for name, target in links.items():
         assert (bundle / name).is_symlink() and (bundle / name).resolve() == target.resolve(), name
     assert paths.sdk_dir() == ROOT / "sdk-rs" and paths.sdk_workspace_manifest() == ROOT / "Cargo.toml"
@@ -49,6 +50,7 @@ def test_the_wheel_includes_everything_a_build_reads() -> None:
     needed = [paths.sdk_dir() / "Cargo.toml", paths.sdk_lock(), *paths.sdk_dir().glob("src/**/*.rs")]
     needed += [p for p in paths.templates_dir().rglob("*") if p.is_file()]
     needed += [p for p in paths.adapter_dir().iterdir() if p.is_file()]
+    needed += [p for p in (paths.bundle_dir() / "reader-adapter").iterdir() if p.is_file()]
     assert not [str(p) for p in needed if p.resolve() not in matched]
 
 
