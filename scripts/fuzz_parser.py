@@ -72,6 +72,26 @@ VALID_NAMED = [
     "Jacobi theta=0.3 sigma=1",
     "Schöbel–Zhu correlated rho=-0.5",
     "Black-Karasinski r0=0.04",
+    # Values in words (issue #19): names by description, percentages, "starting at", "reverts to", "no drift".
+    "Heston with kappa 1.8, theta 0.02 and vol of vol 0.45",
+    "GBM with 30% volatility and 6% drift, starting at 80",
+    "CIR for the short rate with mean reversion speed 0.7 and long-run level 3%",
+    "Vasicek where the rate starts at 1% and reverts to 3% with speed 0.25",
+    "Merton jump diffusion with no drift, jump intensity 2",
+    "a G2++ model where the second factor reverts at speed 0.03",
+    "Double Heston where the fast variance mean-reverts at 5",
+    "Wright-Fisher with selection 2 and mutation rates u = 0.5, v = 0.5",
+    "Bergomi two-factor omega=2.5 theta=0.2",
+]
+VALID_PROSE = [
+    # Equations in prose and with the elementary functions (issue #19).
+    "Ornstein-Uhlenbeck process: dX = -X dt + 0.5 dW, X0 = 1",
+    "dX = mu*X*dt + sigma*X*dW, mu = 8%, sigma = 30 percent, X0 = 10",
+    "the SDE dY = -0.5 Y dt + dW starting from Y(0) = 2",
+    "dx = -x dt + 0.3 dW1, dy = -2 y dt + 0.2 dW2, correlation 0.5, x0 = 0, y0 = 0",
+    "dX = cos(t)*dt + 0.3*dW, X0 = 1",
+    "dX = -tanh(X)*dt + 0.5*(1 + erf(X)/2)*dW + 0.1*sign(X)*atan(X)*dt, X0 = 0.2",
+    "dX = 2*(0.5 - X)*dt + 0.3*sqrt(X*(1 - X))*dW, X0 = 0.5",
 ]
 VALID_LATEX = [
     r"dS_t = \mu S_t\,dt + \sigma S_t\,dW_t, \mu = 0.05, \sigma = 0.2, S_0 = 100",
@@ -90,7 +110,7 @@ VALID_LATEX = [
     r"\rho\,\mathrm{d}t; \rho=0.3; x_0=0; y_0=0",
     r"$dy_t = -\ln y_t \, y_t\, dt + \exp\left(-\frac{t}{2}\right) dW_t$, y_0 = 1",
 ]
-VALID = VALID_PLAIN + VALID_NAMED + VALID_LATEX
+VALID = VALID_PLAIN + VALID_NAMED + VALID_PROSE + VALID_LATEX
 
 PIECES = [
     *"dXWtSxv0123456789.e+-*/^()=,; \n_$√κσ{}[]|&\\'\"",
