@@ -113,8 +113,8 @@ def unknown_model_reason(phrase: str) -> str:
 def _close_families(phrase: str) -> list[Family]:
     keys = _by_key()
     candidates = []
-    for word in words_of(phrase):
-        candidates += difflib.get_close_matches(word.text, keys, n=2, cutoff=0.75)
+    for word in list(dict.fromkeys(w.text for w in words_of(phrase)))[:MAX_NAME_WORDS]:
+        candidates += difflib.get_close_matches(word, keys, n=2, cutoff=0.75)
     candidates += difflib.get_close_matches(normalise(phrase), keys, n=3, cutoff=0.6)
     return list(dict.fromkeys(keys[c] for c in candidates))[:3]
 
@@ -126,6 +126,17 @@ def choose(phrase: str, text: str = "") -> Choice:
     ``phrase`` is the start of ``text`` (the name before any overrides), so positions agree.
     """
     text = text or phrase
+    choice = _choice(phrase, text)
+    if choice is None:
+        words = words_of(phrase)
+        raise ParseError(unknown_model_reason(phrase), text, words[0].start if words else 0)
+    return choice
+
+
+def _choice(phrase: str, text: str) -> Choice | None:
+    """`choose` without the suggestions: None when ``phrase`` names no family (the name search tries
+    dozens of starts of a text, and suggesting names for each would cost words x names string
+    comparisons per start); ParseError when it names one whose modifiers do not apply."""
     words = words_of(phrase)
     key = key_of(words)
     if (preset := _presets_by_key().get(key)) is not None:
@@ -137,7 +148,7 @@ def choose(phrase: str, text: str = "") -> Choice:
     preset = _presets_by_key().get(base_key)
     base = by_key(preset.family) if preset else _by_key().get(base_key)
     if base is None or not modifiers:
-        raise ParseError(unknown_model_reason(phrase), text, words[0].start if words else 0)
+        return None
     return _apply_modifiers(base, _first_of_each(modifiers), text, preset.modifiers if preset else (), preset)
 
 
@@ -376,7 +387,7 @@ def _name_spans(text: str, bound: int) -> Iterator[tuple[int, int, Choice]]:
     if words and not _cuts_a_phrase(words, len(words) - 1, phrases, text):
         whole: Choice | None = None
         with contextlib.suppress(ParseError):
-            whole = choose(text[: words[-1].end], text)
+            whole = _choice(text[: words[-1].end], text)
         if whole is not None:
             yield 0, words[-1].end, whole
     words = words[:MAX_NAME_WORDS]
@@ -391,8 +402,10 @@ def _name_spans(text: str, bound: int) -> Iterator[tuple[int, int, Choice]]:
             if _cuts_a_phrase(words, last, phrases, text):
                 continue
             try:
-                choice = choose(" " * start + text[start : words[last].end], text)
+                choice = _choice(" " * start + text[start : words[last].end], text)
             except ParseError:
+                continue
+            if choice is None:
                 continue
             named_up_to = max(named_up_to, words[last].end)
             yield start, words[last].end, choice
