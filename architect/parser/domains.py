@@ -28,6 +28,7 @@ from architect.model import interval_domain, interval_of, symbol
 MAX_DEGREE = 4  # conditions of higher degree (or not polynomial) fall back to the shape rule
 _NONNEGATIVE = sp.Interval(0, sp.oo)
 _POSITIVE = sp.Interval.open(0, sp.oo)
+_NON_FINITE = (sp.zoo, sp.nan, sp.oo, sp.S.NegativeInfinity)
 
 
 def infer_domain(
@@ -132,7 +133,21 @@ def _conditions(x: sp.Symbol, expressions: Sequence[sp.Expr], own: int) -> list[
 def _solve(
     condition: sp.Rel, x: sp.Symbol, constraints: Mapping[str, str], values: Mapping[str, float]
 ) -> sp.Set | None:
-    """The values of x where ``condition`` holds, or None when it cannot be decided for x alone."""
+    """The values of x where ``condition`` holds, or None when it cannot be decided for x alone.
+
+    Never raises: sympy's relations, ``Max``/``Min`` and inequality solver refuse ``zoo``, ``oo`` and
+    ``nan`` (a ``log(0)`` once the values are in) with TypeError or ValueError; such a condition is
+    left undecided (`undefined_part` reports the coefficient itself).
+    """
+    try:
+        return _solve_unguarded(condition, x, constraints, values)
+    except (TypeError, ValueError, NotImplementedError, ArithmeticError):
+        return None
+
+
+def _solve_unguarded(
+    condition: sp.Rel, x: sp.Symbol, constraints: Mapping[str, str], values: Mapping[str, float]
+) -> sp.Set | None:
     real_x = sp.Dummy(x.name, real=True)
     others = {s: _assumed(s, constraints) for s in condition.free_symbols if s != x}
     attempt = condition.subs({x: real_x, **others})
@@ -143,6 +158,8 @@ def _solve(
     if (difference.is_positive if strict else difference.is_nonnegative) is True:
         return sp.S.Reals
     for candidate in (attempt, attempt.subs({v: values[str(k)] for k, v in others.items() if str(k) in values})):
+        if _non_finite(candidate):
+            return None
         if not isinstance(candidate, sp.Rel):
             return sp.S.Reals if candidate == sp.true else sp.S.EmptySet
         if candidate.free_symbols != {real_x}:
@@ -157,6 +174,56 @@ def _solve(
         if isinstance(solved, sp.Set) and solved.free_symbols <= {real_x}:
             return solved
     return None
+
+
+def _non_finite(expr: sp.Basic) -> bool:
+    return bool(expr.has(*_NON_FINITE))
+
+
+def undefined_part(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> str | None:
+    """The first piece of ``expr`` that is undefined (``zoo``, ``oo``, ``nan``) once ``values`` are
+    substituted, shown with them and the values that make it so (``log(0), with lam = 0``); None
+    when every piece is defined.
+
+    Built bottom-up, so the piece named is the innermost one: ``log(lam/X)`` with lam = 0 is ``log(0)``.
+    """
+    found: list[str] = []
+
+    def undefined(node: sp.Basic, shown: str) -> None:
+        used = sorted((s for s in node.free_symbols if s in values), key=str)
+        given = ", ".join(f"{s} = {float(values[s]):g}" for s in used)
+        found.append(f"{shown}, with {given}" if given else shown)
+
+    def visit(node: sp.Basic) -> sp.Basic | None:
+        if not node.args:
+            value = values.get(node, node)
+            if _non_finite(value):
+                undefined(node, str(value))
+                return None
+            return value
+        args = []
+        for arg in node.args:
+            if (value := visit(arg)) is None:
+                return None
+            args.append(value)
+        try:
+            result = node.func(*args)
+        except (TypeError, ValueError, NotImplementedError, ArithmeticError):
+            result = sp.nan
+        if _non_finite(result):
+            undefined(node, _shown_unevaluated(node, args))
+            return None
+        return result
+
+    visit(expr)
+    return found[0] if found else None
+
+
+def _shown_unevaluated(node: sp.Basic, args: list[sp.Basic]) -> str:
+    try:
+        return str(node.func(*args, evaluate=False))
+    except (TypeError, ValueError, NotImplementedError, ArithmeticError):
+        return f"{node.func.__name__}({', '.join(map(str, args))})"
 
 
 def _shape_rule(expr: sp.Expr, x: sp.Symbol) -> sp.Set | None:

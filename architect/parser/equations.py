@@ -15,7 +15,7 @@ import sympy as sp
 
 from architect.errors import ParseError
 from architect.model import JUMP_LAWS, TIME, JumpPart, Parameter, SdeModel, exact_value, symbol
-from architect.parser.domains import defined_region, domain_problem, infer_domain, region_problem
+from architect.parser.domains import defined_region, domain_problem, infer_domain, region_problem, undefined_part
 from architect.parser.lexer import Token, check_brackets, check_characters, check_numbers, renamed_keywords
 from architect.parser.linear import DT, Differential, Linear, Resolver, evaluate, evaluate_constant
 from architect.parser.names import inferred_constraint, natural_key, reserved_reason, suggestion
@@ -203,6 +203,7 @@ class _Reader:
         self.check_unused(system, parameters, correlated, jumps)
         constraints = {name: "correlation" if name in correlated else inferred_constraint(name) for name in parameters}
         self.check_constraints(parameters, constraints)
+        self.check_defined(system, parameters)
         initial = self.initial_state(system, initials)
         values = {name: v.value for name, v in parameters.items()}
         domain = self.domains(system, initial, initials, {j.variable for j in jumps}, constraints, values)
@@ -506,6 +507,23 @@ class _Reader:
             why = Parameter(value.name, value.value, constraints[value.name]).violation()
             if why is not None:
                 raise self.fail(why, value.node.start)
+
+    def check_defined(self, system: System, parameters: dict[str, Value]) -> None:
+        """Every coefficient is defined at the parameters' values: ``log(lam/X)`` with lam = 0 is ``log(0)``."""
+        values = {symbol(v.name): exact_value(float(v.value)) for v in parameters.values()}
+        several = len(system.noises) > 1
+        for eq, drift, row in zip(self.equations, system.drift, system.diffusion, strict=True):
+            name = eq.variable
+            coefficients = [(f"the drift of {name}", drift)]
+            coefficients += [
+                (f"the diffusion of {name}" + (f" (its d{w} term)" if several else ""), entry)
+                for w, entry in zip(system.noises, row, strict=True)
+            ]
+            coefficients += [(f"the d{key} term of {name}", c) for v, key, c in system.jump_terms if v == name]
+            for what, expr in coefficients:
+                if (undefined := undefined_part(expr, values)) is not None:
+                    reason = f"{what} is undefined at the given parameter values: {undefined}"
+                    raise self.fail(reason, eq.position)
 
     def initial_state(self, system: System, initials: dict[str, Value]) -> tuple[float, ...]:
         for eq in self.equations:
