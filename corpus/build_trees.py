@@ -26,10 +26,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str] | None = None) -> int:
-    from architect.codegen.symbolic import symbolic_bodies
     from architect.llm import prompt
     from architect.llm.checks import check_completion
-    from architect.llm.completion import CompletionError, format_completion
+    from architect.llm.completion import CompletionError, reference_answer
     from training import exprtree
     from training.corpus import data_hash, verify_example, write_jsonl
 
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             if key in exclude or messages[1]["content"] in exclude:
                 rejected["seen"] += 1
                 continue
-            answer = format_completion(symbolic_bodies(drawn.model))
+            answer = reference_answer(drawn.model)
             try:
                 check_completion(drawn.model, answer)
             except CompletionError:

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from architect.codegen.symbolic import symbolic_bodies
 from architect.llm.checks import check_completion
-from architect.llm.completion import format_completion
+from architect.llm.completion import reference_answer
 from architect.model import TIME
 from training.exprtree import tree_model
 
@@ -56,7 +55,7 @@ def test_the_trees_use_the_whole_language() -> None:
 
 def test_the_symbolic_answer_passes_the_static_checks() -> None:
     for drawn in _draw(20, 12):
-        check_completion(drawn.model, format_completion(symbolic_bodies(drawn.model)))
+        check_completion(drawn.model, reference_answer(drawn.model))
 
 
 def test_the_held_out_tree_shapes_are_disjoint_from_training() -> None:

@@ -16,10 +16,10 @@ from architect import cli
 from architect.codegen import choose_scheme, render_model_rs, symbolic_bodies, write_crate
 from architect.llm import prompt
 from architect.llm.checks import check_completion
-from architect.llm.completion import CompletionError, format_completion, parse_completion
+from architect.llm.completion import CompletionError, format_completion, parse_completion, reference_answer
 from architect.llm.generator import Stats
 from architect.model import SdeModel, symbol
-from architect.parser import catalog
+from architect.parser import catalog, parse
 from training.randomsde import random_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,9 +90,23 @@ def test_symbolic_bodies_round_trip_through_the_answer_format() -> None:
     models = [catalog.build(f) for f in catalog.FAMILIES if f.jumps is None] + _random_models(25)
     for model in models:
         scheme = choose_scheme(model)
-        answer = format_completion(symbolic_bodies(model))
-        completion = check_completion(model, answer)
+        completion = check_completion(model, format_completion(symbolic_bodies(model)))
         assert render_model_rs(model, scheme, completion.bodies()) == render_model_rs(model, scheme), model.name
+
+
+def test_the_trained_answer_calls_functions_by_path_in_the_order_of_the_math() -> None:
+    """The LLM's answer style: ``sin(cos(x)/2)`` is ``f64::sin(f64::cos(x) / 2.0)``, read back as the same model,
+    and its crate compiles to the same expressions as the compiler's method calls (checked statically here)."""
+    models = [catalog.build(f) for f in catalog.FAMILIES if f.jumps is None] + _random_models(25)
+    for model in models:
+        answer = reference_answer(model)
+        assert ".sqrt()" not in answer and ".exp()" not in answer, answer
+        check_completion(model, answer)
+    x = parse("dX = sin(cos(X)/2)*dt + 0.3*max(sqrt(X), 0.1)*exp(-X)*dW, X0 = 1")
+    assert reference_answer(x).splitlines() == [
+        "drift: [f64::sin(f64::cos(x) / 2.0)]",
+        "diffusion: [[3.0 * f64::max(0.1, f64::sqrt(x)) / (10.0 * f64::exp(x))]]",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -137,7 +151,7 @@ def test_wrong_expressions_are_rejected_with_a_precise_reason() -> None:
     with pytest.raises(CompletionError, match="diffusion of r"):
         check_completion(model, "drift: [self.kappa * (self.theta - r)]\ndiffusion: [[self.sigma * r]]")
     heston = catalog.model("heston")
-    answer = format_completion(symbolic_bodies(heston)).split("\ncorrelation")[0]
+    answer = reference_answer(heston).split("\ncorrelation")[0]
     with pytest.raises(CompletionError, match="correlated"):
         check_completion(heston, answer)
 
@@ -193,14 +207,14 @@ def test_the_prompt_shows_each_coefficient_in_the_answers_order_with_only_syntax
         initial=(1.0,),
         domain=("real",),
     )
-    math, answer = prompt.math_coefficients(model), format_completion(symbolic_bodies(model)).splitlines()
+    math, answer = prompt.math_coefficients(model), reference_answer(model).splitlines()
     assert math == [
         "drift: [3 * x**2 + max(0, x) - exp(x) - x / 2]",
         "diffusion: [[self.sigma * sqrt(2) + self.sigma * sqrt(self.c + x**2)]]",
     ]
     assert answer == [
-        "drift: [3.0 * x.powi(2) + 0.0_f64.max(x) - x.exp() - x / 2.0]",
-        "diffusion: [[self.sigma * 2.0_f64.sqrt() + self.sigma * (self.c + x.powi(2)).sqrt()]]",
+        "drift: [3.0 * x.powi(2) + f64::max(0.0, x) - f64::exp(x) - x / 2.0]",
+        "diffusion: [[self.sigma * f64::sqrt(2.0) + self.sigma * f64::sqrt(self.c + x.powi(2))]]",
     ]
 
 
@@ -275,7 +289,7 @@ def test_the_first_attempt_samples_only_when_the_greedy_answer_fails_the_checks(
     from architect.llm.backend import checked_candidate
 
     model = catalog.model("ou")
-    right = format_completion(symbolic_bodies(model))
+    right = reference_answer(model)
     messages = prompt.messages(model)
     greedy_right = FakeGenerator([right])
     answer, completion, _, count = checked_candidate(greedy_right, model, messages, first=True)
@@ -303,7 +317,7 @@ def test_auto_falls_back_to_symbolic_when_the_llm_writes_garbage(tmp_path: Path)
 @pytest.mark.slow
 def test_the_llm_backend_keeps_the_scheme_asked_for(tmp_path: Path) -> None:
     model = catalog.model("ou")
-    fake = FakeGenerator([format_completion(symbolic_bodies(model))])
+    fake = FakeGenerator([reference_answer(model)])
     result = architect.generate(model, out=tmp_path / "ou", backend="llm", generator=fake, options=FAST, scheme="euler")
     assert result.passed and result.report["backend"] == "llm"
     assert result.report["scheme"]["name"] == "euler-maruyama"  # not the exact step `auto` would choose
@@ -315,7 +329,7 @@ def test_the_llm_backend_keeps_the_scheme_asked_for(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_repaired_llm_answer_is_compiled_and_verified(tmp_path: Path) -> None:
     model = catalog.model("ou")
-    right = format_completion(symbolic_bodies(model))
+    right = reference_answer(model)
     fake = FakeGenerator([right.replace("self.kappa", "self.theta", 1), right])
     result = architect.generate(model, out=tmp_path / "ou", backend="llm", generator=fake, options=FAST)
     assert result.passed and result.report["backend"] == "llm"
@@ -351,7 +365,7 @@ def test_the_corpus_builder_keeps_verified_examples_and_makes_repairs(tmp_path: 
     corpus.verify_all(examples, workers=1, cache_root=tmp_path)
     assert [e.verdict["verdict"] for e in examples] == ["pass", "pass"]
     record = examples[0].record()
-    assert record["completion"] == format_completion(symbolic_bodies(examples[0].model))
+    assert record["completion"] == reference_answer(examples[0].model)
     assert record["messages"][-1]["role"] == "user"
     repair = corpus.repair_example(record, random.Random(2))
     assert repair is not None and repair["messages"][-2]["role"] == "assistant"
@@ -380,8 +394,8 @@ def test_sum_under_a_root_models_teach_the_rewrite_without_the_held_out_shape() 
 
     rng = random.Random(3)
     drawn = [m for i in range(40) if (m := sqrt_sum_model(rng, i))]
-    answers = [format_completion(symbolic_bodies(d.model)) for d in drawn]
-    assert len(drawn) > 30 and all(re.search(r" [+-] [^,]*\)\.sqrt\(\)", a) for a in answers)
+    answers = [reference_answer(d.model) for d in drawn]
+    assert len(drawn) > 30 and all(re.search(r"f64::sqrt\([^,]* [+-] [^,]*\)", a) for a in answers)
     assert not any(has_held_out_sqrt(d.model) for d in drawn)
     # The detector does find the held-out shape where it is: in the held-out models that carry its label.
     test = [json.loads(line) for line in (ROOT / "corpus" / "test.jsonl").read_text().splitlines()]
@@ -396,8 +410,8 @@ def test_state_first_roots_open_the_parenthesis_before_a_state_variable_without_
     drawn = [m for i in range(40) if (m := sqrt_sum_model(rng, i, STATE_FIRST_SQRT_SHAPES))]
     assert len(drawn) > 30 and {d.shapes[-1] for d in drawn} == set(STATE_FIRST_SQRT_SHAPES)
     for d in drawn:  # a bare local (not `self.…`) right after the parenthesis of a rooted sum
-        answer = format_completion(symbolic_bodies(d.model))
-        assert re.search(r"\((\w+) [+-][^,]*\)\.sqrt\(\)", answer), (d.shapes, answer)
+        answer = reference_answer(d.model)
+        assert re.search(r"f64::sqrt\((\w+) [+-][^,]*\)", answer), (d.shapes, answer)
     assert not any(has_held_out_sqrt(d.model) for d in drawn)
 
 
@@ -413,7 +427,7 @@ def test_eval_runs_on_a_tiny_subset(tmp_path: Path) -> None:
     from architect import evaluation as evaluate
 
     model = catalog.model("ou")
-    right = format_completion(symbolic_bodies(model))
+    right = reference_answer(model)
     rows = evaluate.evaluate(
         ["scripted", "symbolic"],
         [(model, "family")],

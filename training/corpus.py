@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from architect.codegen.symbolic import symbolic_bodies
 from architect.llm import prompt
 from architect.llm.checks import check_completion
-from architect.llm.completion import CompletionError, format_completion
+from architect.llm.completion import CompletionError, reference_answer
 from training.randomsde import (
     HELD_OUT_SHAPES,
     SQRT_SUM_SHAPES,
@@ -42,7 +41,8 @@ from architect.parser import catalog, parse
 
 #: Bump when the prompt, the answer format or the generators change: the corpus records it.
 # 4: + train models with a sum under a square root (corpus/build.py --add-sqrt-sums)
-GENERATOR_VERSION = "architect-corpus/5"
+# 6: answers call functions by path, f64::sqrt(x) (corpus/build.py --reprompt re-renders version 5)
+GENERATOR_VERSION = "architect-corpus/6"
 HELD_OUT_FAMILIES = frozenset({"cir", "heston-with-mean-reversion"})
 
 
@@ -58,7 +58,7 @@ class Example:
     verdict: dict[str, Any] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
-        completion = format_completion(symbolic_bodies(self.model))
+        completion = reference_answer(self.model)
         return {
             "split": self.split,
             "kind": self.kind,
@@ -174,7 +174,7 @@ def dedupe(examples: list[Example]) -> list[Example]:
     """One example per (prompt, answer); a test prompt that also occurs in train is dropped from test."""
     seen: dict[str, Example] = {}
     for ex in sorted(examples, key=lambda e: e.split != "train"):  # train first, stable
-        key = json.dumps([prompt.user_prompt(ex.model), format_completion(symbolic_bodies(ex.model))])
+        key = json.dumps([prompt.user_prompt(ex.model), reference_answer(ex.model)])
         if key not in seen:
             seen[key] = ex
     return list(seen.values())
@@ -246,7 +246,7 @@ def load_verdicts(path: Path) -> dict[str, dict[str, Any]]:
 _MUTATIONS = (
     ("missing self.", lambda s, r: re.sub(r"self\.(\w+)", r"\1", s, count=1)),
     ("integer literal", lambda s, r: re.sub(r"\b(\d+)\.0\b", r"\1", s, count=1)),
-    ("sqrt dropped", lambda s, r: s.replace(".sqrt()", "", 1)),
+    ("sqrt dropped", lambda s, r: re.sub(r"f64::sqrt\(", "(", s.replace(".sqrt()", "", 1), count=1)),
     ("sign flipped", lambda s, r: s.replace(" - ", " + ", 1)),
     ("wrong parameter", None),
     ("bare literal receiver", lambda s, r: re.sub(r"(\d+\.\d+)_f64", r"\1", s, count=1)),
@@ -280,24 +280,32 @@ def repair_example(record: dict[str, Any], rng: random.Random) -> dict[str, Any]
 
 # ----------------------------------------------------------------------------- a new prompt, same examples
 def reprompt(record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` with its messages rendered by the current prompt: same model, split, answer and verdict.
+    """``record`` with its messages and answer rendered by the current prompt and answer style: same model,
+    split and verdict.
 
-    A repair record keeps its wrong answer; the checker's complaint is computed again.
+    A re-rendered answer must still pass the static checks against the model (the numeric comparison at
+    random points), so a style change (generator version 6: functions called by path) keeps what was
+    verified. A repair record keeps its wrong answer when it is in the current style; otherwise a new
+    wrong answer is drawn from the new right one, and the checker's complaint is computed again.
     """
     model = SdeModel.from_dict(record["model"])
-    completion = format_completion(symbolic_bodies(model))
-    if completion != record["completion"]:
-        raise ValueError(f"{model.name}: the symbolic answer changed since the corpus was built; rebuild it")
-    history: tuple[prompt.Turn, ...] = ()
-    if record["kind"] == "repair":
-        wrong = record["messages"][-2]["content"]
-        try:
-            check_completion(model, wrong)
-        except CompletionError as exc:
-            history = (prompt.Turn(wrong, tuple(exc.problems)),)
-        else:
-            raise ValueError(f"{model.name}: the repair example's wrong answer now passes the checks")
-    return record | {"messages": prompt.messages(model, history)}
+    completion = reference_answer(model)
+    check_completion(model, completion)
+    renewed = record | {"completion": completion, "messages": prompt.messages(model)}
+    if record["kind"] != "repair":
+        return renewed
+    wrong = record["messages"][-2]["content"]
+    try:
+        check_completion(model, wrong)
+    except CompletionError as exc:
+        if completion == record["completion"]:
+            return renewed | {"messages": prompt.messages(model, (prompt.Turn(wrong, tuple(exc.problems)),))}
+    else:
+        raise ValueError(f"{model.name}: the repair example's wrong answer now passes the checks")
+    repaired = repair_example(renewed, random.Random(model_key(model)))
+    if repaired is None:
+        raise ValueError(f"{model.name}: no wrong answer could be drawn for the repair example")
+    return repaired
 
 
 # ----------------------------------------------------------------------------- files

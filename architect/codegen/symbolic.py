@@ -22,6 +22,7 @@ import sympy as sp
 from architect import paths, schemes
 from architect.codegen.rust_printer import rust_expr, rust_float
 from architect.errors import UsageError
+from architect.expr.printers import CallStyle
 from architect.model import TIME, SdeModel, interval_of, symbol
 from architect.version import __version__
 
@@ -270,20 +271,23 @@ def model_identifiers(model: SdeModel) -> tuple[dict[str, str], dict[str, str]]:
     return params, state
 
 
-def symbolic_bodies(model: SdeModel) -> ModelBodies:
-    """Every expression printed from the model's sympy expressions (the trusted reference)."""
+def symbolic_bodies(model: SdeModel, calls: CallStyle = "method") -> ModelBodies:
+    """Every expression printed from the model's sympy expressions (the trusted reference); ``calls="path"``
+    spells function calls ``f64::sqrt(x)``, the LLM's answer style."""
     params, state = model_identifiers(model)
     names = {symbol(n): state[n] for n in model.state}
     names |= {symbol(p): f"self.{ident}" for p, ident in params.items()}
     names[TIME] = "t"
     flat = [e for row in model.diffusion for e in row]
-    printed = [rust_expr(e, names) for e in flat]
+    printed = [rust_expr(e, names, calls) for e in flat]
     m = model.noise_dim
     identity = all(model.correlation[k][j] == (1 if k == j else 0) for k in range(m) for j in range(m))
     return ModelBodies(
-        drift=tuple(rust_expr(e, names) for e in model.drift),
+        drift=tuple(rust_expr(e, names, calls) for e in model.drift),
         diffusion=tuple(tuple(printed[r * m : (r + 1) * m]) for r in range(model.dim)),
-        correlation=None if identity else tuple(tuple(rust_expr(e, names) for e in row) for row in model.correlation),
+        correlation=None
+        if identity
+        else tuple(tuple(rust_expr(e, names, calls) for e in row) for row in model.correlation),
         drift_reads=frozenset(names[s] for e in model.drift for s in e.free_symbols if s not in _params(model)),
         diffusion_reads=frozenset(names[s] for e in flat for s in e.free_symbols if s not in _params(model)),
     )

@@ -10,7 +10,10 @@ Its siblings differ only in spelling:
   parentheses (`kappa*(theta - x)` prints as `kappa*theta - x` with real symbols); here every
   literal is an `f64` and functions are methods (``x.sqrt()``, ``a.max(b)``), or the SDK's functions
   where `f64` has no method (``architect_sdk::erf(x)``). The text is spliced
-  into crates and compared token for token by the proof: it must not change.
+  into crates and compared token for token by the proof: it must not change. With
+  ``calls="path"`` the same code calls functions by path, ``f64::sqrt(x)``, ``f64::max(a, b)``
+  (powers stay ``x.powi(2)``): the LLM's answer style, in which a call reads in the order of the
+  math it translates (``sin(cos(x))`` is ``f64::sin(f64::cos(x))``, not ``x.cos().sin()``).
 - `MathPrinter`: the same walk (term order, spacing, parentheses) in plain math, for the LLM's
   prompt: prefix calls (``sqrt(a)``, ``max(a, b)``), ``a**n``, integers without ``.0``, ``pi``, ``e``.
 
@@ -21,6 +24,7 @@ Its siblings differ only in spelling:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import sympy as sp  # type: ignore[import-untyped]
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter  # type: ignore[import-untyped]
@@ -30,6 +34,9 @@ from sympy.printing.str import StrPrinter  # type: ignore[import-untyped]
 
 from architect.errors import UsageError
 from architect.expr.functions import BY_SYMPY_NAME, CONSTANTS, Function
+
+#: How `RustPrinter` calls a function: ``x.sqrt()`` (the compiler's crates) or ``f64::sqrt(x)`` (the LLM's answers).
+CallStyle = Literal["method", "path"]
 
 # Precedences, loosest to tightest; method-call receivers need ATOM.
 ADD, MUL, UNARY, ATOM = 1, 2, 3, 4
@@ -175,6 +182,10 @@ class RustPrinter(ExprPrinter):
     printmethod = "_rust_code"
     constant_column = 1
 
+    def __init__(self, names: Mapping[sp.Symbol, str], calls: CallStyle = "method") -> None:
+        super().__init__(names)
+        self.calls = calls
+
     def spelling(self, function: Function) -> str | None:
         return function.rust or function.rust_function
 
@@ -199,6 +210,12 @@ class RustPrinter(ExprPrinter):
         if function.rust_function is not None:  # the SDK's erf and sign: architect_sdk::erf(x)
             return f"{function.rust_function}({', '.join(self._code(a)[0] for a in args)})"
         method = function.rust
+        if self.calls == "path":  # prefix order; max/min of several folded: f64::max(f64::max(a, b), c)
+            codes = [self._code(a)[0] for a in args]
+            text = f"f64::{method}({codes[0]})" if len(codes) == 1 else codes[0]
+            for code in codes[1:]:
+                text = f"f64::{method}({text}, {code})"
+            return text
         text = self._receiver(args[0])
         if function.max_args == 1:
             return f"{text}.{method}()"
@@ -259,9 +276,9 @@ def _leading_sign_last(term: sp.Basic) -> int:
     return 1 if _prints_negative(term) else 0
 
 
-def rust_expr(expr: sp.Expr, names: Mapping[sp.Symbol, str]) -> str:
-    """Rust f64 code for ``expr``; ``names`` says how each free symbol is read."""
-    return RustPrinter(names).code(expr)
+def rust_expr(expr: sp.Expr, names: Mapping[sp.Symbol, str], calls: CallStyle = "method") -> str:
+    """Rust f64 code for ``expr``; ``names`` says how each free symbol is read, ``calls`` how functions are called."""
+    return RustPrinter(names, calls).code(expr)
 
 
 def math_expr(expr: sp.Expr, names: Mapping[sp.Symbol, str]) -> str:

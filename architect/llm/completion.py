@@ -8,9 +8,11 @@ The LLM writes only the model-specific expressions, in a compact format::
 
 `parse_completion` reads it with its own tokenizer and recursive-descent parser, accepting
 nothing but f64 arithmetic on whitelisted names: the state locals, ``t``, ``self.<parameter>``,
-float literals, a few f64 methods and the SDK's functions ``architect_sdk::erf(x)`` and
-``architect_sdk::sign(x)`` (where f64 has no method). Anything else (a macro, a block, a path, an unknown
-name, an integer where Rust needs a float) is rejected with a message the LLM can act on.
+float literals, a few f64 methods, called as methods (``x.sqrt()``) or by path (``f64::sqrt(x)``, the
+answer style the LLM is trained on: a call reads in the order of the math it translates), and the SDK's
+functions ``architect_sdk::erf(x)`` and ``architect_sdk::sign(x)`` (where f64 has no method). Anything
+else (a macro, a block, another path, an unknown name, an integer where Rust needs a float) is rejected
+with a message the LLM can act on.
 The accepted expression texts are spliced verbatim into the crate skeleton (`ModelBodies`).
 """
 
@@ -23,10 +25,11 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from architect.codegen.symbolic import ModelBodies
+from architect.codegen.symbolic import ModelBodies, symbolic_bodies
 from architect.errors import ArchitectError
 from architect.expr.functions import BY_RUST, RUST_FUNCTIONS, RUST_POWERS, rust_methods
 from architect.expr.functions import CONSTANTS as TABLE_CONSTANTS
+from architect.model import SdeModel
 
 #: f64 methods the LLM may call, with their number of arguments: the Rust column of the one table
 #: (`architect.expr.functions`) and Rust's spellings of a power.
@@ -38,7 +41,7 @@ MAX_DEPTH = 40
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
     r"|(?P<const>std::f64::consts::(?:PI|E)\b)"
-    r"|(?P<function>architect_sdk::\w+)"
+    r"|(?P<function>(?:architect_sdk|f64)::\w+)"
     r"|(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?:_?f64)?)"
     r"|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<op>[-+*/()\[\],.])"
@@ -111,7 +114,8 @@ class Binary:
 
 @dataclass(frozen=True)
 class Call:
-    """``receiver.method(args)``; an SDK function ``architect_sdk::erf(x)`` is ``Call(x, "architect_sdk::erf", ())``."""
+    """``receiver.method(args)``; ``f64::max(a, b)`` is ``Call(a, "max", (b,))`` and an SDK function
+    ``architect_sdk::erf(x)`` is ``Call(x, "architect_sdk::erf", ())``."""
 
     receiver: Node
     method: str
@@ -229,7 +233,8 @@ class _Parser:
             node = Call(self._receiver(node, method.text), method.text, self.parse_args(method.text))
         return node
 
-    def parse_args(self, method: str) -> tuple[Node, ...]:
+    def parse_args(self, method: str, receiver: int = 0) -> tuple[Node, ...]:
+        """The arguments of ``method``, the receiver first when it is called by path (``receiver=1``)."""
         self.expect("(")
         args: list[Node] = []
         while self.peek.text != ")":
@@ -239,9 +244,9 @@ class _Parser:
             elif self.peek.text != ")":
                 raise self.fail(f"expected ',' or ')' in the arguments of {method}()")
         self.expect(")")
-        if len(args) != METHODS[method]:
-            raise self.fail(f"{method}() takes {METHODS[method]} argument(s), got {len(args)}")
-        if method == "powi" and not _is_integer(args[0]):
+        if len(args) != METHODS[method] + receiver:
+            raise self.fail(f"{method}() takes {METHODS[method] + receiver} argument(s), got {len(args)}")
+        if method == "powi" and not _is_integer(args[receiver]):
             raise self.fail("powi() takes an integer exponent such as powi(2); use powf() for a float exponent")
         return tuple(args)
 
@@ -270,7 +275,14 @@ class _Parser:
         raise self.fail(f"expected a number, a name or '(' but found {found} at column {token.position + 1}")
 
     def _function(self, token: Token) -> Node:
-        """``architect_sdk::erf(x)``: the SDK's functions of one f64, read as a call on their argument."""
+        """``f64::sqrt(x)``, ``architect_sdk::erf(x)``: a call by path, read as a call on its first argument."""
+        if token.text.startswith("f64::"):
+            method = token.text.removeprefix("f64::")
+            if method not in METHODS:
+                allowed = ", ".join(f"f64::{m}" for m in METHODS)
+                raise self.fail(f"{token.text} is not allowed (allowed f64 functions: {allowed})")
+            receiver, *rest = self.parse_args(method, receiver=1)
+            return Call(receiver, method, tuple(rest))
         if token.text not in RUST_FUNCTIONS:
             allowed = ", ".join(RUST_FUNCTIONS)
             raise self.fail(f"{token.text} is not allowed (allowed SDK functions: {allowed})")
@@ -359,6 +371,11 @@ class Completion:
             drift_reads=frozenset().union(*(_reads(e.tree) for e in self.drift)),
             diffusion_reads=frozenset().union(*(_reads(e.tree) for e in flat)),
         )
+
+
+def reference_answer(model: SdeModel) -> str:
+    """The answer the LLM is trained to write for ``model``: the compiler's expressions, functions called by path."""
+    return format_completion(symbolic_bodies(model, calls="path"))
 
 
 def format_completion(bodies: ModelBodies) -> str:
@@ -484,10 +501,10 @@ class _PrefixParser(_Parser):
             raise self.fail("text after the closing bracket")
         return value
 
-    def parse_args(self, method: str) -> tuple[Node, ...]:
+    def parse_args(self, method: str, receiver: int = 0) -> tuple[Node, ...]:
         self.in_powi += method == "powi"
         try:
-            return super().parse_args(method)
+            return super().parse_args(method, receiver)
         finally:
             self.in_powi -= method == "powi"
 
@@ -499,7 +516,7 @@ class _PrefixParser(_Parser):
 
 
 _OPEN_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d*)?(?:_?f?6?4?)?$")
-_OPEN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$|(?:std|architect_sdk)(?::{0,2}\w*)*$")
+_OPEN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$|(?:std|architect_sdk|f64)(?::{0,2}\w*)*$")
 
 
 def _open_tail(text: str, names: Names) -> str:
@@ -515,7 +532,7 @@ def _open_tail(text: str, names: Names) -> str:
         elif before.endswith("."):
             words = [*METHODS]
         else:
-            words = [*names.locals, "self", *CONSTANTS, *RUST_FUNCTIONS]
+            words = [*names.locals, "self", *CONSTANTS, *RUST_FUNCTIONS, *(f"f64::{m}" for m in METHODS)]
         if any(w.startswith(word) for w in words):
             return word
         raise CompletionError([f"no allowed name starts with {word!r}"])

@@ -6,8 +6,9 @@ symbolic side and shown only as context.
 
 The prompt ends with every coefficient already written with the Rust names substituted, in
 plain math syntax and in the order and layout of the answer (`MathPrinter`): the LLM's task
-is a faithful copy with syntax changes (``sqrt(a)`` -> ``a.sqrt()``, ``x**2`` ->
-``x.powi(2)``, ``2`` -> ``2.0``), which a 135M model can learn, not a recall of which
+is a faithful copy with local syntax changes (``sqrt(a)`` -> ``f64::sqrt(a)``, ``x**2`` ->
+``x.powi(2)``, ``2`` -> ``2.0``) that keep the order of the math (a method chain ``x.cos().sin()`` would
+reverse nested calls, which adapter v6 could not learn), which a 135M model can learn, not a recall of which
 expression a model name usually has (adapter v2 answered held-out shapes with trained ones).
 """
 
@@ -27,7 +28,7 @@ SYSTEM = (
     "Translate the SDE into Rust f64 expressions. Reply with `drift: [...]` (one per state variable), "
     "`diffusion: [[...]]` (row per state variable, column per Brownian motion) and, if correlated, "
     "`correlation: [[...]]`: the coefficients given in math syntax, rewritten in Rust syntax "
-    "(sqrt(a) -> a.sqrt(), a**2 -> a.powi(2), exp(a) -> a.exp(), max(a, b) -> a.max(b), 2 -> 2.0)."
+    "(sqrt(a) -> f64::sqrt(a), a**2 -> a.powi(2), exp(a) -> f64::exp(a), max(a, b) -> f64::max(a, b), 2 -> 2.0)."
 )
 
 REPAIR = "That answer was rejected:\n{problems}\nWrite the corrected answer in the same format."
@@ -73,8 +74,7 @@ _SHOWN = frozenset({"sqrt", "exp", "max"})
 
 def rust_functions(model: SdeModel) -> list[str]:
     """How each function the model calls beyond the system prompt's examples is written in Rust
-    (``tanh(a) -> a.tanh()``, ``erf(a) -> architect_sdk::erf(a)``), in the table's order. Empty for every
-    model of the corpus so far, whose prompts this leaves unchanged."""
+    (``tanh(a) -> f64::tanh(a)``, ``erf(a) -> architect_sdk::erf(a)``), in the table's order."""
     used = {type(f).__name__ for e in _expressions(model) for f in e.atoms(sp.Function)}
     out = []
     for function in TABLE:
@@ -83,9 +83,9 @@ def rust_functions(model: SdeModel) -> list[str]:
         if function.rust_function is not None:
             out.append(f"{function.math}(a) -> {function.rust_function}(a)")
         elif function.max_args == 1:
-            out.append(f"{function.math}(a) -> a.{function.rust}()")
+            out.append(f"{function.math}(a) -> f64::{function.rust}(a)")
         else:
-            out.append(f"{function.math}(a, b) -> a.{function.rust}(b)")
+            out.append(f"{function.math}(a, b) -> f64::{function.rust}(a, b)")
     return out
 
 
