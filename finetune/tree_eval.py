@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from architect.options import Options
 
     adapter = None if args.adapter == "none" else Path(args.adapter)
-    generator = LocalGenerator(adapter=adapter, dtype="float32", max_new_tokens=200)
+    generator = LocalGenerator(adapter=adapter, dtype="float32")  # the backend's token budget
     tests = args.test or [ROOT / "corpus" / "trees-test.jsonl"]
     models = [item for path in tests for item in load_test(path, args.limit)]
     start = time.monotonic()
