@@ -108,7 +108,7 @@ def test_a_crate_using_every_function_passes_the_gate_and_the_proof() -> None:
 def test_the_llm_is_told_how_to_write_the_functions_it_has_not_seen() -> None:
     model = parse("dX = -tanh(X)*dt + 0.5*erf(X)*dW, X0 = 0")
     text = prompt.user_prompt(model)
-    assert "Functions in Rust: tanh(a) -> a.tanh(), erf(a) -> architect_sdk::erf(a)" in text
+    assert "Functions in Rust: tanh(a) -> f64::tanh(a), erf(a) -> architect_sdk::erf(a)" in text
     assert "Functions in Rust" not in prompt.user_prompt(parse("Heston"))  # the corpus's prompts are unchanged
 
 
