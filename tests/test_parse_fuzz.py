@@ -100,6 +100,27 @@ def test_undefined_part_names_the_innermost_piece() -> None:
     assert undefined_part(sp.exp(lam) * x + sp.sqrt(x), {lam: sp.Integer(3)}) is None
 
 
+def test_a_tower_of_functions_of_numbers_is_checked_in_bounded_time(fuzzer: ModuleType) -> None:
+    # The 100k rerun's one hang: exp^27(rho) with rho = 0 under a log; sympy's exact evaluation of
+    # exp(exp(...exp(1))) grew without bound inside the undefined-piece check (over 2 minutes).
+    tower = "\\exp" * 27
+    text = "{\\rm d}v_t = t\\,{\\rm d}t + \\frac{\\ln{\\xi \\times " + tower + "\\rho}}{v_t + 4^{3}}"
+    text += "\\,{\\rm d}W_{1,t}\n\\rho=0, \\xi=0.2, v_0 = -1"
+    outcome, _, detail = fuzzer.check_one(text, limit=5.0)
+    assert outcome in ("parsed", "refused"), detail
+    for depth in (6, 12, 40):
+        plain = "dv = t*dt + log(xi*" + "exp(" * depth + "rho" + ")" * depth + ")/(v + 64)*dW, rho=0, xi=0.2, v0=-1"
+        outcome, _, detail = fuzzer.check_one(plain, limit=5.0)
+        assert outcome in ("parsed", "refused"), (depth, detail)
+
+
+def test_undefined_part_still_finds_zero_after_irrational_numbers() -> None:
+    x, lam = symbol("X"), symbol("lam")
+    assert undefined_part(sp.log(lam * sp.exp(sp.exp(lam + 1))) * x, {lam: sp.Integer(0)}) == "log(0), with lam = 0"
+    assert undefined_part(x / sp.sin(lam * sp.pi), {lam: sp.Integer(1)}) == "1/0, with lam = 1"  # pi kept exact
+    assert undefined_part(sp.log(sp.exp(sp.exp(sp.exp(lam)))) * x, {lam: sp.Integer(3)}) is None  # overflow: undecided
+
+
 REPEATED = [
     # The run's 35 slow inputs: one modifier or differential repeated dozens of times (500-1 500 characters).
     "Stein-St" + "with jumps" * 41,

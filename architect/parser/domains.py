@@ -18,6 +18,7 @@ enough, their values are substituted. So ``sqrt(X)`` gives X >= 0, ``sqrt(4 + X^
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import sympy as sp
@@ -186,6 +187,9 @@ def undefined_part(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> str | 
     when every piece is defined.
 
     Built bottom-up, so the piece named is the innermost one: ``log(lam/X)`` with lam = 0 is ``log(0)``.
+    Numbers that are not rational are carried as floats (`_as_float`), so a tower such as
+    ``exp(exp(...exp(0)))`` costs a float operation a level; where a float overflows, the rest of the
+    expression is left undecided (None), as it was before this check existed.
     """
     found: list[str] = []
 
@@ -213,10 +217,42 @@ def undefined_part(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> str | 
         if _non_finite(result):
             undefined(node, _shown_unevaluated(node, args))
             return None
-        return result
+        return _as_float(result)
 
-    visit(expr)
+    try:
+        visit(expr)
+    except _Undecided:
+        return None
     return found[0] if found else None
+
+
+class _Undecided(Exception):
+    """A number too large for a float: whether the expression is defined is not decided."""
+
+
+def _as_float(value: sp.Basic) -> sp.Basic:
+    """A number that holds a function of numbers (``exp(E)``, ``log(3)``) as a float; a float beyond
+    the double range raises `_Undecided`; anything else unchanged.
+
+    Exact arithmetic on nested functions of numbers grows without bound (sympy's assumptions on
+    ``exp(exp(exp(E)))`` evaluate the whole tower at rising precision). Rationals, ``pi``, ``E`` and
+    roots stay exact, so ``log(0)`` and ``1/sin(pi)`` are still found.
+    """
+    if value.is_Float:
+        if not math.isfinite(float(value)):  # exp of a large float: mpmath goes on, a double cannot
+            raise _Undecided
+        return value
+    if value.free_symbols or not value.is_number or not value.atoms(sp.Function):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):  # complex: left exact
+        return value
+    except OverflowError as exc:
+        raise _Undecided from exc
+    if not math.isfinite(number):
+        raise _Undecided
+    return sp.Float(number)
 
 
 def _shown_unevaluated(node: sp.Basic, args: list[sp.Basic]) -> str:
