@@ -187,7 +187,7 @@ def undefined_part(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> str | 
     when every piece is defined.
 
     Built bottom-up, so the piece named is the innermost one: ``log(lam/X)`` with lam = 0 is ``log(0)``.
-    Numbers that are not rational are carried as floats (`_as_float`), so a tower such as
+    Numbers holding a function of numbers are carried as floats (`_as_float`), so a tower such as
     ``exp(exp(...exp(0)))`` costs a float operation a level; where a float overflows, the rest of the
     expression is left undecided (None), as it was before this check existed.
     """
@@ -238,11 +238,7 @@ def _as_float(value: sp.Basic) -> sp.Basic:
     ``exp(exp(exp(E)))`` evaluate the whole tower at rising precision). Rationals, ``pi``, ``E`` and
     roots stay exact, so ``log(0)`` and ``1/sin(pi)`` are still found.
     """
-    if value.is_Float:
-        if not math.isfinite(float(value)):  # exp of a large float: mpmath goes on, a double cannot
-            raise _Undecided
-        return value
-    if value.free_symbols or not value.is_number or not value.atoms(sp.Function):
+    if value.free_symbols or not value.is_number or not (value.is_Float or value.atoms(sp.Function)):
         return value
     try:
         number = float(value)
@@ -250,9 +246,9 @@ def _as_float(value: sp.Basic) -> sp.Basic:
         return value
     except OverflowError as exc:
         raise _Undecided from exc
-    if not math.isfinite(number):
+    if not math.isfinite(number):  # exp of a large float: mpmath goes on, a double cannot
         raise _Undecided
-    return sp.Float(number)
+    return value if value.is_Float else sp.Float(number)
 
 
 def _shown_unevaluated(node: sp.Basic, args: list[sp.Basic]) -> str:
