@@ -240,6 +240,23 @@ NAMES = prompt.names(catalog.model("cir"))
         ("drift: [r.sine", False),
         ("drift: [r]\ndrift: [", False),
         ("```rust", False),
+        # Arity: a comma after a function's last argument, not only the closing parenthesis, ends it.
+        ("drift: [f64::max(r, 0.0", True),
+        ("drift: [f64::max(r, 0.0,", False),
+        ("drift: [f64::sqrt(r,", False),
+        ("drift: [architect_sdk::erf(r,", False),
+        ("drift: [r.powf(0.5,", False),
+        # Shape (CIR: one state variable, one Brownian motion): no list stops short or runs on.
+        ("drift: [r,", False),
+        ("drift: []", False),
+        ("diffusion: [[r], [", False),
+        ("diffusion: [r", False),
+        ("diffusion: [[[", False),
+        ("diffusion: [[r, r", False),
+        ("drift: [r]\ndiffusion: [[r]]\ncorrelation: [[1.0, 0.0", False),
+        # A float suffix is _f64 or f64, nothing else.
+        ("drift: [2.5_6", False),
+        ("drift: [2.5_f6", True),
     ],
 )
 def test_viable_prefixes_of_an_answer(prefix: str, viable: bool) -> None:
@@ -266,10 +283,27 @@ def test_grammar_constrained_decoding_keeps_only_viable_tokens_and_ends_when_com
         return {vocab[i] for i in range(len(vocab)) if scores[0, i] > -float("inf")}
 
     assert allowed([]) == {"drift: [", "\ndiffusion: [["}  # the lines may come in any order
-    assert allowed([1]) == {"0", "0.0", "self.kappa", "r", "]"}  # no kappa without self.
+    assert allowed([1]) == {"0", "0.0", "self.kappa", "r"}  # no kappa without self., no empty drift
     assert "]" not in allowed([1, 2]) and "]" in allowed([1, 3])  # an integer literal does not compile
     assert allowed([1, 3, 6]) == {"\ndiffusion: [["}  # cannot end before the diffusion
     assert "<end>" in allowed([1, 3, 6, 7, 9, 8]) and complete_answer("drift: [0.0]\ndiffusion: [[r]]", NAMES)
+
+
+def test_grammar_constraint_takes_the_best_viable_token_when_the_likeliest_are_dead_ends() -> None:
+    torch = pytest.importorskip("torch")
+    from architect.llm.generator import GrammarConstraint
+
+    vocab = ["<end>", "drift: [", "kappa", "::", "x", ",", "r"]
+
+    class Tokens:
+        def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
+            return "".join(vocab[int(i)] for i in ids if not (skip_special_tokens and int(i) == 0))
+
+    constraint = GrammarConstraint(Tokens(), prompt_length=0, names=NAMES, eos_ids=[0], top=3)
+    # The three likeliest continuations of "drift: [" are all invalid; "r" (the 5th) is the best valid one.
+    scores = torch.tensor([[0.0, -9.0, 5.0, 4.0, 3.0, 2.0, 1.0]])
+    out = constraint(torch.tensor([[1]], dtype=torch.long), scores)
+    assert [vocab[i] for i in range(len(vocab)) if out[0, i] > -float("inf")] == ["r"]
 
 
 # ----------------------------------------------------------------------------- the loop

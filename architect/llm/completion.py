@@ -138,10 +138,24 @@ class Expression:
 
 @dataclass(frozen=True)
 class Names:
-    """What an expression may read: state locals (and ``t``) and ``self.`` fields."""
+    """What an expression may read: state locals (and ``t``) and ``self.`` fields; and, when known, the
+    answer's shape (``dim`` state variables, ``noise_dim`` Brownian motions), which constrained decoding
+    holds the lists to."""
 
     locals: frozenset[str]
     fields: frozenset[str]
+    dim: int | None = None
+    noise_dim: int | None = None
+
+    def shape(self, key: str) -> tuple[int, ...] | None:
+        """The lengths of the ``key`` line's lists, outermost first (None when the shape is not known)."""
+        if self.dim is None or self.noise_dim is None:
+            return None
+        return {
+            "drift": (self.dim,),
+            "diffusion": (self.dim, self.noise_dim),
+            "correlation": (self.noise_dim, self.noise_dim),
+        }[key]
 
 
 class _Parser:
@@ -237,15 +251,18 @@ class _Parser:
         """The arguments of ``method``, the receiver first when it is called by path (``receiver=1``)."""
         self.expect("(")
         args: list[Node] = []
+        expected = METHODS[method] + receiver
         while self.peek.text != ")":
             args.append(self.parse_expr())
+            if self.peek.text == "," and len(args) == expected:
+                raise self.fail(f"{method}() takes {expected} argument(s), got more")
             if self.peek.text == ",":
                 self.take()
             elif self.peek.text != ")":
                 raise self.fail(f"expected ',' or ')' in the arguments of {method}()")
         self.expect(")")
-        if len(args) != METHODS[method] + receiver:
-            raise self.fail(f"{method}() takes {METHODS[method] + receiver} argument(s), got {len(args)}")
+        if len(args) != expected:
+            raise self.fail(f"{method}() takes {expected} argument(s), got {len(args)}")
         if method == "powi" and not _is_integer(args[receiver]):
             raise self.fail("powi() takes an integer exponent such as powi(2); use powf() for a float exponent")
         return tuple(args)
@@ -289,6 +306,8 @@ class _Parser:
         self.expect("(")
         args = [self.parse_expr()]
         while self.peek.text == ",":
+            if len(args) == RUST_FUNCTIONS[token.text]:
+                raise self.fail(f"{token.text}() takes {RUST_FUNCTIONS[token.text]} argument(s), got more")
             self.take()
             args.append(self.parse_expr())
         self.expect(")")
@@ -475,13 +494,17 @@ class _PrefixParser(_Parser):
     """`_Parser` over the beginning of a line: running out of text is not an error, a wrong token is.
 
     Stricter than the full parser where that is free: an integer literal that is complete
-    (followed by anything) must be powi's exponent, since Rust has no implicit int -> f64.
+    (followed by anything) must be powi's exponent, since Rust has no implicit int -> f64; and,
+    given the line's ``shape``, each list holds exactly its number of items (a row per state
+    variable, a column per Brownian motion), so a list can neither stop short nor run on.
     """
 
-    def __init__(self, text: str, names: Names) -> None:
+    def __init__(self, text: str, names: Names, shape: tuple[int, ...] | None = None) -> None:
         self.open = _open_tail(text, names)
         super().__init__(text[: len(text) - len(self.open)], names)
         self.in_powi = 0
+        self.shape = shape
+        self.level = 0
 
     @property
     def peek(self) -> Token:
@@ -501,6 +524,34 @@ class _PrefixParser(_Parser):
             raise self.fail("text after the closing bracket")
         return value
 
+    def parse_list(self) -> list[object]:
+        if self.shape is None:
+            return super().parse_list()
+        level = self.level
+        want, rows = self.shape[level], level + 1 < len(self.shape)
+        self.expect("[")
+        items: list[object] = []
+        while self._next_text() != "]":
+            if (self._next_text() == "[") != rows:
+                raise self.fail("a row where an expression belongs, or the reverse")
+            self.level += rows
+            items.append(self.parse_list() if rows else self.parse_item())
+            self.level = level
+            if self.peek.text == "," and len(items) < want:
+                self.take()
+            elif self.peek.text != "]":
+                raise self.fail(f"a list of {want} item(s) runs on")
+        if len(items) != want:
+            raise self.fail(f"a list of {want} item(s) stops at {len(items)}")
+        self.expect("]")
+        return items
+
+    def _next_text(self) -> str:
+        """The next token's text; at the end of the prefix, the growing lexeme (a number or a name) if any."""
+        if self.tokens[self.i].kind == "end" and self.open:
+            return self.open
+        return self.peek.text
+
     def parse_args(self, method: str, receiver: int = 0) -> tuple[Node, ...]:
         self.in_powi += method == "powi"
         try:
@@ -515,7 +566,7 @@ class _PrefixParser(_Parser):
         return node
 
 
-_OPEN_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d*)?(?:_?f?6?4?)?$")
+_OPEN_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d*)?(?:_|_?f|_?f6|_?f64)?$")
 _OPEN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$|(?:std|architect_sdk|f64)(?::{0,2}\w*)*$")
 
 
@@ -554,12 +605,15 @@ def viable_prefix(text: str, names: Names) -> bool:
                 tree_list = _Parser(rest.strip(), names).parse_line()
                 if any(_integer_misuse(e.tree) for e in _expressions(tree_list)):
                     return False
+                if not _has_shape(tree_list, names.shape(key)):
+                    return False
         head, colon, rest = last.lstrip().partition(":")
         if not colon:
             return any(k.startswith(head.lower()) for k in _KEYS if k not in used)
-        if head.strip().lower() not in _KEYS or head.strip().lower() in used:
+        key = head.strip().lower()
+        if key not in _KEYS or key in used:
             return False
-        _PrefixParser(rest.lstrip(), names).parse_line()
+        _PrefixParser(rest.lstrip(), names, names.shape(key)).parse_line()
     except _Incomplete:
         return True
     except (CompletionError, RecursionError):
@@ -571,6 +625,15 @@ def complete_answer(text: str, names: Names) -> bool:
     """Whether ``text`` may end here: every line is whole and valid, and drift and diffusion are there."""
     keys = {line.partition(":")[0].strip().lower() for line in text.splitlines()}
     return {"drift", "diffusion"} <= keys and viable_prefix(text.rstrip() + "\n", names)
+
+
+def _has_shape(value: object, shape: tuple[int, ...] | None) -> bool:
+    """Whether nested lists ``value`` have ``shape`` (always, when the shape is not known)."""
+    if shape is None:
+        return True
+    if not shape:
+        return isinstance(value, Expression)
+    return isinstance(value, list) and len(value) == shape[0] and all(_has_shape(v, shape[1:]) for v in value)
 
 
 def _expressions(value: list[object]) -> list[Expression]:

@@ -154,13 +154,18 @@ class LocalGenerator:
 class GrammarConstraint:
     """A transformers logits processor: only tokens that keep the answer a viable prefix survive.
 
-    Of the ``top`` most likely next tokens of each sequence, those after which the answer is
-    still a prefix of the answer grammar (`completion.viable_prefix`: the line format, the
-    expression syntax, names from the prompt only, no integer literal outside powi) stay; the
-    end token only once the answer is complete. When none of them does, the step is left
-    alone (the static checks then judge the answer). Checking a few candidates costs far
-    less than the forward pass of the model.
+    The answer may continue only with a token after which it is still a prefix of the answer
+    grammar (`completion.viable_prefix`: the line format, the expression syntax, each function's
+    number of arguments, lists of the model's shape, names from the prompt only, no integer
+    literal outside powi); the end token only once the answer is complete. Of the ``top`` most
+    likely tokens, every viable one stays (so sampling keeps its spread); when none is viable, the
+    most likely viable token of the ``DEEPEST`` most likely is taken, so a dead end the model
+    heads for is avoided, not written. Checking candidates costs far less than the forward pass.
+    Only when none of those is viable is the step left alone (the static checks then judge the
+    answer).
     """
+
+    DEEPEST = 4096
 
     def __init__(self, tokenizer: Any, prompt_length: int, names: Names, eos_ids: list[int], top: int = 12) -> None:
         self.tokenizer, self.prompt_length, self.names = tokenizer, prompt_length, names
@@ -169,13 +174,20 @@ class GrammarConstraint:
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         for row in range(input_ids.shape[0]):
             text = self.tokenizer.decode(input_ids[row, self.prompt_length :], skip_special_tokens=True)
-            candidates = scores[row].topk(min(self.top, scores.shape[1])).indices.tolist()
-            allowed = [t for t in candidates if self._keeps_viable(text, t)]
+            allowed = self._allowed(text, scores[row])
             if allowed:
                 keep = scores[row, allowed].clone()
                 scores[row, :] = -float("inf")
                 scores[row, allowed] = keep
         return scores
+
+    def _allowed(self, text: str, row_scores: Any) -> list[int]:
+        """The viable tokens among the most likely ``top``; failing that, the first viable one further down."""
+        ranked = row_scores.topk(min(self.DEEPEST, row_scores.shape[0])).indices.tolist()
+        allowed = [t for t in ranked[: self.top] if self._keeps_viable(text, t)]
+        if allowed:
+            return allowed
+        return next(([t] for t in ranked[self.top :] if self._keeps_viable(text, t)), [])
 
     def _keeps_viable(self, text: str, token: int) -> bool:
         if token in self.eos_ids:

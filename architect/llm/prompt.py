@@ -37,9 +37,14 @@ Message = dict[str, str]
 
 
 def names(model: SdeModel) -> Names:
-    """The identifiers the model's expressions may read."""
+    """The identifiers the model's expressions may read, and the shape of its answer."""
     params, state = model_identifiers(model)
-    return Names(locals=frozenset([*state.values(), "t"]), fields=frozenset(params.values()))
+    return Names(
+        locals=frozenset([*state.values(), "t"]),
+        fields=frozenset(params.values()),
+        dim=model.dim,
+        noise_dim=model.noise_dim,
+    )
 
 
 def user_prompt(model: SdeModel) -> str:
