@@ -241,11 +241,23 @@ NAMES = prompt.names(catalog.model("cir"))
         ("drift: [r]\ndrift: [", False),
         ("```rust", False),
         # Arity: a comma after a function's last argument, not only the closing parenthesis, ends it.
-        ("drift: [f64::max(r, 0.0", True),
-        ("drift: [f64::max(r, 0.0,", False),
         ("drift: [f64::sqrt(r,", False),
-        ("drift: [architect_sdk::erf(r,", False),
         ("drift: [r.powf(0.5,", False),
+        # Only the functions of the model's math (CIR: sqrt), and powers.
+        ("drift: [f64::sqrt(r", True),
+        ("drift: [f64::tanh(r", False),
+        ("drift: [r.ta", False),
+        ("drift: [architect_sdk::erf(", False),
+        # powi's exponent is an integer literal and nothing else; a bare literal calls nothing.
+        ("drift: [r.powi(-2)", True),
+        ("drift: [f64::powi(r + 1.0, 2)", True),
+        ("drift: [r.powi(2.", False),
+        ("drift: [r.powi(r", False),
+        ("drift: [2.0.", False),
+        ("drift: [2.0_f64.sqrt()", True),
+        # The lexeme still being written must fit where it stands.
+        ("drift: [r 0.5", False),
+        ("drift: [(r) self", False),
         # Shape (CIR: one state variable, one Brownian motion): no list stops short or runs on.
         ("drift: [r,", False),
         ("drift: []", False),
@@ -263,6 +275,33 @@ def test_viable_prefixes_of_an_answer(prefix: str, viable: bool) -> None:
     from architect.llm.completion import viable_prefix
 
     assert viable_prefix(prefix, NAMES) is viable
+
+
+@pytest.mark.parametrize(
+    ("prefix", "viable"),
+    [
+        ("drift: [f64::max(r, 0.0", True),
+        ("drift: [f64::max(r, 0.0,", False),
+        ("drift: [architect_sdk::erf(r,", False),
+        ("drift: [f64::tanh(r", True),
+    ],
+)
+def test_viable_prefixes_when_every_function_is_allowed(prefix: str, viable: bool) -> None:
+    import dataclasses
+
+    from architect.llm.completion import viable_prefix
+
+    assert viable_prefix(prefix, dataclasses.replace(NAMES, calls=None)) is viable
+
+
+@pytest.mark.parametrize("name", ["heston", "gbm", "ou", "merton", "sabr", "g2pp"])
+def test_every_prefix_of_a_reference_answer_is_viable_and_the_whole_may_end(name: str) -> None:
+    from architect.llm.completion import complete_answer, viable_prefix
+
+    model = catalog.model(name)
+    answer, names = reference_answer(model), prompt.names(model)
+    assert all(viable_prefix(answer[:cut], names) for cut in range(len(answer)))
+    assert complete_answer(answer, names)  # correlated models too: three whole lines may end
 
 
 def test_grammar_constrained_decoding_keeps_only_viable_tokens_and_ends_when_complete() -> None:

@@ -146,6 +146,11 @@ class Names:
     fields: frozenset[str]
     dim: int | None = None
     noise_dim: int | None = None
+    calls: frozenset[str] | None = None  # the f64 methods and SDK paths the model's math needs; None: all
+
+    def may_call(self, method: str) -> bool:
+        """Whether constrained decoding lets the answer call ``method`` (``tanh``, ``architect_sdk::erf``)."""
+        return self.calls is None or method in self.calls
 
     def shape(self, key: str) -> tuple[int, ...] | None:
         """The lengths of the ``key`` line's lists, outermost first (None when the shape is not known)."""
@@ -240,6 +245,7 @@ class _Parser:
         node = self.parse_primary()
         while self.peek.text == ".":
             self.take()
+            self._receiver(node, self.tokens[self.i].text or "sqrt")  # at the dot: nothing can follow
             method = self.take()
             if method.kind != "ident" or method.text not in METHODS:
                 allowed = ", ".join(METHODS)
@@ -493,16 +499,21 @@ class _Incomplete(Exception):
 class _PrefixParser(_Parser):
     """`_Parser` over the beginning of a line: running out of text is not an error, a wrong token is.
 
-    Stricter than the full parser where that is free: an integer literal that is complete
-    (followed by anything) must be powi's exponent, since Rust has no implicit int -> f64; and,
-    given the line's ``shape``, each list holds exactly its number of items (a row per state
-    variable, a column per Brownian motion), so a list can neither stop short nor run on.
+    The last lexeme, when it may still grow (``2.``, ``self.kap``, ``sq``), is an ``open`` token:
+    where a number or a name may come it ends the parse as incomplete, anywhere else (after a
+    whole expression, where a row belongs) it is a wrong token. Stricter than the full parser where
+    that is free, so constrained decoding never writes itself into a dead end: an integer literal
+    only as powi's exponent, and there nothing else (Rust has no implicit int -> f64); only the
+    calls ``names.calls`` allows (the functions of the model's math, and powers); and, given the
+    line's ``shape``, each list holds exactly its number of items (a row per state variable, a
+    column per Brownian motion), so a list can neither stop short nor run on.
     """
 
     def __init__(self, text: str, names: Names, shape: tuple[int, ...] | None = None) -> None:
         self.open = _open_tail(text, names)
         super().__init__(text[: len(text) - len(self.open)], names)
-        self.in_powi = 0
+        if self.open:
+            self.tokens.insert(len(self.tokens) - 1, Token("open", self.open, len(text) - len(self.open)))
         self.shape = shape
         self.level = 0
 
@@ -515,12 +526,14 @@ class _PrefixParser(_Parser):
 
     def take(self) -> Token:
         token = self.peek
+        if token.kind == "open":
+            raise _Incomplete  # the growing lexeme is wanted here: it may still become the right one
         self.i += 1
         return token
 
     def parse_line(self) -> list[object]:
         value = self.parse_list()
-        if self.open or self.tokens[self.i].kind != "end":
+        if self.tokens[self.i].kind != "end":
             raise self.fail("text after the closing bracket")
         return value
 
@@ -531,8 +544,8 @@ class _PrefixParser(_Parser):
         want, rows = self.shape[level], level + 1 < len(self.shape)
         self.expect("[")
         items: list[object] = []
-        while self._next_text() != "]":
-            if (self._next_text() == "[") != rows:
+        while self.peek.text != "]":
+            if (self.peek.text == "[") != rows:
                 raise self.fail("a row where an expression belongs, or the reverse")
             self.level += rows
             items.append(self.parse_list() if rows else self.parse_item())
@@ -546,22 +559,39 @@ class _PrefixParser(_Parser):
         self.expect("]")
         return items
 
-    def _next_text(self) -> str:
-        """The next token's text; at the end of the prefix, the growing lexeme (a number or a name) if any."""
-        if self.tokens[self.i].kind == "end" and self.open:
-            return self.open
-        return self.peek.text
-
     def parse_args(self, method: str, receiver: int = 0) -> tuple[Node, ...]:
-        self.in_powi += method == "powi"
-        try:
+        if not self.names.may_call(method):
+            raise self.fail(f"{method}() is not a function of this model")
+        if method != "powi":
             return super().parse_args(method, receiver)
-        finally:
-            self.in_powi -= method == "powi"
+        self.expect("(")
+        base = [self.parse_expr()] if receiver else []
+        if receiver:
+            self.expect(",")
+        exponent = self._integer_exponent()
+        self.expect(")")
+        return (*base, exponent)
+
+    def _integer_exponent(self) -> Node:
+        """powi's exponent: an integer literal, maybe negated, and nothing else."""
+        negative = self.peek.text == "-"
+        if negative:
+            self.take()
+        if self.peek.kind == "open" and not self.peek.text.isdigit():
+            raise self.fail("powi() takes an integer exponent")
+        token = self.take()
+        if token.kind != "num" or not _number(token.text).integer:
+            raise self.fail("powi() takes an integer exponent")
+        return Neg(_number(token.text)) if negative else _number(token.text)
+
+    def _function(self, token: Token) -> Node:
+        if token.text in RUST_FUNCTIONS and not self.names.may_call(token.text):
+            raise self.fail(f"{token.text}() is not a function of this model")
+        return super()._function(token)
 
     def parse_primary(self) -> Node:
         node = super().parse_primary()
-        if isinstance(node, Num) and node.integer and not self.in_powi:
+        if isinstance(node, Num) and node.integer:
             raise self.fail("an integer literal outside powi()")
         return node
 
@@ -574,16 +604,18 @@ def _open_tail(text: str, names: Names) -> str:
     """The last lexeme when it may still grow (``2.``, ``self.kap``, ``sq``), else ''."""
     if match := _OPEN_NUMBER.search(text):
         start = match.start()
-        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_"):
+        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] in "_."):
             return match.group()
     if match := _OPEN_WORD.search(text):
         word, before = match.group(), text[: match.start()].rstrip()
+        calls = [m for m in METHODS if names.may_call(m)]
         if before.endswith("self."):
             words: list[str] = [*names.fields]
         elif before.endswith("."):
-            words = [*METHODS]
+            words = calls
         else:
-            words = [*names.locals, "self", *CONSTANTS, *RUST_FUNCTIONS, *(f"f64::{m}" for m in METHODS)]
+            sdk = [f for f in RUST_FUNCTIONS if names.may_call(f)]
+            words = [*names.locals, "self", *CONSTANTS, *sdk, *(f"f64::{m}" for m in calls)]
         if any(w.startswith(word) for w in words):
             return word
         raise CompletionError([f"no allowed name starts with {word!r}"])
@@ -608,8 +640,8 @@ def viable_prefix(text: str, names: Names) -> bool:
                 if not _has_shape(tree_list, names.shape(key)):
                     return False
         head, colon, rest = last.lstrip().partition(":")
-        if not colon:
-            return any(k.startswith(head.lower()) for k in _KEYS if k not in used)
+        if not colon:  # a line's key being written, or nothing yet (an answer with every line may end)
+            return not head.strip() or any(k.startswith(head.lower()) for k in _KEYS if k not in used)
         key = head.strip().lower()
         if key not in _KEYS or key in used:
             return False

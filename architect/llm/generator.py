@@ -159,13 +159,13 @@ class GrammarConstraint:
     number of arguments, lists of the model's shape, names from the prompt only, no integer
     literal outside powi); the end token only once the answer is complete. Of the ``top`` most
     likely tokens, every viable one stays (so sampling keeps its spread); when none is viable, the
-    most likely viable token of the ``DEEPEST`` most likely is taken, so a dead end the model
+    most likely viable token of the ``DEEPEST`` (1024) most likely is taken, so a dead end the model
     heads for is avoided, not written. Checking candidates costs far less than the forward pass.
     Only when none of those is viable is the step left alone (the static checks then judge the
     answer).
     """
 
-    DEEPEST = 4096
+    DEEPEST = 1024
 
     def __init__(self, tokenizer: Any, prompt_length: int, names: Names, eos_ids: list[int], top: int = 12) -> None:
         self.tokenizer, self.prompt_length, self.names = tokenizer, prompt_length, names

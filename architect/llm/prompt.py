@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from architect.codegen.symbolic import choose_scheme, model_identifiers
-from architect.expr.functions import TABLE
+from architect.expr.functions import RUST_POWERS, TABLE
 from architect.expr.printers import MathPrinter, display
 from architect.llm.completion import Names
 from architect.model import TIME, SdeModel, symbol
@@ -44,7 +44,20 @@ def names(model: SdeModel) -> Names:
         fields=frozenset(params.values()),
         dim=model.dim,
         noise_dim=model.noise_dim,
+        calls=rust_calls(model),
     )
+
+
+#: What the compiler writes for a power, whatever functions the model has (``x**0.5`` is ``f64::sqrt(x)``).
+_POWER_CALLS = frozenset({"sqrt", *RUST_POWERS})
+
+
+def rust_calls(model: SdeModel) -> frozenset[str]:
+    """The f64 methods and SDK functions a translation of the model's math calls: its functions' Rust
+    spellings, and those of powers. Constrained decoding allows no others (`Names.calls`)."""
+    used = {type(node).__name__ for e in _expressions(model) for node in sp.preorder_traversal(e)}  # Max is no Function
+    spelled = {f.rust or f.rust_function for f in TABLE if f.sympy_name in used}
+    return _POWER_CALLS | {s for s in spelled if s is not None}
 
 
 def user_prompt(model: SdeModel) -> str:
