@@ -48,11 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     tests = args.test or [ROOT / "corpus" / "trees-test.jsonl"]
     models = [item for path in tests for item in load_test(path, args.limit)]
     start = time.monotonic()
-    answers: list[str] = []
-    for i in range(0, len(models), args.batch):
-        chunk = models[i : i + args.batch]
-        answers += batch_greedy(generator, [prompt.messages(m) for m, _ in chunk], [prompt.names(m) for m, _ in chunk])
-        print(f"{len(answers)}/{len(models)} answered, {time.monotonic() - start:.0f}s", flush=True)
+    # Batches of similar prompt length: less padding, and answers of similar length end together.
+    order = sorted(range(len(models)), key=lambda j: len(prompt.user_prompt(models[j][0])))
+    by_index: dict[int, str] = {}
+    for i in range(0, len(order), args.batch):
+        chunk = [models[j][0] for j in order[i : i + args.batch]]
+        out = batch_greedy(generator, [prompt.messages(m) for m in chunk], [prompt.names(m) for m in chunk])
+        by_index.update(zip(order[i : i + args.batch], out, strict=True))
+        print(f"{len(by_index)}/{len(models)} answered, {time.monotonic() - start:.0f}s", flush=True)
+    answers = [by_index[j] for j in range(len(models))]
     generation = time.monotonic() - start
     results = []
     for (model, group), answer in zip(models, answers, strict=True):
