@@ -183,11 +183,12 @@ class GrammarConstraint:
 
     def _allowed(self, text: str, row_scores: Any) -> list[int]:
         """The viable tokens among the most likely ``top``; failing that, the first viable one further down."""
-        ranked = row_scores.topk(min(self.DEEPEST, row_scores.shape[0])).indices.tolist()
-        allowed = [t for t in ranked[: self.top] if self._keeps_viable(text, t)]
+        likeliest = row_scores.topk(min(self.top, row_scores.shape[0])).indices.tolist()
+        allowed = [t for t in likeliest if self._keeps_viable(text, t)]
         if allowed:
             return allowed
-        return next(([t] for t in ranked[self.top :] if self._keeps_viable(text, t)), [])
+        deeper = row_scores.topk(min(self.DEEPEST, row_scores.shape[0])).indices.tolist()  # only on a dead end
+        return next(([t] for t in deeper[self.top :] if self._keeps_viable(text, t)), [])
 
     def _keeps_viable(self, text: str, token: int) -> bool:
         if token in self.eos_ids:
