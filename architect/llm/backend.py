@@ -1,10 +1,13 @@
 """The LLM backend: the LLM writes the expressions, then check -> compile -> verify -> repair, else fall back.
 
 On the first attempt the LLM answers greedily; only when that answer fails the free static
-checks are ``CANDIDATES - 1`` more sampled (greedy is right almost always, and a sample costs
-seconds on a CPU). Later attempts are repairs (the previous answer and everything wrong with it
-go back to the LLM), ``CANDIDATES`` sampled at a temperature. The static checks pick the first
-candidate that passes them; only that one is compiled. An answer must pass, in order:
+checks is it repaired expression by expression: the first wrong expression is written again
+where the LLM was least sure of it, then sampled, the first version that passes the checks is
+kept and the rest of the answer is written after it (greedy is right almost always, and a
+sample costs seconds on a CPU).
+Later attempts are repairs (the previous answer and everything wrong with it go back to the
+LLM), ``CANDIDATES`` sampled at a temperature. The static checks pick the first candidate that
+passes them; only that one is compiled. An answer must pass, in order:
 
 1. the strict format parser and whitelist (`completion`), and the numeric comparison with
    the model's own equations (`checks`) -- no compile is spent on a wrong expression;
@@ -30,7 +33,7 @@ from architect.codegen.symbolic import render_model_rs
 from architect.codegen.writer import NoCode, Progress, Written
 from architect.errors import ArchitectError, UsageError
 from architect.llm import prompt
-from architect.llm.checks import check_completion, native_source_problems
+from architect.llm.checks import check_completion, check_item, first_wrong_item, native_source_problems
 from architect.llm.completion import Completion, CompletionError
 from architect.model import SdeModel
 
@@ -41,6 +44,10 @@ if TYPE_CHECKING:
 DEFAULT_ATTEMPTS = 4
 #: Answers sampled per attempt; the static checks (no compile) pick the first that passes them.
 CANDIDATES = 4
+#: Wrong expressions of a greedy answer rewritten at most (`repair_items`).
+MAX_ITEM_REPAIRS = 6
+#: Versions of a wrong expression forked at the tokens where the LLM was least sure (`Generator.alternatives`).
+ITEM_FORKS = 6
 REPAIR_TEMPERATURE = 0.7
 MAX_REPORTED_PROBLEMS = 6
 
@@ -201,24 +208,91 @@ class LlmWriter:
 def checked_candidate(
     generator: Generator, model: SdeModel, messages: list[prompt.Message], first: bool, candidates: int = CANDIDATES
 ) -> tuple[str, Completion | None, list[str], int]:
-    """(answer, its parsed completion or None, the problems, answers sampled) for one attempt.
+    """(answer, its parsed completion or None, the problems, answers and expressions sampled) for one attempt.
 
-    A first attempt is greedy, and samples ``candidates - 1`` more only when the greedy answer
-    fails the static checks; a repair samples ``candidates`` at once.
+    A first attempt is greedy; when the greedy answer fails the static checks, its first wrong expression
+    is rewritten (`repair_items`: forked where the LLM was least sure, then sampled) and the rest of the
+    answer written again after it. A repair samples ``candidates`` whole answers at once.
     """
     allowed = prompt.names(model)
     if first:
-        greedy = generator.sample(messages, 1, 0.0, names=allowed)
-        answer, completion, problems = first_checked(model, greedy)
+        greedy = generator.sample(messages, 1, 0.0, names=allowed)[0]
+        answer, completion, problems = first_checked(model, [greedy])
         if completion is not None or candidates <= 1:
             return answer, completion, problems, 1
-        more = generator.sample(messages, candidates - 1, REPAIR_TEMPERATURE, names=allowed)
-        picked, completion, _ = first_checked(model, more)
+        repaired, sampled = repair_items(generator, model, messages, greedy, candidates)
+        picked, completion, _ = first_checked(model, [repaired])
         if completion is not None:
-            return picked, completion, [], candidates
-        return answer, None, problems, candidates
+            return picked, completion, [], 1 + sampled
+        return answer, None, problems, 1 + sampled
     answers = generator.sample(messages, candidates, REPAIR_TEMPERATURE, names=allowed)
     return (*first_checked(model, answers), len(answers))
+
+
+def repair_items(
+    generator: Generator, model: SdeModel, messages: list[prompt.Message], answer: str, candidates: int = CANDIDATES
+) -> tuple[str, int]:
+    """``answer`` with its wrong expressions rewritten one at a time: (the new answer, expressions tried).
+
+    The answer is checked expression by expression (`checks.first_wrong_item`). Everything before the first
+    wrong (or unfinished) expression stays; the LLM rewrites that expression alone, first at the ``ITEM_FORKS``
+    tokens where it was least sure of it (`Generator.alternatives`: the other likely token, then greedy),
+    then, when none of those passes, ``candidates`` samples at ``REPAIR_TEMPERATURE``; each stops where the
+    expression ends, or unfinished after `item_budget` characters. The first version that passes
+    `checks.check_item` is kept and the LLM writes the rest of the answer greedily after it. At most
+    ``MAX_ITEM_REPAIRS`` expressions are rewritten; when no version of one passes, the answer is returned as
+    it stands. The LLM writes every character: the checks only choose among its own versions, as they
+    choose among whole answers.
+    """
+    allowed = prompt.names(model)
+    tried = 0
+    for _ in range(MAX_ITEM_REPAIRS):
+        wrong = first_wrong_item(model, answer)
+        if wrong is None:
+            break
+        index, item = wrong
+        prefix = answer[: item.start].rstrip()  # the space before the expression is the LLM's first token
+        written = answer[len(prefix) : item.start + len(item.text)]
+        good, count = _rewrite_item(generator, model, messages, index, prefix, written, candidates)
+        tried += count
+        if good is None:
+            break
+        prefix += good
+        answer = prefix + generator.extend(messages, prefix, 1, 0.0, names=allowed)[0]
+    return answer, tried
+
+
+def item_budget(math: str) -> int:
+    """The most characters a rewritten expression may have: its math syntax, half again for literals written
+    as floats (``2`` -> ``2.0``) and powers (``**2`` -> ``.powi(2)``), 16 for each call's path (``erf(`` ->
+    ``architect_sdk::erf(``, the longest), and 20 to spare. An expression that runs past it is unfinished."""
+    return int(1.5 * len(math)) + 16 * math.count("(") + 20
+
+
+def _rewrite_item(
+    generator: Generator,
+    model: SdeModel,
+    messages: list[prompt.Message],
+    index: int,
+    prefix: str,
+    written: str,
+    candidates: int,
+) -> tuple[str | None, int]:
+    """The first version of the answer's ``index``-th expression (``written`` after ``prefix``) that passes
+    `checks.check_item`, forked then sampled (`repair_items`), or None; and how many versions were tried."""
+    allowed = prompt.names(model)
+    chars = item_budget(prompt.math_items(model)[index])
+
+    def passes(version: str) -> bool:
+        return not check_item(model, index, version)
+
+    forked = generator.alternatives(
+        messages, prefix, written, ITEM_FORKS, names=allowed, item_chars=chars, accept=passes
+    )
+    if (good := next((o for o in forked if passes(o)), None)) is not None:
+        return good, len(forked)
+    sampled = generator.extend(messages, prefix, candidates, REPAIR_TEMPERATURE, names=allowed, item_chars=chars)
+    return next((o for o in sampled if passes(o)), None), len(forked) + len(sampled)
 
 
 def first_checked(model: SdeModel, answers: list[str]) -> tuple[str, Completion | None, list[str]]:

@@ -20,7 +20,16 @@ import sympy as sp
 
 from architect.codegen.symbolic import model_identifiers
 from architect.expr.printers import display
-from architect.llm.completion import Completion, CompletionError, Expression, evaluate, parse_completion
+from architect.llm.completion import (
+    Completion,
+    CompletionError,
+    Expression,
+    Item,
+    answer_items,
+    evaluate,
+    parse_completion,
+    parse_expression,
+)
 from architect.llm.prompt import names
 from architect.model import TIME, SdeModel, interval_of, symbol
 
@@ -59,23 +68,56 @@ def mismatches(model: SdeModel, completion: Completion) -> list[str]:
     """Expressions whose values differ from the model's at some random point."""
     points = random_points(model)
     problems: list[str] = []
-    for i, (expr, want) in enumerate(zip(completion.drift, model.drift, strict=True)):
-        problems += compare_at(f"drift of {model.state[i]}", expr, want, points, model)
-    for i, row in enumerate(completion.diffusion):
-        for k, expr in enumerate(row):
-            what = f"diffusion of {model.state[i]} on {model.noises[k]}"
-            problems += compare_at(what, expr, model.diffusion[i][k], points, model)
-    m = model.noise_dim
-    identity = [[sp.Integer(int(k == j)) for j in range(m)] for k in range(m)]
-    if completion.correlation is None:
-        if any(model.correlation[k][j] != identity[k][j] for k in range(m) for j in range(m)):
-            problems.append("the Brownian motions are correlated: add the line 'correlation: [[...]]'")
-    else:
-        for k, row in enumerate(completion.correlation):
-            for j, expr in enumerate(row):
-                what = f"correlation of {model.noises[k]} and {model.noises[j]}"
-                problems += compare_at(what, expr, model.correlation[k][j], points, model)
+    written = [*completion.drift, *(e for row in completion.diffusion for e in row)]
+    written += [e for row in completion.correlation or () for e in row]
+    for (what, want), expr in zip(slots(model), written, strict=False):  # no correlation line: no such slots
+        problems += compare_at(what, expr, want, points, model)
+    if completion.correlation is None and correlated(model):
+        problems.append("the Brownian motions are correlated: add the line 'correlation: [[...]]'")
     return problems
+
+
+def slots(model: SdeModel) -> list[tuple[str, sp.Expr]]:
+    """What each expression of an answer is, in words, and the model's expression for it, in the answer's
+    order: drift, diffusion by rows, correlation by rows."""
+    out = [(f"drift of {x}", e) for x, e in zip(model.state, model.drift, strict=True)]
+    out += [
+        (f"diffusion of {model.state[i]} on {model.noises[k]}", e)
+        for i, row in enumerate(model.diffusion)
+        for k, e in enumerate(row)
+    ]
+    out += [
+        (f"correlation of {model.noises[k]} and {model.noises[j]}", e)
+        for k, row in enumerate(model.correlation)
+        for j, e in enumerate(row)
+    ]
+    return out
+
+
+def correlated(model: SdeModel) -> bool:
+    m = model.noise_dim
+    return any(model.correlation[k][j] != int(k == j) for k in range(m) for j in range(m))
+
+
+def check_item(model: SdeModel, index: int, text: str) -> list[str]:
+    """The problems of one expression written for the answer's ``index``-th slot (`slots`): the whitelist
+    parser and the numeric comparison, as for a whole answer."""
+    what, want = slots(model)[index]
+    constant = index >= model.dim * (1 + model.noise_dim)  # a correlation
+    try:
+        expr = parse_expression(text.strip(), names(model), constant=constant)
+    except CompletionError as exc:
+        return [f"{what}: {p}" for p in exc.problems]
+    return compare_at(what, expr, want, random_points(model), model)
+
+
+def first_wrong_item(model: SdeModel, answer: str) -> tuple[int, Item] | None:
+    """The first expression of ``answer`` that is unfinished or fails `check_item`, with its slot's index;
+    None when every expression it has passes (the answer may still lack some)."""
+    for index, item in enumerate(answer_items(answer)[: len(slots(model))]):
+        if not item.closed or check_item(model, index, item.text):
+            return index, item
+    return None
 
 
 Point = tuple[dict[str, float], dict[sp.Symbol, float]]

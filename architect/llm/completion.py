@@ -738,3 +738,68 @@ _EVAL: dict[type, Callable[..., float]] = {
     Binary: _binary,
     Call: _call,
 }
+
+
+# ----------------------------------------------------------------------------- items (checked decoding)
+@dataclass(frozen=True)
+class Item:
+    """One expression of an answer, in the answer's order (drift, diffusion by rows, correlation by rows)."""
+
+    start: int  # offset of its first character in the answer
+    text: str
+    closed: bool  # False: the answer stops inside it
+
+
+def answer_items(text: str) -> list[Item]:
+    """The expressions of a (maybe unfinished) answer, found by its brackets and commas alone.
+
+    An expression starts at the first character after ``[`` or a list's ``,`` and ends at the ``,`` or ``]``
+    outside parentheses that follows; no line of the format has brackets elsewhere. Used to check an
+    answer expression by expression (`architect.llm.checks.first_wrong_item`).
+    """
+    items: list[Item] = []
+    bracket, paren, start = 0, 0, None
+    for i, ch in enumerate(text):
+        if start is None:
+            if ch in "[]":
+                bracket += 1 if ch == "[" else -1
+                continue
+            if bracket == 0 or ch.isspace() or ch == ",":
+                continue
+            start, paren = i, 0
+        if ch in "()":
+            paren += 1 if ch == "(" else -1
+        elif paren <= 0 and ch in ",]":
+            items.append(Item(start, text[start:i].rstrip(), True))
+            start = None
+            bracket -= 1 if ch == "]" else 0
+    if start is not None:
+        items.append(Item(start, text[start:].rstrip(), False))
+    return items
+
+
+def item_end(text: str) -> int | None:
+    """Where the expression that ``text`` begins ends: the offset of the ``,`` or ``]`` outside parentheses
+    that closes it, or None when ``text`` stops inside it."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth <= 0 and ch in ",]":
+            return i
+    return None
+
+
+def parse_expression(text: str, names: Names, constant: bool = False) -> Expression:
+    """One expression of an answer, read and whitelisted like a whole answer's (`parse_completion`);
+    ``constant``: a correlation, which reads no state variable and no time."""
+    items = _Parser(f"[{text}]", names).parse_line()
+    if len(items) != 1 or not isinstance(items[0], Expression):
+        raise CompletionError([f"`{text}` is not one expression"])
+    if (why := _integer_misuse(items[0].tree)) is not None:
+        raise CompletionError([f"{why} in `{text}`"])
+    if constant and _reads(items[0].tree):
+        raise CompletionError([f"`{text}` may only use parameters and numbers"])
+    return items[0]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from architect import paths
 from architect.llm import prompt
-from architect.llm.completion import Names, complete_answer, viable_prefix
+from architect.llm.completion import Names, complete_answer, item_end, viable_prefix
 from architect.llm.weights import DEFAULT_BASE, EOS_TOKEN, PAD_TOKEN, base_model_dir
 
 MAX_NEW_TOKENS = 320  # the longest reference answer (a random tree of corpus/trees-*.jsonl) is 246 tokens
@@ -27,6 +28,27 @@ class Generator(Protocol):
 
     def sample(
         self, messages: list[prompt.Message], k: int, temperature: float, names: Names | None = None
+    ) -> list[str]: ...
+
+    def extend(
+        self,
+        messages: list[prompt.Message],
+        prefix: str,
+        k: int,
+        temperature: float,
+        names: Names | None = None,
+        item_chars: int | None = None,
+    ) -> list[str]: ...
+
+    def alternatives(
+        self,
+        messages: list[prompt.Message],
+        prefix: str,
+        item: str,
+        count: int,
+        names: Names | None = None,
+        item_chars: int | None = None,
+        accept: Callable[[str], bool] | None = None,
     ) -> list[str]: ...
 
 
@@ -119,21 +141,114 @@ class LocalGenerator:
         With ``names`` (and ``constrained``), every token keeps the answer a viable prefix of the
         answer grammar that reads only those names (`GrammarConstraint`).
         """
-        import torch
-        from transformers import LogitsProcessorList
+        return [a.strip() for a in self.extend(messages, "", k, temperature, names)]
 
-        text = self.render(messages)
-        inputs = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.device)
+    def extend(
+        self,
+        messages: list[prompt.Message],
+        prefix: str,
+        k: int = 1,
+        temperature: float = 0.0,
+        names: Names | None = None,
+        item_chars: int | None = None,
+    ) -> list[str]:
+        """k continuations of an answer that begins with ``prefix`` (the text after it, leading spaces kept).
+
+        With ``item_chars``, each continuation stops where the expression being written ends (before the
+        ``,`` or ``]`` that closes it, `completion.item_end`) or after ``item_chars`` characters, unfinished:
+        the backend resamples one wrong expression this way (`backend.repair_items`).
+        """
+        prompt_ids = self._ids(self.render(messages))
+        texts = self._continue(prompt_ids, self._ids(prefix), k, temperature, names, item_chars)
+        return [cut_item(t, item_chars) for t in texts] if item_chars else texts
+
+    def alternatives(
+        self,
+        messages: list[prompt.Message],
+        prefix: str,
+        item: str,
+        count: int,
+        names: Names | None = None,
+        item_chars: int | None = None,
+        accept: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        """Up to ``count`` other versions of the expression ``item`` that the LLM wrote after ``prefix``.
+
+        One forward pass scores ``item``'s tokens; at each of the ``count`` tokens where the LLM was least sure
+        (the smallest gap between the logit of its token and of the best other token the grammar allows), that
+        other token is taken and the LLM writes the rest of the expression greedily. A wrong expression is most
+        often one near-tie decided the wrong way (``tan`` for ``tanh``, a parenthesis closed one call early).
+        With ``accept``, the versions stop at the first it accepts.
+        """
+        import copy
+
+        import torch
+
+        prompt_ids, prefix_ids, item_ids = self._ids(self.render(messages)), self._ids(prefix), self._ids(item)
+        start = len(prompt_ids) + len(prefix_ids)
+        with torch.inference_mode():
+            scored = self.model(input_ids=torch.tensor([prompt_ids + prefix_ids + item_ids], device=self.device))
+        logits = scored.logits[0, start - 1 : -1].float()
+        forks = []
+        for j, chosen in enumerate(item_ids):
+            other = self._runner_up(logits[j], chosen, prefix + self.tokenizer.decode(item_ids[:j]), names)
+            if other is not None:
+                forks.append((float(logits[j, chosen] - logits[j, other]), j, other))
+        versions = []
+        for _, j, other in sorted(forks)[:count]:
+            cache = copy.deepcopy(scored.past_key_values)  # the prompt is read once, not once per fork
+            cache.crop(start + j)
+            head = self.tokenizer.decode([*item_ids[:j], other])
+            answer = [*prefix_ids, *item_ids[:j], other]
+            rest = self._continue(prompt_ids, answer, 1, 0.0, names, item_chars, head=head, cache=cache)
+            version = cut_item(head + rest[0], item_chars) if item_chars else head + rest[0]
+            if version != item and version not in versions:
+                versions.append(version)
+                if accept is not None and accept(version):
+                    break
+        return versions
+
+    def _runner_up(self, logits: Any, chosen: int, written: str, names: Names | None) -> int | None:
+        """The likeliest token other than ``chosen`` that the grammar allows after ``written``, or None."""
+        constraint = GrammarConstraint(self.tokenizer, 0, names, self.eos_ids) if names is not None else None
+        likeliest = logits.topk(GrammarConstraint.TOP).indices.tolist()
+        allowed = (t for t in likeliest if t != chosen and (constraint is None or constraint.keeps_viable(written, t)))
+        return next(allowed, None)
+
+    def _continue(
+        self,
+        prompt_ids: list[int],
+        answer_ids: list[int],
+        k: int,
+        temperature: float,
+        names: Names | None,
+        item_chars: int | None,
+        head: str = "",
+        cache: Any = None,
+    ) -> list[str]:
+        """k continuations of the answer ``answer_ids`` (`extend`); ``cache``: the model's keys and values for
+        the beginning of ``prompt_ids + answer_ids``, already computed. With ``item_chars``, each stops where the
+        expression being written ends (``head``: what the answer already has of it; the caller cuts it there,
+        `cut_item`)."""
+        import torch
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        start = len(prompt_ids) + len(answer_ids)
+        input_ids = torch.tensor([prompt_ids + answer_ids], device=self.device)
         greedy = temperature <= 0
         n = 1 if greedy else k
         processors = LogitsProcessorList()
         if names is not None and self.constrained:
-            processors.append(GrammarConstraint(self.tokenizer, inputs["input_ids"].shape[1], names, self.eos_ids))
-        start = time.monotonic()
+            processors.append(GrammarConstraint(self.tokenizer, len(prompt_ids), names, self.eos_ids, pad=self.pad_id))
+        stopping = StoppingCriteriaList([ItemEnd(self.tokenizer, start, item_chars, head)] if item_chars else [])
+        clock = time.monotonic()
         with torch.inference_mode():
             out = self.model.generate(
-                **inputs,
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                past_key_values=cache,
                 logits_processor=processors,
+                stopping_criteria=stopping,
                 do_sample=not greedy,
                 temperature=temperature if not greedy else None,
                 top_p=0.95 if not greedy else None,
@@ -143,12 +258,37 @@ class LocalGenerator:
                 eos_token_id=self.eos_ids,
                 pad_token_id=self.pad_id,
             )
-        new = out[:, inputs["input_ids"].shape[1] :]
-        self.stats.seconds += time.monotonic() - start
+        new = out[:, start:]
+        self.stats.seconds += time.monotonic() - clock
         self.stats.calls += 1
         self.stats.new_tokens += int(sum(_length(row, self.eos_ids, self.pad_id) for row in new.tolist()))
-        answers = [self.tokenizer.decode(row, skip_special_tokens=True).strip() for row in new]
-        return answers * k if greedy else answers
+        texts = [self.tokenizer.decode(row, skip_special_tokens=True).rstrip() for row in new]
+        return texts * k if greedy else texts
+
+    def _ids(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
+
+
+class ItemEnd:
+    """A transformers stopping criterion, per row: the expression being written has ended (a ``,`` or ``]``
+    outside parentheses, counted from the expression's start: ``head`` is what was written of it before) or
+    run past ``max_chars``."""
+
+    def __init__(self, tokenizer: Any, start: int, max_chars: int, head: str = "") -> None:
+        self.tokenizer, self.start, self.max_chars, self.head = tokenizer, start, max_chars, head
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        texts = [self.head + self.tokenizer.decode(row[self.start :], skip_special_tokens=True) for row in input_ids]
+        done = [item_end(t) is not None or len(t) > self.max_chars for t in texts]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+def cut_item(text: str, max_chars: int) -> str:
+    """``text`` up to where the expression it begins ends (`item_end`), or its first ``max_chars`` characters."""
+    end = item_end(text)
+    return text[: end if end is not None else max_chars]
 
 
 class GrammarConstraint:
@@ -165,14 +305,26 @@ class GrammarConstraint:
     answer).
     """
 
+    TOP = 12
     DEEPEST = 1024
 
-    def __init__(self, tokenizer: Any, prompt_length: int, names: Names, eos_ids: list[int], top: int = 12) -> None:
+    def __init__(
+        self,
+        tokenizer: Any,
+        prompt_length: int,
+        names: Names,
+        eos_ids: list[int],
+        top: int = TOP,
+        pad: int | None = None,
+    ) -> None:
         self.tokenizer, self.prompt_length, self.names = tokenizer, prompt_length, names
         self.eos_ids, self.top = set(eos_ids), top
+        self.finished = self.eos_ids | ({pad} if pad is not None else set())  # a row that ended writes nothing
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         for row in range(input_ids.shape[0]):
+            if input_ids.shape[1] > self.prompt_length and int(input_ids[row, -1]) in self.finished:
+                continue  # stopped (its end token or a stopping criterion): padded from here, nothing to check
             text = self.tokenizer.decode(input_ids[row, self.prompt_length :], skip_special_tokens=True)
             allowed = self._allowed(text, scores[row])
             if allowed:
@@ -184,13 +336,14 @@ class GrammarConstraint:
     def _allowed(self, text: str, row_scores: Any) -> list[int]:
         """The viable tokens among the most likely ``top``; failing that, the first viable one further down."""
         likeliest = row_scores.topk(min(self.top, row_scores.shape[0])).indices.tolist()
-        allowed = [t for t in likeliest if self._keeps_viable(text, t)]
+        allowed = [t for t in likeliest if self.keeps_viable(text, t)]
         if allowed:
             return allowed
         deeper = row_scores.topk(min(self.DEEPEST, row_scores.shape[0])).indices.tolist()  # only on a dead end
-        return next(([t] for t in deeper[self.top :] if self._keeps_viable(text, t)), [])
+        return next(([t] for t in deeper[self.top :] if self.keeps_viable(text, t)), [])
 
-    def _keeps_viable(self, text: str, token: int) -> bool:
+    def keeps_viable(self, text: str, token: int) -> bool:
+        """Whether the answer ``text`` followed by ``token`` is still a viable prefix (or, for the end token, whole)."""
         if token in self.eos_ids:
             return complete_answer(text, self.names)
         return viable_prefix(text + self.tokenizer.decode([token]), self.names)

@@ -113,9 +113,7 @@ def _expressions(model: SdeModel) -> list[sp.Expr]:
 
 def math_coefficients(model: SdeModel) -> list[str]:
     """The answer's lines with math syntax: drift per state, diffusion row per state, correlation if any."""
-    params, state = model_identifiers(model)
-    names = {symbol(n): state[n] for n in model.state} | {symbol(p): f"self.{i}" for p, i in params.items()}
-    printer = MathPrinter(names | {TIME: "t"})
+    printer = _math_printer(model)
 
     def row(exprs: tuple[sp.Expr, ...]) -> str:
         return "[" + ", ".join(printer.code(e) for e in exprs) + "]"
@@ -125,6 +123,18 @@ def math_coefficients(model: SdeModel) -> list[str]:
     if any(model.correlation[k][j] != int(k == j) for k in range(m) for j in range(m)):
         lines.append("correlation: [" + ", ".join(row(r) for r in model.correlation) + "]")
     return lines
+
+
+def math_items(model: SdeModel) -> list[str]:
+    """Every coefficient in math syntax, in the answer's order: drift, diffusion by rows, correlation by rows."""
+    printer = _math_printer(model)
+    return [printer.code(e) for e in _expressions(model)]
+
+
+def _math_printer(model: SdeModel) -> MathPrinter:
+    params, state = model_identifiers(model)
+    names = {symbol(n): state[n] for n in model.state} | {symbol(p): f"self.{i}" for p, i in params.items()}
+    return MathPrinter(names | {TIME: "t"})
 
 
 @dataclass(frozen=True)
