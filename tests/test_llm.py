@@ -19,6 +19,7 @@ from architect.llm.checks import check_completion
 from architect.llm.completion import (
     CompletionError,
     answer_items,
+    closed_item,
     format_completion,
     item_end,
     parse_completion,
@@ -81,12 +82,13 @@ class FakeGenerator:
         temperature: float,
         names: object = None,
         item_chars: int | None = None,
+        stop: object = None,
     ) -> list[str]:
         """The rest of the scripted answer after ``prefix`` (its expression only, with ``item_chars``)."""
         answer = self.sample(messages, 1, temperature)[0]
         rest = answer[len(prefix) :] if answer.startswith(prefix) else ""
         end = item_end(rest) if item_chars else None
-        return [rest[:end] if end is not None else rest] * k
+        return [rest[: end + 1] if end is not None else rest] * k
 
     def alternatives(
         self,
@@ -437,7 +439,7 @@ class Forking(FakeGenerator):
         self.seen.append(messages)
         return [self.wrong] * k
 
-    def extend(self, messages, prefix, k, temperature, names=None, item_chars=None) -> list[str]:  # type: ignore[no-untyped-def]
+    def extend(self, messages, prefix, k, temperature, names=None, item_chars=None, stop=None) -> list[str]:  # type: ignore[no-untyped-def]
         self.asked.append(("extend", prefix))
         rest = self.right[len(prefix) :] if self.right.startswith(prefix) else ""
         return [rest] * k if not item_chars else [" nope"] * k
@@ -459,13 +461,13 @@ def test_the_first_attempt_rewrites_only_the_wrong_expression_of_a_greedy_answer
 
     drift_v = answer_items(right)[1].text
     wrong = right.replace(drift_v, drift_v.replace("self.theta", "self.xi"), 1)
-    forks = [" " + drift_v.replace("self.theta", "self.rho"), " " + drift_v]
+    forks = [" " + drift_v.replace("self.theta", "self.rho") + "]", " " + drift_v + "]"]
     forking = Forking(right, wrong, forks)
     answer, completion, _, count = checked_candidate(forking, model, messages, first=True)
     assert completion is not None and answer == right and count == 1 + 2
     prefix = right[: right.index(drift_v)].rstrip()  # 'drift: [..., ' without the space: the LLM's token has it
     assert forking.asked == [("alternatives", prefix + "| " + drift_v.replace("self.theta", "self.xi")),
-                             ("extend", prefix + " " + drift_v)]  # fmt: skip
+                             ("extend", prefix + " " + drift_v + "]")]  # fmt: skip
 
     hopeless = Forking(right, wrong, [" self.kappa"])  # neither the fork nor the samples (" nope") pass
     answer, completion, problems, count = checked_candidate(hopeless, model, messages, first=True, candidates=3)
@@ -538,15 +540,16 @@ def test_the_local_llm_writes_one_expression_and_forks_a_wrong_one() -> None:
     reference = answer_items(reference_answer(model))
     budget = item_budget(prompt.math_items(model)[0])
     (drift,) = generator.extend(messages, "drift: [", 1, 0.0, names=names, item_chars=budget)
-    assert drift == reference[0].text and not checks.check_item(model, 0, drift)
+    assert drift == reference[0].text + "]", drift  # the expression and what closes it
+    drift = drift[:-1]
     (diffusion,) = generator.extend(messages, reference_answer(model).splitlines()[0] + "\ndiffusion: [[", 1, 0.0,
                                     names=names, item_chars=budget)  # fmt: skip
-    assert diffusion == reference[1].text
+    assert diffusion == reference[1].text + "]"
     wrong = drift.replace("self.kappa", "self.sigma", 1)
     versions = generator.alternatives(messages, "drift: [", wrong, 4, names=names, item_chars=budget)
     assert 1 <= len(versions) <= 4 and wrong not in versions and len(set(versions)) == len(versions)
-    for version in versions:
-        parse_expression(version, names)  # the grammar holds in every fork
+    for version in versions:  # the grammar holds in every fork
+        parse_expression(closed_item(version) or "", names)
     first = generator.alternatives(messages, "drift: [", wrong, 4, names=names, item_chars=budget,
                                    accept=lambda v: True)  # fmt: skip
     assert first == versions[:1]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,7 @@ from architect.codegen.writer import NoCode, Progress, Written
 from architect.errors import ArchitectError, UsageError
 from architect.llm import prompt
 from architect.llm.checks import check_completion, check_item, first_wrong_item, native_source_problems
-from architect.llm.completion import Completion, CompletionError
+from architect.llm.completion import Completion, CompletionError, answer_items, closed_item
 from architect.model import SdeModel
 
 if TYPE_CHECKING:
@@ -239,7 +240,8 @@ def repair_items(
     tokens where it was least sure of it (`Generator.alternatives`: the other likely token, then greedy),
     then, when none of those passes, ``candidates`` samples at ``REPAIR_TEMPERATURE``; each stops where the
     expression ends, or unfinished after `item_budget` characters. The first version that passes
-    `checks.check_item` is kept and the LLM writes the rest of the answer greedily after it. At most
+    `checks.check_item` is kept and the LLM writes the rest of the answer greedily after it, stopped as soon as
+    it is wrong again (`wrong_so_far`). At most
     ``MAX_ITEM_REPAIRS`` expressions are rewritten; when no version of one passes, the answer is returned as
     it stands. The LLM writes every character: the checks only choose among its own versions, as they
     choose among whole answers.
@@ -258,8 +260,27 @@ def repair_items(
         if good is None:
             break
         prefix += good
-        answer = prefix + generator.extend(messages, prefix, 1, 0.0, names=allowed)[0]
+        answer = prefix + generator.extend(messages, prefix, 1, 0.0, names=allowed, stop=wrong_so_far(model))[0]
     return answer, tried
+
+
+def wrong_so_far(model: SdeModel) -> Callable[[str], bool]:
+    """Whether an answer being written is already wrong: an expression it has finished fails `check_item`, or
+    the one being written has run past its `item_budget` (a repetition). Each expression is checked once."""
+    budgets = [item_budget(m) for m in prompt.math_items(model)]
+    verdicts: dict[tuple[int, str], bool] = {}
+
+    def wrong(answer: str) -> bool:
+        for index, item in enumerate(answer_items(answer)[: len(budgets)]):
+            if not item.closed:
+                return len(item.text) > budgets[index]
+            if (index, item.text) not in verdicts:
+                verdicts[index, item.text] = bool(check_item(model, index, item.text))
+            if verdicts[index, item.text]:
+                return True
+        return False
+
+    return wrong
 
 
 def item_budget(math: str) -> int:
@@ -283,8 +304,8 @@ def _rewrite_item(
     allowed = prompt.names(model)
     chars = item_budget(prompt.math_items(model)[index])
 
-    def passes(version: str) -> bool:
-        return not check_item(model, index, version)
+    def passes(version: str) -> bool:  # a whole expression, with the ',' or ']' after it, that checks
+        return (expr := closed_item(version)) is not None and not check_item(model, index, expr)
 
     forked = generator.alternatives(
         messages, prefix, written, ITEM_FORKS, names=allowed, item_chars=chars, accept=passes

@@ -792,6 +792,12 @@ def item_end(text: str) -> int | None:
     return None
 
 
+def closed_item(text: str) -> str | None:
+    """The expression that ``text`` begins, when the ``,`` or ``]`` closing it follows; None when unfinished."""
+    end = item_end(text)
+    return text[:end] if end is not None else None
+
+
 def parse_expression(text: str, names: Names, constant: bool = False) -> Expression:
     """One expression of an answer, read and whitelisted like a whole answer's (`parse_completion`);
     ``constant``: a correlation, which reads no state variable and no time."""

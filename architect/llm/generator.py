@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from architect import paths
 from architect.llm import prompt
-from architect.llm.completion import Names, complete_answer, item_end, viable_prefix
+from architect.llm.completion import Names, closed_item, complete_answer, item_end, viable_prefix
 from architect.llm.weights import DEFAULT_BASE, EOS_TOKEN, PAD_TOKEN, base_model_dir
 
 MAX_NEW_TOKENS = 320  # the longest reference answer (a random tree of corpus/trees-*.jsonl) is 246 tokens
@@ -38,6 +38,7 @@ class Generator(Protocol):
         temperature: float,
         names: Names | None = None,
         item_chars: int | None = None,
+        stop: Callable[[str], bool] | None = None,
     ) -> list[str]: ...
 
     def alternatives(
@@ -151,15 +152,17 @@ class LocalGenerator:
         temperature: float = 0.0,
         names: Names | None = None,
         item_chars: int | None = None,
+        stop: Callable[[str], bool] | None = None,
     ) -> list[str]:
         """k continuations of an answer that begins with ``prefix`` (the text after it, leading spaces kept).
 
-        With ``item_chars``, each continuation stops where the expression being written ends (before the
-        ``,`` or ``]`` that closes it, `completion.item_end`) or after ``item_chars`` characters, unfinished:
-        the backend resamples one wrong expression this way (`backend.repair_items`).
+        With ``item_chars``, each continuation stops where the expression being written ends (with the ``,`` or
+        ``]`` that closes it, `completion.item_end`) or after ``item_chars`` characters, unfinished:
+        the backend resamples one wrong expression this way (`backend.repair_items`). ``stop`` is asked after
+        every token whether the answer so far (prefix and continuation) is already wrong: it then ends there.
         """
         prompt_ids = self._ids(self.render(messages))
-        texts = self._continue(prompt_ids, self._ids(prefix), k, temperature, names, item_chars)
+        texts = self._continue(prompt_ids, self._ids(prefix), k, temperature, names, item_chars, stop=stop)
         return [cut_item(t, item_chars) for t in texts] if item_chars else texts
 
     def alternatives(
@@ -202,7 +205,7 @@ class LocalGenerator:
             answer = [*prefix_ids, *item_ids[:j], other]
             rest = self._continue(prompt_ids, answer, 1, 0.0, names, item_chars, head=head, cache=cache)
             version = cut_item(head + rest[0], item_chars) if item_chars else head + rest[0]
-            if version != item and version not in versions:
+            if (closed_item(version) or version) != item and version not in versions:
                 versions.append(version)
                 if accept is not None and accept(version):
                     break
@@ -225,6 +228,7 @@ class LocalGenerator:
         item_chars: int | None,
         head: str = "",
         cache: Any = None,
+        stop: Callable[[str], bool] | None = None,
     ) -> list[str]:
         """k continuations of the answer ``answer_ids`` (`extend`); ``cache``: the model's keys and values for
         the beginning of ``prompt_ids + answer_ids``, already computed. With ``item_chars``, each stops where the
@@ -241,6 +245,8 @@ class LocalGenerator:
         if names is not None and self.constrained:
             processors.append(GrammarConstraint(self.tokenizer, len(prompt_ids), names, self.eos_ids, pad=self.pad_id))
         stopping = StoppingCriteriaList([ItemEnd(self.tokenizer, start, item_chars, head)] if item_chars else [])
+        if stop is not None:
+            stopping.append(AnswerStop(self.tokenizer, len(prompt_ids), stop))
         clock = time.monotonic()
         with torch.inference_mode():
             out = self.model.generate(
@@ -285,10 +291,24 @@ class ItemEnd:
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
+class AnswerStop:
+    """A transformers stopping criterion, per row: ``stop(answer so far)`` says the answer is already wrong."""
+
+    def __init__(self, tokenizer: Any, start: int, stop: Callable[[str], bool]) -> None:
+        self.tokenizer, self.start, self.stop = tokenizer, start, stop
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        texts = [self.tokenizer.decode(row[self.start :], skip_special_tokens=True) for row in input_ids]
+        return torch.tensor([self.stop(t) for t in texts], dtype=torch.bool, device=input_ids.device)
+
+
 def cut_item(text: str, max_chars: int) -> str:
-    """``text`` up to where the expression it begins ends (`item_end`), or its first ``max_chars`` characters."""
+    """``text`` up to the ``,`` or ``]`` that ends the expression it begins, that character included (the
+    answer goes on after it), or its first ``max_chars`` characters (unfinished)."""
     end = item_end(text)
-    return text[: end if end is not None else max_chars]
+    return text[: end + 1] if end is not None else text[:max_chars]
 
 
 class GrammarConstraint:
