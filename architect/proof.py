@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,12 +100,17 @@ def prove(model: SdeModel, source: str) -> Proof:
     return Proof(scheme=scheme.name, methods=tuple(methods))
 
 
+_TRAILING_COMMA = re.compile(r",\s*\)")
+
+
 def _read_expressions(
     model: SdeModel, drift: list[str], diffusion: list[list[str]], correlation: list[list[str]] | None
 ) -> Completion:
     def row(items: list[str]) -> str:
-        # One line per section: an expression rustfmt broke over lines is joined (its tokens are the same).
-        return "[" + ", ".join(" ".join(item.split()) for item in items) + "]"
+        # One line per section: an expression rustfmt broke over lines is joined (its tokens are the same), and
+        # the comma rustfmt puts after a call's last argument when it breaks the call (`f64::sqrt(\n a,\n)`)
+        # is dropped: the expression language has no tuples, so `,)` is always that comma.
+        return "[" + ", ".join(_TRAILING_COMMA.sub(")", " ".join(item.split())) for item in items) + "]"
 
     lines = [f"drift: {row(drift)}", "diffusion: " + row([row(r) for r in diffusion])]
     if correlation is not None:
@@ -240,22 +246,29 @@ _CLOSE = {")": "(", "]": "[", "}": "{"}
 
 def _without_trailing_commas(tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """``tokens`` without the commas that end a list (`[a, b,]`, `f(a, b,)`, `S { a, }`): rustfmt adds them
-    to lists it breaks over lines, and they change nothing. A one-element tuple's comma (`(a,)`) stays."""
+    to lists it breaks over lines, and they change nothing. A one-element tuple's comma (`(a,)`) stays; a
+    call's (`f64::sqrt(a,)`: the parenthesis follows a name) does not."""
     out: list[tuple[str, int]] = []
-    commas: list[int] = []  # top-level commas seen in each open group
+    groups: list[tuple[int, bool]] = []  # for each open group: the top-level commas seen, whether it is a call
     for i, (text, line) in enumerate(tokens):
         if text in ("(", "[", "{"):
-            commas.append(0)
-        elif text in _CLOSE and commas:
-            commas.pop()
-        elif text == "," and commas:
-            commas[-1] += 1
+            before = tokens[i - 1][0] if i else ""
+            groups.append((0, text == "(" and _NAME.fullmatch(before) is not None and before not in _KEYWORDS))
+        elif text in _CLOSE and groups:
+            groups.pop()
+        elif text == "," and groups:
+            commas, call = groups[-1]
+            groups[-1] = (commas + 1, call)
             following = tokens[i + 1][0] if i + 1 < len(tokens) else ""
-            tuple_of_one = following == ")" and commas[-1] == 1
+            tuple_of_one = following == ")" and commas == 0 and not call
             if following in _CLOSE and not tuple_of_one:
                 continue
         out.append((text, line))
     return out
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_KEYWORDS = frozenset({"return", "in", "if", "match", "while", "let", "mut", "else", "for", "break", "move"})
 
 
 def _schemes(model: SdeModel) -> list[SchemeChoice]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,24 @@ def test_the_llm_corpus_answers_are_proven() -> None:
         proof.prove(model, source)
         proven += 1
     assert proven > 100
+
+
+def test_an_llm_call_that_rustfmt_breaks_over_lines_is_proven(tmp_path: Path) -> None:
+    """rustfmt breaks a long call by path over lines and puts a comma after its last argument
+    (`f64::sqrt(\\n  a + b,\\n)`); the proof reads the same expression (a 3-in-12 false verdict of issue #19)."""
+    model = architect.parse(
+        "dX = -a*(X - phi)*dt + sigma*(vol + sqrt(c + cosh(tan(sin(t)/2))**(2/3)))*dW, X0 = 0.5, a = 0.8, "
+        "phi = 0.1, sigma = 0.3, vol = 0.4, c = 0.6"
+    )
+    answer = (
+        "drift: [-(self.a * (x - self.phi))]\n"
+        "diffusion: [[self.sigma * (self.vol + f64::sqrt(self.c + f64::cosh(f64::tan(f64::sin(t) / 2.0))"
+        ".powf(0.6666666666666666)))]]"
+    )
+    bodies = check_completion(model, answer).bodies()
+    out = tmp_path / "crate"
+    codegen.write_crate(model, out, codegen.render_model_rs(model, codegen.choose_scheme(model), bodies))
+    source = (out / "src" / "model.rs").read_text()
+    if shutil.which("rustfmt"):
+        assert re.search(r",\s*\)", source), "rustfmt no longer breaks this call: make the expression longer"
+    assert proof.prove(model, source).scheme == codegen.choose_scheme(model).name
