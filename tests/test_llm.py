@@ -303,6 +303,10 @@ NAMES = prompt.names(catalog.model("cir"))
         ("diffusion: [[[", False),
         ("diffusion: [[r, r", False),
         ("drift: [r]\ndiffusion: [[r]]\ncorrelation: [[1.0, 0.0", False),
+        # One blank at a time: blanks cannot fill a dead end.
+        ("drift: [r ", True),
+        ("drift: [r  ", False),
+        ("drift: [r]\n ", False),
         # A float suffix is _f64 or f64, nothing else.
         ("drift: [2.5_6", False),
         ("drift: [2.5_f6", True),

@@ -622,8 +622,17 @@ def _open_tail(text: str, names: Names) -> str:
     return ""
 
 
+_TWO_BLANKS = re.compile(r"\s\s")
+
+
 def viable_prefix(text: str, names: Names) -> bool:
-    """Whether ``text`` can still be continued into an answer of the right format and whitelist."""
+    """Whether ``text`` can still be continued into an answer of the right format and whitelist.
+
+    The format never has two blanks in a row (one space around an operator and after a comma, one newline
+    between lines): a model heading for a dead end otherwise writes blanks until its token budget runs out.
+    """
+    if _TWO_BLANKS.search(text):
+        return False
     *done, last = text.split("\n")
     used: set[str] = set()
     try:
