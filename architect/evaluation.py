@@ -3,8 +3,8 @@
 `architect eval` (or `python finetune/eval.py`) runs the held-out split of the corpus and
 reports, per system: compile rate, verified pass@1 and pass@4 (the unbiased estimator of Chen
 et al. 2021 from n independent samples per model), the end-to-end success of the backend's own
-loop (greedy first, 3 samples more only when greedy fails the static checks; up to 3 repairs) and the repairs it
-needed, tokens/s, and seconds per model.
+loop (greedy first, its wrong expressions rewritten only when it fails the static checks; up to 3 repairs) and
+the repairs it needed, tokens/s, and seconds per model.
 
 A sample counts as *compiled* when it passes the static checks and `cargo build`, and as
 *verified* when the statistical verifier passes it, exactly as `architect generate` judges it.
