@@ -386,6 +386,27 @@ def test_grammar_constraint_takes_the_best_viable_token_when_the_likeliest_are_d
     assert [vocab[i] for i in range(len(vocab)) if out[0, i] > -float("inf")] == ["r"]
 
 
+def test_grammar_constraint_finds_a_single_character_the_model_ranks_below_the_deepest_search() -> None:
+    """After `[[x] ` a model sure of `]]` ranked `]` below its 1024 likeliest tokens; the step was left alone and
+    the answer broke (`[[x] ]]`). A token of one character always continues a viable prefix: it is found."""
+    torch = pytest.importorskip("torch")
+    from architect.llm.generator import GrammarConstraint
+
+    vocab = ["<end>", "drift: [r", "]]", *(f"@{k}" for k in range(1100)), "]"]
+
+    class Tokens:
+        def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
+            return "".join(vocab[int(i)] for i in ids if not (skip_special_tokens and int(i) == 0))
+
+        def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+            return [vocab.index(text)] if text in vocab else [1, 1]
+
+    constraint = GrammarConstraint(Tokens(), prompt_length=0, names=NAMES, eos_ids=[0])
+    scores = torch.linspace(10.0, -10.0, len(vocab)).unsqueeze(0)  # "]", last in the vocabulary, is the least likely
+    out = constraint(torch.tensor([[1]], dtype=torch.long), scores)
+    assert [vocab[i] for i in range(len(vocab)) if out[0, i] > -float("inf")] == ["]"]
+
+
 # ----------------------------------------------------------------------------- the loop
 def test_backend_llm_without_a_usable_answer_fails_without_compiling(tmp_path: Path) -> None:
     fake = FakeGenerator(["I am a language model.", "drift: [oops]"])

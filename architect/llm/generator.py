@@ -7,8 +7,10 @@ tests and callers can pass any object with the same method.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -319,10 +321,10 @@ class GrammarConstraint:
     number of arguments, lists of the model's shape, names from the prompt only, no integer
     literal outside powi); the end token only once the answer is complete. Of the ``top`` most
     likely tokens, every viable one stays (so sampling keeps its spread); when none is viable, the
-    most likely viable token of the ``DEEPEST`` (1024) most likely is taken, so a dead end the model
-    heads for is avoided, not written. Checking candidates costs far less than the forward pass.
-    Only when none of those is viable is the step left alone (the static checks then judge the
-    answer).
+    most likely viable token of the ``DEEPEST`` (1024) most likely is taken, then of the tokens of
+    one character, so a dead end the model heads for is avoided, not written. Checking candidates
+    costs far less than the forward pass. Only when none of those is viable is the step left alone
+    (the static checks then judge the answer).
     """
 
     TOP = 12
@@ -360,13 +362,29 @@ class GrammarConstraint:
         if allowed:
             return allowed
         deeper = row_scores.topk(min(self.DEEPEST, row_scores.shape[0])).indices.tolist()  # only on a dead end
-        return next(([t] for t in deeper[self.top :] if self.keeps_viable(text, t)), [])
+        if found := next(([t] for t in deeper[self.top :] if self.keeps_viable(text, t)), []):
+            return found
+        # Deeper still: one character at a time always continues a viable prefix (the grammar is read character by
+        # character), the likeliest such token first. After `[[x] ` a model sure of `]]` may rank `]` below 1024.
+        singles = sorted(_single_characters(self.tokenizer), key=lambda t: -float(row_scores[t]))
+        return next(([t] for t in singles if self.keeps_viable(text, t)), [])
 
     def keeps_viable(self, text: str, token: int) -> bool:
         """Whether the answer ``text`` followed by ``token`` is still a viable prefix (or, for the end token, whole)."""
         if token in self.eos_ids:
             return complete_answer(text, self.names)
         return viable_prefix(text + self.tokenizer.decode([token]), self.names)
+
+
+_ANSWER_CHARACTERS = string.ascii_letters + string.digits + "_.,:;+-*/()[] \n"
+
+
+@functools.cache
+def _single_characters(tokenizer: Any) -> tuple[int, ...]:
+    """The tokens that are one character of the answer's alphabet each."""
+    encode = getattr(tokenizer, "encode", None)
+    ids = [encode(c, add_special_tokens=False) for c in _ANSWER_CHARACTERS] if encode is not None else []
+    return tuple(i[0] for i in ids if len(i) == 1)
 
 
 def render_chat(tokenizer: Any, messages: list[prompt.Message]) -> str:
