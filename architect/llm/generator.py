@@ -194,9 +194,10 @@ class LocalGenerator:
         with torch.inference_mode():
             scored = self.model(input_ids=torch.tensor([prompt_ids + prefix_ids + item_ids], device=self.device))
         logits = scored.logits[0, start - 1 : -1].float()
+        constraint = GrammarConstraint(self.tokenizer, 0, names, self.eos_ids) if names is not None else None
         forks = []
         for j, chosen in enumerate(item_ids):
-            other = self._runner_up(logits[j], chosen, prefix + self.tokenizer.decode(item_ids[:j]), names)
+            other = _runner_up(logits[j], chosen, prefix + self.tokenizer.decode(item_ids[:j]), constraint)
             if other is not None:
                 forks.append((float(logits[j, chosen] - logits[j, other]), j, other))
         versions = []
@@ -212,13 +213,6 @@ class LocalGenerator:
                 if accept is not None and accept(version):
                     break
         return versions
-
-    def _runner_up(self, logits: Any, chosen: int, written: str, names: Names | None) -> int | None:
-        """The likeliest token other than ``chosen`` that the grammar allows after ``written``, or None."""
-        constraint = GrammarConstraint(self.tokenizer, 0, names, self.eos_ids) if names is not None else None
-        likeliest = logits.topk(GrammarConstraint.TOP).indices.tolist()
-        allowed = (t for t in likeliest if t != chosen and (constraint is None or constraint.keeps_viable(written, t)))
-        return next(allowed, None)
 
     def _continue(
         self,
@@ -275,6 +269,13 @@ class LocalGenerator:
 
     def _ids(self, text: str) -> list[int]:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"]) if text else []
+
+
+def _runner_up(logits: Any, chosen: int, written: str, constraint: GrammarConstraint | None) -> int | None:
+    """The likeliest token other than ``chosen`` that the grammar allows after ``written``, or None."""
+    likeliest = logits.topk(GrammarConstraint.TOP).indices.tolist()
+    allowed = (t for t in likeliest if t != chosen and (constraint is None or constraint.keeps_viable(written, t)))
+    return next(allowed, None)
 
 
 class ItemEnd:
