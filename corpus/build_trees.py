@@ -10,6 +10,10 @@ Writes
 - corpus/train-trees.jsonl: corpus/train.jsonl followed by the tree records (what `finetune/train.py --new-from`
   continues an adapter on: the new records plus as many old ones replayed);
 - corpus/trees-metadata.json: seeds, counts, functions used, the compiled sample's verdicts, sha256s.
+
+With ``--second-test N`` it only draws a second held-out set, corpus/trees-test-2.jsonl: N models drawn with
+``--seed + 2000``, none sharing a structure or a prompt with the training or the first test set. It measures
+what was tuned while looking at the first test set's failures (docs/llm.md, "Unfamiliar shapes").
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", type=int, default=220)
     parser.add_argument("--compile", type=int, default=10, help="training models also compiled and verified")
     parser.add_argument("--seed", type=int, default=1906)
+    parser.add_argument("--second-test", type=int, default=0, help="only draw a second held-out set of this size")
     args = parser.parse_args(argv)
     start = time.monotonic()
 
@@ -70,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{split}: {len(records)} drawn in {index} tries, rejected {dict(rejected)}", flush=True)
         return records
 
+    if args.second_test:
+        return second_test(args.seed + 2000, args.second_test, draw)
     seen: set[str] = set()
     train = draw(args.seed, args.train, "train", seen)
     test = draw(args.seed + 1000, args.test, "test", set(seen))
@@ -99,6 +107,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     (HERE / "trees-metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
     print(json.dumps({k: v for k, v in metadata.items() if k != "compiled_sample"}))
+    return 0
+
+
+def second_test(seed: int, count: int, draw: Callable[[int, int, str, set[str]], list[dict]]) -> int:
+    """Draw corpus/trees-test-2.jsonl, disjoint from the training and first test sets; record it in the metadata."""
+    from training.corpus import data_hash, write_jsonl
+
+    earlier = [json.loads(line) for name in ("trees-train.jsonl", "trees-test.jsonl")
+               for line in (HERE / name).read_text().splitlines()]  # fmt: skip
+    seen = {r["structure"] for r in earlier} | {r["messages"][1]["content"] for r in earlier}
+    write_jsonl(HERE / "trees-test-2.jsonl", draw(seed, count, "test", seen))
+    metadata = json.loads((HERE / "trees-metadata.json").read_text())
+    metadata |= {"seed_test_2": seed, "test_2": count}
+    metadata["sha256"]["trees-test-2.jsonl"] = data_hash([HERE / "trees-test-2.jsonl"])
+    (HERE / "trees-metadata.json").write_text(json.dumps(metadata, indent=1) + "\n")
     return 0
 
 

@@ -59,8 +59,11 @@ def test_the_symbolic_answer_passes_the_static_checks() -> None:
 
 
 def test_the_held_out_tree_shapes_are_disjoint_from_training() -> None:
-    train = [json.loads(line) for line in (ROOT / "corpus" / "trees-train.jsonl").read_text().splitlines()]
-    test = [json.loads(line) for line in (ROOT / "corpus" / "trees-test.jsonl").read_text().splitlines()]
-    assert len(test) >= 200
-    assert not {r["structure"] for r in train} & {r["structure"] for r in test}
-    assert not {r["messages"][1]["content"] for r in train} & {r["messages"][1]["content"] for r in test}
+    def read(name: str) -> list[dict]:
+        return [json.loads(line) for line in (ROOT / "corpus" / name).read_text().splitlines()]
+
+    train, test, second = read("trees-train.jsonl"), read("trees-test.jsonl"), read("trees-test-2.jsonl")
+    assert len(test) >= 200 and len(second) >= 200
+    for held_out, earlier in ((test, train), (second, train + test)):
+        assert not {r["structure"] for r in earlier} & {r["structure"] for r in held_out}
+        assert not {r["messages"][1]["content"] for r in earlier} & {r["messages"][1]["content"] for r in held_out}

@@ -164,6 +164,7 @@ def test_the_trained_answer_calls_functions_by_path_in_the_order_of_the_math() -
         "drift: [self.nope * r]\ndiffusion: [[1.0]]",
         "drift: [r.powi(2.0)]\ndiffusion: [[1.0]]",
         "drift: [r.exp(1.0)]\ndiffusion: [[1.0]]",
+        "drift: [r * 1e999]\ndiffusion: [[1.0]]",  # rustc: literal out of range for `f64`
         "drift: [r, r]\ndiffusion: [[1.0]]",
         "drift: [r]\ndiffusion: [1.0]",
         "drift: [r]\ndiffusion: [[1.0]]\ndrift: [r]",
@@ -310,6 +311,10 @@ NAMES = prompt.names(catalog.model("cir"))
         # A float suffix is _f64 or f64, nothing else.
         ("drift: [2.5_6", False),
         ("drift: [2.5_f6", True),
+        # An exponent of at most three digits (f64 ends at 1e308): a literal cannot repeat digits forever.
+        ("drift: [2.5e-300", True),
+        ("drift: [4.0e5000", False),
+        ("drift: [1e0003", True),
     ],
 )
 def test_viable_prefixes_of_an_answer(prefix: str, viable: bool) -> None:

@@ -48,7 +48,7 @@ CANDIDATES = 4
 #: Wrong expressions of a greedy answer rewritten at most (`repair_items`).
 MAX_ITEM_REPAIRS = 6
 #: Versions of a wrong expression forked at the tokens where the LLM was least sure (`Generator.alternatives`).
-ITEM_FORKS = 10
+ITEM_FORKS = 20
 REPAIR_TEMPERATURE = 0.7
 MAX_REPORTED_PROBLEMS = 6
 

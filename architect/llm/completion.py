@@ -283,7 +283,9 @@ class _Parser:
     def parse_primary(self) -> Node:
         token = self.take()
         if token.kind == "num":
-            return _number(token.text)
+            if math.isinf((number := _number(token.text)).value):
+                raise self.fail(f"the literal {token.text} is out of f64's range (rustc refuses it)")
+            return number
         if token.kind == "const":
             return Const(token.text)
         if token.kind == "function":
@@ -623,6 +625,8 @@ def _open_tail(text: str, names: Names) -> str:
 
 
 _TWO_BLANKS = re.compile(r"\s\s")
+#: A literal's exponent of four digits or more: out of f64's range (|exponent| <= 308), or a repetition.
+_LONG_EXPONENT = re.compile(r"\d[eE][+-]?0*[1-9]\d{3}")
 
 
 def viable_prefix(text: str, names: Names) -> bool:
@@ -630,8 +634,10 @@ def viable_prefix(text: str, names: Names) -> bool:
 
     The format never has two blanks in a row (one space around an operator and after a comma, one newline
     between lines): a model heading for a dead end otherwise writes blanks until its token budget runs out.
+    Nor has a literal an exponent of four digits: f64 ends at 1e308, and a model repeating itself in a
+    literal otherwise writes digits until its token budget runs out.
     """
-    if _TWO_BLANKS.search(text):
+    if _TWO_BLANKS.search(text) or _LONG_EXPONENT.search(text):
         return False
     *done, last = text.split("\n")
     used: set[str] = set()
