@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             problems = exc.problems
         results.append({"model": model.name, "group": group or "held-out", "answer": answer,
                         "static": not problems, "problems": problems[:2]})  # fmt: skip
+    if args.out is not None:  # the greedy answers first: what a later stage costs is not lost with it
+        write(args.out, args.adapter, tests, results, generation)
     if args.first_attempt:
         first_attempts(generator, models, results)
     # The compiled sample: of the statically passed greedy answers, or with --first-attempt of the repaired ones.
@@ -91,12 +93,16 @@ def main(argv: list[str] | None = None) -> int:
                 results[i]["compiled"], results[i]["verified"] = judged.compiled, judged.passed
                 results[i]["verify_problems"] = judged.problems[:2]
                 print(f"compiled {models[i][0].name}: {judged.stage}", flush=True)
-    summary = summarise(results, generation)
-    print(json.dumps(summary, indent=1))
+    print(json.dumps(summarise(results, generation), indent=1))
     if args.out is not None:
-        args.out.write_text(json.dumps({"adapter": args.adapter, "tests": [str(t) for t in tests],
-                                        "summary": summary, "results": results}, indent=1) + "\n")  # fmt: skip
+        write(args.out, args.adapter, tests, results, generation)
     return 0
+
+
+def write(out: Path, adapter: str, tests: list[Path], results: list[dict[str, Any]], generation: float) -> None:
+    summary = summarise(results, generation)
+    record = {"adapter": adapter, "tests": [str(t) for t in tests], "summary": summary, "results": results}
+    out.write_text(json.dumps(record, indent=1) + "\n")
 
 
 def greedy_answers(generator: Any, models: list[Any], batch: int, start: float) -> list[str]:

@@ -323,6 +323,18 @@ def test_viable_prefixes_of_an_answer(prefix: str, viable: bool) -> None:
     assert viable_prefix(prefix, NAMES) is viable
 
 
+def test_a_long_word_after_a_path_is_read_in_linear_time() -> None:
+    """The open-lexeme pattern once nested two quantifiers over the same characters: 22 letters after ``f64::``
+    took 1.5 s a check, 40 would take days, and the grammar constraint checks hundreds of prefixes a token (a
+    repair on the second held-out tree set hung on it). Each extra letter doubled the time; now it is linear."""
+    from architect.llm.completion import _OPEN_WORD, viable_prefix
+
+    assert _OPEN_WORD.search("x + f64::" + "a" * 5000 + "(") is None
+    assert not viable_prefix("drift: [f64::" + "a" * 5000, NAMES)
+    for text, word in [("std::f64::consts::P", "std::f64::consts::P"), ("x + f64::sq", "f64::sq"), ("self.kap", "kap")]:
+        assert (found := _OPEN_WORD.search(text)) is not None and found.group() == word
+
+
 @pytest.mark.parametrize(
     ("prefix", "viable"),
     [

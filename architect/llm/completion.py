@@ -599,7 +599,7 @@ class _PrefixParser(_Parser):
 
 
 _OPEN_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d*)?(?:_|_?f|_?f6|_?f64)?$")
-_OPEN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$|(?:std|architect_sdk|f64)(?::{0,2}\w*)*$")
+_OPEN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$|(?:std|architect_sdk|f64)(?::{1,2}\w*)*$")
 
 
 def _open_tail(text: str, names: Names) -> str:
